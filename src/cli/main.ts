@@ -1,0 +1,48 @@
+import { runRole, type Role } from './serve.js';
+
+const USAGE = `Usage: lienthong <command>
+
+  start            migrate, then serve the API and run the workers in one process
+  api              serve the API only
+  worker           run the queue workers only
+  migrate          apply database migrations and exit
+  verify FILE      verify a signed edXML package offline (--trust DIR, --legacy)
+  migration:create [name]   (developers) generate a migration from the entities
+
+Environment: see README.md (DATABASE_URL, REDIS_URL, PORT, LIENTHONG_ADMIN_TOKEN, LIENTHONG_MASTER_KEY, …)`;
+
+/** The thin entry point: parse the command, call the runtime, exit with its code. */
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+    case 'api':
+    case 'worker':
+    case 'migrate':
+      return runRole(command as Role, env);
+    case 'verify': {
+      const { runVerify } = await import('./verify.js');
+      return runVerify(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case 'migration:create': {
+      const { createMigration } = await import('../db/create-migration.js');
+      const url = env.DATABASE_URL;
+      if (!url) {
+        process.stderr.write('migration:create needs DATABASE_URL (a scratch database)\n');
+        return 2;
+      }
+      const file = await createMigration(url, rest[0]);
+      process.stdout.write(file ? `created ${file}\n` : 'no changes\n');
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`Unknown command: ${command}\n\n${USAGE}\n`);
+      return 2;
+  }
+}

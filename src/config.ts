@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * The one reader of `process.env` (STYLE.md). Everything else receives a `Config`.
+ *
+ * Variables of the operations contract (API.md "Running it"): DATABASE_URL, REDIS_URL, PORT,
+ * LIENTHONG_ADMIN_TOKEN, LIENTHONG_MASTER_KEY, LIENTHONG_TRUST_DIR, LOG_LEVEL. The rest are ours and
+ * have safe defaults. Secrets never have defaults: in development the CLI generates them into the
+ * data folder (src/dev-defaults.ts); in production a missing secret stops the start.
+ */
+
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string())
+  .optional()
+  .transform((s) => (s === '' ? undefined : s));
+
+const url = (protocols: string[], example: string) =>
+  optionalString.refine(
+    (value) => {
+      if (value === undefined) return true;
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL like ${example}` },
+  );
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/lienthong'),
+    REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    LIENTHONG_ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 24, {
+      message: 'must be at least 24 characters',
+    }),
+    LIENTHONG_MASTER_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, {
+      message: 'must be at least 32 characters (e.g. `openssl rand -base64 32`)',
+    }),
+    LIENTHONG_TRUST_DIR: z.string().default('certs/trusted'),
+    LIENTHONG_DATA_DIR: z.string().default('.data'),
+    LIENTHONG_DEV_CA_DIR: z.string().default('certs/dev'),
+    LIENTHONG_QUEUE_PREFIX: z.string().min(1).default('{lienthong}'),
+    LIENTHONG_EMBEDDED_PG_PORT: positiveInt(54329),
+    LIENTHONG_MAX_BODY_BYTES: positiveInt(50 * 1024 * 1024),
+    LIENTHONG_JSON_BODY_BYTES: positiveInt(70 * 1024 * 1024),
+    LIENTHONG_SWEEP_EVERY_MS: positiveInt(30_000),
+    LIENTHONG_PUBLIC_URL: url(['http:', 'https:'], 'https://lienthong.example.gov.vn'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    // Production never runs on generated secrets or the embedded fallbacks (DESIGN.md §7).
+    for (const key of ['LIENTHONG_ADMIN_TOKEN', 'LIENTHONG_MASTER_KEY', 'DATABASE_URL', 'REDIS_URL'] as const) {
+      if (env[key] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Everything the service needs to know about its surroundings. */
+export interface Config {
+  env: Env['NODE_ENV'];
+  /** undefined → the CLI starts an embedded PostgreSQL (development only). */
+  databaseUrl: string | undefined;
+  /** undefined → BullMQ runs on its PostgreSQL backend in the same database. */
+  redisUrl: string | undefined;
+  host: string;
+  port: number;
+  adminToken: string | undefined;
+  masterKey: string | undefined;
+  trustDir: string;
+  dataDir: string;
+  devCaDir: string;
+  queuePrefix: string;
+  embeddedPgPort: number;
+  maxBodyBytes: number;
+  maxJsonBodyBytes: number;
+  sweepEveryMs: number;
+  publicUrl: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+/** Raised when the environment is wrong; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (default: `process.env`) into a Config, or throws ConfigError. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  return {
+    env: env.NODE_ENV,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    host: env.HOST,
+    port: env.PORT,
+    adminToken: env.LIENTHONG_ADMIN_TOKEN,
+    masterKey: env.LIENTHONG_MASTER_KEY,
+    trustDir: env.LIENTHONG_TRUST_DIR,
+    dataDir: env.LIENTHONG_DATA_DIR,
+    devCaDir: env.LIENTHONG_DEV_CA_DIR,
+    queuePrefix: env.LIENTHONG_QUEUE_PREFIX,
+    embeddedPgPort: env.LIENTHONG_EMBEDDED_PG_PORT,
+    maxBodyBytes: env.LIENTHONG_MAX_BODY_BYTES,
+    maxJsonBodyBytes: env.LIENTHONG_JSON_BODY_BYTES,
+    sweepEveryMs: env.LIENTHONG_SWEEP_EVERY_MS,
+    publicUrl: env.LIENTHONG_PUBLIC_URL,
+    logLevel: env.LOG_LEVEL,
+  };
+}

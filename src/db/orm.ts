@@ -1,0 +1,57 @@
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import pg from 'pg';
+import { ENTITIES } from './entities.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+/** MikroORM options for one database. Migrations are listed in code so tsx, vitest and node agree. */
+export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}): Options {
+  return {
+    clientUrl: databaseUrl,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: true },
+    // BullMQ's PostgreSQL backend keeps its tables in their own schema: never diff or drop them.
+    schemaGenerator: { ignoreSchema: ['bullmq'] },
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: 'src/db/migrations',
+      pathTs: 'src/db/migrations',
+      emit: 'ts',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      migrationsList: MIGRATIONS,
+    },
+    pool: { min: 0, max: 10 },
+    forceUtcTimezone: true,
+    allowGlobalContext: false,
+    debug: false,
+    ...overrides,
+  };
+}
+
+/** Connects to the database (no migration). */
+export async function connectOrm(databaseUrl: string, overrides: Partial<Options> = {}): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(databaseUrl, overrides));
+}
+
+// Any constant shared by every process of the service; pg_advisory_lock takes a bigint.
+const MIGRATION_LOCK = 4_815_162_342;
+
+/**
+ * Applies every pending migration; returns the names applied. Several api processes may start at
+ * once: a session-level advisory lock makes them migrate one after another, not concurrently.
+ */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: orm.config.get('clientUrl') });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.end();
+  }
+}

@@ -1,0 +1,386 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { listAudit } from '../audit/audit.repository.js';
+import { DomainError } from '../errors.js';
+import { requireAdmin, requireUserOrAdmin } from '../http/auth.js';
+import type { AppEnv } from '../http/context.js';
+import { idempotent } from '../http/idempotency.js';
+import { BEARER, COMMON_ERRORS, CONFLICT, IdempotencyHeader, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
+import { decodeCursor, page, PageQuery, listOf } from '../http/pagination.js';
+import { AGENCY_LEVELS } from './agency.entity.js';
+import { findAgency, findPartner, listAgencies, listGroups, listPartners, listUsers, findGroup } from './directory.repository.js';
+import {
+  AgencyCode,
+  AgencyInputSchema,
+  AgencyPatchSchema,
+  AgencySchema,
+  AuditEventSchema,
+  GroupInputSchema,
+  GroupSchema,
+  PartnerCreatedSchema,
+  PartnerInputSchema,
+  PartnerSchema,
+  UserCreatedSchema,
+  UserInputSchema,
+  UserSchema,
+} from './directory.schemas.js';
+import {
+  agencyView,
+  createAgency,
+  createGroup,
+  createPartner,
+  createUser,
+  deactivateUser,
+  groupViews,
+  partnerView,
+  replaceGroup,
+  updateAgency,
+  userView,
+  type AgencyView,
+} from './directory.service.js';
+
+export interface DirectoryDeps {
+  /** Encrypts a secret with the node's master key (partner credentials). */
+  sealSecret(plain: string): string;
+  /** The agency's current certificate summary, when certificates exist (src/crypto). */
+  certificateSummary?(code: string): Promise<z.infer<typeof AgencySchema>['certificate']>;
+}
+
+const tags = ['Directory'];
+const CodeParam = z.object({ code: AgencyCode.openapi({ param: { name: 'code', in: 'path' } }) });
+const GroupCodeParam = z.object({ code: z.string().max(100).openapi({ param: { name: 'code', in: 'path' } }) });
+const IdParam = z.object({ id: z.string().max(100).openapi({ param: { name: 'id', in: 'path' } }) });
+
+/** Directory API of API.md: admins write, every authenticated user reads. */
+export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: DirectoryDeps): void {
+  const actor = (c: { get(k: 'principal'): AppEnv['Variables']['principal']; get(k: 'requestId'): string }) => ({
+    principal: requireAdmin(c.get('principal')),
+    requestId: c.get('requestId'),
+  });
+  const withCertificate = async (view: AgencyView) => ({
+    ...view,
+    certificate: deps.certificateSummary ? await deps.certificateSummary(view.code) : null,
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/agencies',
+      tags,
+      security: BEARER,
+      summary: 'Register an agency (admin)',
+      request: { body: jsonBody(AgencyInputSchema), headers: IdempotencyHeader },
+      responses: { 201: json(AgencySchema, 'The agency'), ...COMMON_ERRORS, ...CONFLICT },
+    }),
+    async (c) => {
+      const a = actor(c);
+      const body = c.req.valid('json');
+      const answer = await idempotent(c.get('em'), a.principal, c.req.header('idempotency-key'), 'POST /v1/agencies', body, async (tx) => ({
+        status: 201,
+        body: await withCertificate(await createAgency(tx, a, body)),
+      }));
+      return c.json(answer.body, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/agencies',
+      tags,
+      security: BEARER,
+      summary: 'List agencies',
+      request: {
+        query: PageQuery.extend({
+          parent: AgencyCode.optional(),
+          level: z.enum(AGENCY_LEVELS).optional(),
+          active: z.enum(['true', 'false']).optional(),
+        }),
+      },
+      responses: { 200: json(listOf(AgencySchema), 'A page of agencies'), ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      requireUserOrAdmin(c.get('principal'));
+      const q = c.req.valid('query');
+      const rows = await listAgencies(c.get('em'), {
+        parent: q.parent,
+        level: q.level,
+        active: q.active === undefined ? undefined : q.active === 'true',
+        afterCode: decodeCursor(q.cursor),
+        limit: q.limit + 1,
+      });
+      return c.json(page(rows, q.limit, (r) => r.code, agencyView), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/agencies/{code}',
+      tags,
+      security: BEARER,
+      summary: 'One agency, with its current certificate summary',
+      request: { params: CodeParam },
+      responses: { 200: json(AgencySchema, 'The agency'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      requireUserOrAdmin(c.get('principal'));
+      const { code } = c.req.valid('param');
+      const agency = await findAgency(c.get('em'), code);
+      if (!agency) throw new DomainError('NOT_FOUND', `No agency ${code}.`);
+      return c.json(await withCertificate(agencyView(agency)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/agencies/{code}',
+      tags,
+      security: BEARER,
+      summary: 'Change an agency: details, validity, active flag, endpoint (admin)',
+      request: { params: CodeParam, body: jsonBody(AgencyPatchSchema) },
+      responses: { 200: json(AgencySchema, 'The agency'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const a = actor(c);
+      const view = await updateAgency(c.get('em'), a, c.req.valid('param').code, c.req.valid('json'));
+      return c.json(await withCertificate(view), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/groups',
+      tags,
+      security: BEARER,
+      summary: 'Create a group of agencies (admin)',
+      request: { body: jsonBody(GroupInputSchema), headers: IdempotencyHeader },
+      responses: { 201: json(GroupSchema, 'The group'), ...COMMON_ERRORS, ...CONFLICT },
+    }),
+    async (c) => {
+      const a = actor(c);
+      const body = c.req.valid('json');
+      const answer = await idempotent(c.get('em'), a.principal, c.req.header('idempotency-key'), 'POST /v1/groups', body, async (tx) => ({
+        status: 201,
+        body: await createGroup(tx, a, body),
+      }));
+      return c.json(answer.body, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/groups',
+      tags,
+      security: BEARER,
+      summary: 'List groups',
+      request: { query: PageQuery },
+      responses: { 200: json(listOf(GroupSchema), 'A page of groups'), ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      requireUserOrAdmin(c.get('principal'));
+      const q = c.req.valid('query');
+      const rows = await listGroups(c.get('em'), decodeCursor(q.cursor), q.limit + 1);
+      const views = await groupViews(c.get('em'), rows.slice(0, q.limit));
+      const result = page(rows, q.limit, (r) => r.code, (r) => r);
+      return c.json({ items: views, nextCursor: result.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/groups/{code}',
+      tags,
+      security: BEARER,
+      summary: 'One group with its members',
+      request: { params: GroupCodeParam },
+      responses: { 200: json(GroupSchema, 'The group'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      requireUserOrAdmin(c.get('principal'));
+      const group = await findGroup(c.get('em'), c.req.valid('param').code);
+      if (!group) throw new DomainError('NOT_FOUND', `No group ${c.req.valid('param').code}.`);
+      const [view] = await groupViews(c.get('em'), [group]);
+      return c.json(view!, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/groups/{code}',
+      tags,
+      security: BEARER,
+      summary: "Replace a group's name and members (admin)",
+      request: { params: GroupCodeParam, body: jsonBody(GroupInputSchema.omit({ code: true })) },
+      responses: { 200: json(GroupSchema, 'The group'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const a = actor(c);
+      return c.json(await replaceGroup(c.get('em'), a, c.req.valid('param').code, c.req.valid('json')), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/users',
+      tags,
+      security: BEARER,
+      summary: 'Create a user; the token is shown once (admin)',
+      request: { body: jsonBody(UserInputSchema), headers: IdempotencyHeader },
+      responses: { 201: json(UserCreatedSchema, 'The user and its token'), ...COMMON_ERRORS, ...CONFLICT },
+    }),
+    async (c) => {
+      const a = actor(c);
+      const body = c.req.valid('json');
+      const answer = await idempotent(c.get('em'), a.principal, c.req.header('idempotency-key'), 'POST /v1/users', body, async (tx) => ({
+        status: 201,
+        body: await createUser(tx, a, body),
+      }));
+      return c.json(answer.body, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/users',
+      tags,
+      security: BEARER,
+      summary: 'List users (admin)',
+      request: { query: PageQuery.extend({ agency: AgencyCode.optional() }) },
+      responses: { 200: json(listOf(UserSchema), 'A page of users'), ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const q = c.req.valid('query');
+      const rows = await listUsers(c.get('em'), { agencyCode: q.agency, afterId: decodeCursor(q.cursor), limit: q.limit + 1 });
+      return c.json(page(rows, q.limit, (r) => r.id, userView), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/users/{id}',
+      tags,
+      security: BEARER,
+      summary: "Revoke a user's token (admin); the user is kept for the audit trail",
+      request: { params: IdParam },
+      responses: { 200: json(UserSchema, 'The deactivated user'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const a = actor(c);
+      const id = c.req.valid('param').id;
+      if (!z.uuid().safeParse(id).success) throw new DomainError('NOT_FOUND', `No user ${id}.`);
+      return c.json(await deactivateUser(c.get('em'), a, id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/partners',
+      tags,
+      security: BEARER,
+      summary: 'Register a partner system; its exchange token is shown once (admin)',
+      request: { body: jsonBody(PartnerInputSchema), headers: IdempotencyHeader },
+      responses: { 201: json(PartnerCreatedSchema, 'The partner and its token'), ...COMMON_ERRORS, ...CONFLICT },
+    }),
+    async (c) => {
+      const a = actor(c);
+      const body = c.req.valid('json');
+      const answer = await idempotent(c.get('em'), a.principal, c.req.header('idempotency-key'), 'POST /v1/partners', body, async (tx) => ({
+        status: 201,
+        body: await createPartner(tx, a, body, deps.sealSecret),
+      }));
+      return c.json(answer.body, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partners',
+      tags,
+      security: BEARER,
+      summary: 'List partners (admin)',
+      request: { query: PageQuery },
+      responses: { 200: json(listOf(PartnerSchema), 'A page of partners'), ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const q = c.req.valid('query');
+      const rows = await listPartners(c.get('em'), decodeCursor(q.cursor), q.limit + 1);
+      return c.json(page(rows, q.limit, (r) => r.id, partnerView), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/partners/{id}',
+      tags,
+      security: BEARER,
+      summary: 'One partner (admin)',
+      request: { params: IdParam },
+      responses: { 200: json(PartnerSchema, 'The partner'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const partner = await findPartner(c.get('em'), c.req.valid('param').id);
+      if (!partner) throw new DomainError('NOT_FOUND', `No partner ${c.req.valid('param').id}.`);
+      return c.json(partnerView(partner), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit-events',
+      tags: ['Audit'],
+      security: BEARER,
+      summary: 'The audit trail, newest first (admin)',
+      request: {
+        query: PageQuery.extend({
+          agency: AgencyCode.optional(),
+          subjectType: z.string().max(50).optional(),
+          subjectId: z.string().max(200).optional(),
+        }),
+      },
+      responses: { 200: json(listOf(AuditEventSchema), 'A page of audit events'), ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const q = c.req.valid('query');
+      const before = decodeCursor(q.cursor);
+      if (before !== undefined && !/^\d+$/.test(before)) throw new DomainError('VALIDATION_FAILED', 'Invalid cursor.');
+      const rows = await listAudit(c.get('em'), {
+        agencyCode: q.agency,
+        subjectType: q.subjectType,
+        subjectId: q.subjectId,
+        beforeId: before,
+        limit: q.limit + 1,
+      });
+      return c.json(
+        page(rows, q.limit, (r) => r.id, (r) => ({
+          id: r.id,
+          at: r.at.toISOString(),
+          actorType: r.actorType,
+          actorId: r.actorId ?? null,
+          agencyCode: r.agencyCode ?? null,
+          action: r.action,
+          subjectType: r.subjectType,
+          subjectId: r.subjectId,
+          details: r.details ?? null,
+          requestId: r.requestId ?? null,
+        })),
+        200,
+      );
+    },
+  );
+}

@@ -1,0 +1,162 @@
+import { z } from '@hono/zod-openapi';
+import { AGENCY_LEVELS } from './agency.entity.js';
+import { PARTNER_KINDS } from './partner.entity.js';
+import { USER_ROLES } from './user.entity.js';
+
+/**
+ * Mã định danh of QCVN 102 / Decision 20/2020/QĐ-TTg, shape `XXX.YY.ZZ.Lnn` (e.g. 000.00.33.H33).
+ * We validate the shape only: codes are assigned by the province, never computed here.
+ */
+export const AGENCY_CODE = /^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$/;
+
+export const AgencyCode = z
+  .string()
+  .regex(AGENCY_CODE, 'must have the shape XXX.YY.ZZ.Lnn, e.g. 000.00.33.H33')
+  .openapi({ example: '000.00.33.H33' });
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
+
+export const EndpointSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('local') }).strict(),
+    z.object({ type: z.literal('remote'), partnerId: z.string().min(1).max(100) }).strict(),
+  ])
+  .openapi('Endpoint');
+
+const optionalText = (max: number) => z.string().trim().max(max).nullable().optional();
+
+export const AgencyInputSchema = z
+  .object({
+    code: AgencyCode,
+    name: z.string().trim().min(1).max(500).openapi({ example: 'UBND huyện Kiên Lương' }),
+    level: z.enum(AGENCY_LEVELS),
+    parentCode: AgencyCode.nullable().optional(),
+    address: optionalText(500),
+    email: z.string().trim().email().max(320).nullable().optional(),
+    phone: optionalText(50),
+    fax: optionalText(50),
+    website: optionalText(300),
+    endpoint: EndpointSchema.optional(),
+    validFrom: isoDate.nullable().optional(),
+    validTo: isoDate.nullable().optional(),
+    active: z.boolean().optional(),
+  })
+  .strict()
+  .openapi('AgencyInput');
+
+export const AgencyPatchSchema = AgencyInputSchema.omit({ code: true }).partial().strict().openapi('AgencyPatch');
+
+export const CertificateSummarySchema = z
+  .object({
+    serialNumber: z.string(),
+    subject: z.string(),
+    issuer: z.string(),
+    notBefore: z.string(),
+    notAfter: z.string(),
+    fingerprintSha256: z.string(),
+    expiresInDays: z.number().int(),
+    expiringSoon: z.boolean(),
+  })
+  .openapi('CertificateSummary');
+
+export const AgencySchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    level: z.enum(AGENCY_LEVELS),
+    parentCode: z.string().nullable(),
+    address: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    fax: z.string().nullable(),
+    website: z.string().nullable(),
+    endpoint: EndpointSchema,
+    validFrom: z.string().nullable(),
+    validTo: z.string().nullable(),
+    active: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    certificate: CertificateSummarySchema.nullable().optional(),
+  })
+  .openapi('Agency');
+
+export const GroupInputSchema = z
+  .object({
+    code: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ - (max 100)').openapi({ example: 'KL-XA' }),
+    name: z.string().trim().min(1).max(500),
+    members: z.array(AgencyCode).max(10_000),
+  })
+  .strict()
+  .openapi('GroupInput');
+
+export const GroupSchema = z
+  .object({ code: z.string(), name: z.string(), members: z.array(z.string()), createdAt: z.string() })
+  .openapi('Group');
+
+export const UserInputSchema = z
+  .object({
+    agencyCode: AgencyCode,
+    name: z.string().trim().min(1).max(300),
+    roles: z.array(z.enum(USER_ROLES)).min(1),
+  })
+  .strict()
+  .openapi('UserInput');
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    agencyCode: z.string(),
+    name: z.string(),
+    roles: z.array(z.enum(USER_ROLES)),
+    active: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi('User');
+
+export const UserCreatedSchema = UserSchema.extend({
+  token: z.string().openapi({ description: 'Bearer token, shown once' }),
+}).openapi('UserCreated');
+
+export const PartnerInputSchema = z
+  .object({
+    id: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ - (max 100)'),
+    name: z.string().trim().min(1).max(300),
+    kind: z.enum(PARTNER_KINDS),
+    baseUrl: z.string().url().max(2000).refine((u) => /^https?:\/\//.test(u), 'must be http(s)').optional(),
+    credentials: z.record(z.string(), z.unknown()).optional().openapi({ description: 'What we present to the partner; stored encrypted, never returned' }),
+    agencies: z.array(AgencyCode).max(100_000),
+  })
+  .strict()
+  .openapi('PartnerInput');
+
+export const PartnerSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(PARTNER_KINDS),
+    baseUrl: z.string().nullable(),
+    agencies: z.array(z.string()),
+    hasCredentials: z.boolean(),
+    active: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi('Partner');
+
+export const PartnerCreatedSchema = PartnerSchema.extend({
+  token: z.string().openapi({ description: 'The token the partner presents on the exchange API, shown once' }),
+}).openapi('PartnerCreated');
+
+export const AuditEventSchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    actorType: z.string(),
+    actorId: z.string().nullable(),
+    agencyCode: z.string().nullable(),
+    action: z.string(),
+    subjectType: z.string(),
+    subjectId: z.string(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+    requestId: z.string().nullable(),
+  })
+  .openapi('AuditEvent');

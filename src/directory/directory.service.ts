@@ -1,0 +1,402 @@
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
+import { recordAudit } from '../audit/audit.repository.js';
+import { DomainError } from '../errors.js';
+import { hashToken, newToken } from '../http/auth.js';
+import type { Principal } from '../http/context.js';
+import { AgencySchema, type Agency, type AgencyLevel } from './agency.entity.js';
+import {
+  findAgency,
+  findExistingAgencyCodes,
+  findGroup,
+  findPartner,
+  groupMembers,
+  replaceGroupMembers,
+} from './directory.repository.js';
+import { GroupSchema, type Group } from './group.entity.js';
+import { PartnerSchema, type Partner, type PartnerKind } from './partner.entity.js';
+import { UserSchema, type User, type UserRole } from './user.entity.js';
+
+/** Who acts, and the request it came with, for the audit trail. */
+export interface Actor {
+  principal: Principal;
+  requestId: string;
+}
+
+export type Endpoint = { type: 'local' } | { type: 'remote'; partnerId: string };
+
+export interface AgencyInput {
+  code: string;
+  name: string;
+  level: AgencyLevel;
+  parentCode?: string | null;
+  address?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  fax?: string | null;
+  website?: string | null;
+  endpoint?: Endpoint;
+  validFrom?: string | null;
+  validTo?: string | null;
+  active?: boolean;
+}
+
+export type AgencyPatch = Partial<Omit<AgencyInput, 'code'>>;
+
+export interface AgencyView {
+  code: string;
+  name: string;
+  level: AgencyLevel;
+  parentCode: string | null;
+  address: string | null;
+  email: string | null;
+  phone: string | null;
+  fax: string | null;
+  website: string | null;
+  endpoint: Endpoint;
+  validFrom: string | null;
+  validTo: string | null;
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function agencyView(a: Agency): AgencyView {
+  return {
+    code: a.code,
+    name: a.name,
+    level: a.level,
+    parentCode: a.parentCode ?? null,
+    address: a.address ?? null,
+    email: a.email ?? null,
+    phone: a.phone ?? null,
+    fax: a.fax ?? null,
+    website: a.website ?? null,
+    endpoint: a.endpointType === 'remote' && a.partnerId ? { type: 'remote', partnerId: a.partnerId } : { type: 'local' },
+    validFrom: a.validFrom ?? null,
+    validTo: a.validTo ?? null,
+    active: a.active,
+    createdAt: a.createdAt.toISOString(),
+    updatedAt: a.updatedAt.toISOString(),
+  };
+}
+
+const invalid = (path: string, message: string) =>
+  new DomainError('VALIDATION_FAILED', `${path}: ${message}`, { errors: [{ path, message }] });
+
+async function checkAgencyReferences(
+  em: EntityManager,
+  code: string,
+  parentCode: string | null | undefined,
+  endpoint: Endpoint | undefined,
+): Promise<Partner | null> {
+  if (parentCode) {
+    if (parentCode === code) throw invalid('parentCode', 'an agency cannot be its own parent');
+    if (!(await findAgency(em, parentCode))) throw invalid('parentCode', `no agency ${parentCode} in the directory`);
+  }
+  if (endpoint?.type === 'remote') {
+    const partner = await findPartner(em, endpoint.partnerId);
+    if (!partner) throw invalid('endpoint.partnerId', `no partner ${endpoint.partnerId}`);
+    return partner;
+  }
+  return null;
+}
+
+function checkValidity(validFrom: string | null | undefined, validTo: string | null | undefined): void {
+  if (validFrom && validTo && validTo < validFrom) throw invalid('validTo', 'must not be before validFrom');
+}
+
+/** A remote agency is served by its partner: the partner may send packages on its behalf. */
+function servePartnerAgency(partner: Partner | null, code: string): void {
+  if (partner && !partner.agencies.includes(code)) partner.agencies = [...partner.agencies, code];
+}
+
+/** Registers an agency (admin). 409 when the code exists; 422 for a missing parent or partner. */
+export async function createAgency(em: EntityManager, actor: Actor, input: AgencyInput): Promise<AgencyView> {
+  return em.transactional(async (tx) => {
+    if (await findAgency(tx, input.code)) {
+      throw new DomainError('CONFLICT', `Agency ${input.code} already exists.`);
+    }
+    checkValidity(input.validFrom, input.validTo);
+    const partner = await checkAgencyReferences(tx, input.code, input.parentCode, input.endpoint);
+    const agency = tx.create(AgencySchema, {
+      code: input.code,
+      name: input.name,
+      level: input.level,
+      parentCode: input.parentCode ?? null,
+      address: input.address ?? null,
+      email: input.email ?? null,
+      phone: input.phone ?? null,
+      fax: input.fax ?? null,
+      website: input.website ?? null,
+      endpointType: input.endpoint?.type ?? 'local',
+      partnerId: input.endpoint?.type === 'remote' ? input.endpoint.partnerId : null,
+      validFrom: input.validFrom ?? null,
+      validTo: input.validTo ?? null,
+      active: input.active ?? true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    servePartnerAgency(partner, input.code);
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'agency.created',
+      subjectType: 'agency',
+      subjectId: input.code,
+      agencyCode: input.code,
+      details: { name: input.name, level: input.level, parentCode: input.parentCode ?? null, endpoint: input.endpoint ?? { type: 'local' } },
+      requestId: actor.requestId,
+    });
+    try {
+      await tx.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new DomainError('CONFLICT', `Agency ${input.code} already exists.`);
+      }
+      throw error;
+    }
+    return agencyView(agency);
+  });
+}
+
+/** Changes an agency's details, validity, active flag or endpoint (admin). */
+export async function updateAgency(em: EntityManager, actor: Actor, code: string, patch: AgencyPatch): Promise<AgencyView> {
+  return em.transactional(async (tx) => {
+    const agency = await findAgency(tx, code);
+    if (!agency) throw new DomainError('NOT_FOUND', `No agency ${code}.`);
+    const partner = await checkAgencyReferences(tx, code, patch.parentCode, patch.endpoint);
+    checkValidity(patch.validFrom ?? agency.validFrom, patch.validTo ?? agency.validTo);
+    const fields = ['name', 'level', 'parentCode', 'address', 'email', 'phone', 'fax', 'website', 'validFrom', 'validTo', 'active'] as const;
+    for (const field of fields) {
+      if (patch[field] !== undefined) (agency as Record<string, unknown>)[field] = patch[field];
+    }
+    if (patch.endpoint) {
+      agency.endpointType = patch.endpoint.type;
+      agency.partnerId = patch.endpoint.type === 'remote' ? patch.endpoint.partnerId : null;
+      servePartnerAgency(partner, code);
+    }
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'agency.updated',
+      subjectType: 'agency',
+      subjectId: code,
+      agencyCode: code,
+      details: { changes: patch },
+      requestId: actor.requestId,
+    });
+    await tx.flush();
+    return agencyView(agency);
+  });
+}
+
+export interface GroupView {
+  code: string;
+  name: string;
+  members: string[];
+  createdAt: string;
+}
+
+const groupView = (g: Group, members: string[]): GroupView => ({
+  code: g.code,
+  name: g.name,
+  members,
+  createdAt: g.createdAt.toISOString(),
+});
+
+async function checkMembers(em: EntityManager, members: string[]): Promise<string[]> {
+  const unique = [...new Set(members)];
+  const existing = await findExistingAgencyCodes(em, unique);
+  const missing = unique.filter((m) => !existing.has(m));
+  if (missing.length) {
+    throw new DomainError('VALIDATION_FAILED', `Unknown agencies: ${missing.join(', ')}.`, {
+      errors: missing.map((m) => ({ path: `members.${members.indexOf(m)}`, message: `no agency ${m}` })),
+    });
+  }
+  return unique.sort();
+}
+
+/** Creates a named group of agencies (admin). */
+export async function createGroup(
+  em: EntityManager,
+  actor: Actor,
+  input: { code: string; name: string; members: string[] },
+): Promise<GroupView> {
+  return em.transactional(async (tx) => {
+    if (await findGroup(tx, input.code)) throw new DomainError('CONFLICT', `Group ${input.code} already exists.`);
+    const members = await checkMembers(tx, input.members);
+    const group = tx.create(GroupSchema, { code: input.code, name: input.name, createdAt: new Date(), updatedAt: new Date() });
+    await tx.flush();
+    await replaceGroupMembers(tx, input.code, members);
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'group.created',
+      subjectType: 'group',
+      subjectId: input.code,
+      details: { name: input.name, members },
+      requestId: actor.requestId,
+    });
+    await tx.flush();
+    return groupView(group, members);
+  });
+}
+
+/** Replaces a group's name and members (admin). */
+export async function replaceGroup(
+  em: EntityManager,
+  actor: Actor,
+  code: string,
+  input: { name: string; members: string[] },
+): Promise<GroupView> {
+  return em.transactional(async (tx) => {
+    const group = await findGroup(tx, code);
+    if (!group) throw new DomainError('NOT_FOUND', `No group ${code}.`);
+    const members = await checkMembers(tx, input.members);
+    group.name = input.name;
+    await replaceGroupMembers(tx, code, members);
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'group.replaced',
+      subjectType: 'group',
+      subjectId: code,
+      details: { name: input.name, members },
+      requestId: actor.requestId,
+    });
+    await tx.flush();
+    return groupView(group, members);
+  });
+}
+
+export async function groupViews(em: EntityManager, groups: Group[]): Promise<GroupView[]> {
+  const members = await groupMembers(em, groups.map((g) => g.code));
+  return groups.map((g) => groupView(g, members.get(g.code) ?? []));
+}
+
+export interface UserView {
+  id: string;
+  agencyCode: string;
+  name: string;
+  roles: UserRole[];
+  active: boolean;
+  createdAt: string;
+}
+
+export const userView = (u: User): UserView => ({
+  id: u.id,
+  agencyCode: u.agencyCode,
+  name: u.name,
+  roles: u.roles,
+  active: u.active,
+  createdAt: u.createdAt.toISOString(),
+});
+
+/** Creates a user and returns its token once; only the token's hash is kept. */
+export async function createUser(
+  em: EntityManager,
+  actor: Actor,
+  input: { agencyCode: string; name: string; roles: UserRole[] },
+): Promise<UserView & { token: string }> {
+  return em.transactional(async (tx) => {
+    if (!(await findAgency(tx, input.agencyCode))) throw invalid('agencyCode', `no agency ${input.agencyCode}`);
+    const token = newToken();
+    const user = tx.create(UserSchema, {
+      id: randomUUID(),
+      agencyCode: input.agencyCode,
+      name: input.name,
+      roles: [...new Set(input.roles)],
+      tokenHash: hashToken(token),
+      active: true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'user.created',
+      subjectType: 'user',
+      subjectId: user.id,
+      agencyCode: input.agencyCode,
+      details: { name: input.name, roles: user.roles },
+      requestId: actor.requestId,
+    });
+    await tx.flush();
+    return { ...userView(user), token };
+  });
+}
+
+/** Revokes a user's token (admin). The user row stays, for the audit trail. */
+export async function deactivateUser(em: EntityManager, actor: Actor, id: string): Promise<UserView> {
+  return em.transactional(async (tx) => {
+    const user = await tx.findOne(UserSchema, { id });
+    if (!user) throw new DomainError('NOT_FOUND', `No user ${id}.`);
+    user.active = false;
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'user.deactivated',
+      subjectType: 'user',
+      subjectId: id,
+      agencyCode: user.agencyCode,
+      requestId: actor.requestId,
+    });
+    await tx.flush();
+    return userView(user);
+  });
+}
+
+export interface PartnerView {
+  id: string;
+  name: string;
+  kind: PartnerKind;
+  baseUrl: string | null;
+  agencies: string[];
+  hasCredentials: boolean;
+  active: boolean;
+  createdAt: string;
+}
+
+export const partnerView = (p: Partner): PartnerView => ({
+  id: p.id,
+  name: p.name,
+  kind: p.kind,
+  baseUrl: p.baseUrl ?? null,
+  agencies: [...p.agencies].sort(),
+  hasCredentials: p.credentialsEncrypted !== null && p.credentialsEncrypted !== undefined,
+  active: p.active,
+  createdAt: p.createdAt.toISOString(),
+});
+
+/**
+ * Registers a partner system and returns the token it presents on the exchange API, once.
+ * `credentials` (what we present to it) are stored encrypted by `sealSecret`.
+ */
+export async function createPartner(
+  em: EntityManager,
+  actor: Actor,
+  input: { id: string; name: string; kind: PartnerKind; baseUrl?: string; credentials?: Record<string, unknown>; agencies: string[] },
+  sealSecret: (plain: string) => string,
+): Promise<PartnerView & { token: string }> {
+  return em.transactional(async (tx) => {
+    if (await findPartner(tx, input.id)) throw new DomainError('CONFLICT', `Partner ${input.id} already exists.`);
+    const token = newToken();
+    const partner = tx.create(PartnerSchema, {
+      id: input.id,
+      name: input.name,
+      kind: input.kind,
+      baseUrl: input.baseUrl ?? null,
+      credentialsEncrypted: input.credentials ? sealSecret(JSON.stringify(input.credentials)) : null,
+      agencies: [...new Set(input.agencies)].sort(),
+      tokenHash: hashToken(token),
+      active: true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'partner.created',
+      subjectType: 'partner',
+      subjectId: input.id,
+      details: { name: input.name, kind: input.kind, baseUrl: input.baseUrl ?? null, agencies: partner.agencies },
+      requestId: actor.requestId,
+    });
+    await tx.flush();
+    return { ...partnerView(partner), token };
+  });
+}

@@ -1,0 +1,94 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { MiddlewareHandler } from 'hono';
+import { DomainError } from '../errors.js';
+import { findPartnerByTokenHash, findUserByTokenHash } from '../directory/directory.repository.js';
+import type { UserRole } from '../directory/user.entity.js';
+import { isAdmin, type AppEnv, type Principal } from './context.js';
+
+/** A new bearer token: 32 random bytes, base64url, with a prefix that makes leaks greppable. */
+export function newToken(): string {
+  return `lt_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Tokens are stored only as SHA-256 (hex); a database leak does not leak credentials. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Reads `Authorization: Bearer …` (or HTTP Basic, whose password is the token: for browsers). */
+export function tokenFromHeader(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [scheme, value] = header.split(/\s+/, 2);
+  if (!scheme || !value) return undefined;
+  if (scheme.toLowerCase() === 'bearer') return value.trim();
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  }
+  return undefined;
+}
+
+/** Resolves a token to a principal, or undefined. The bootstrap comparison is constant-time. */
+export async function resolvePrincipal(
+  em: EntityManager,
+  token: string,
+  adminTokenHash: Buffer | undefined,
+): Promise<Principal | undefined> {
+  const hash = hashToken(token);
+  const hashBytes = Buffer.from(hash, 'hex');
+  if (adminTokenHash && timingSafeEqual(hashBytes, adminTokenHash)) return { kind: 'admin', id: 'bootstrap' };
+  // Lookups go by the SHA-256 of the token: a timing difference can only reveal bits of a hash
+  // of a 256-bit random value, which is useless to an attacker.
+  const user = await findUserByTokenHash(em, hash);
+  if (user) return { kind: 'user', id: user.id, agencyCode: user.agencyCode, roles: user.roles };
+  const partner = await findPartnerByTokenHash(em, hash);
+  if (partner) return { kind: 'partner', id: partner.id, agencies: partner.agencies };
+  return undefined;
+}
+
+/** Authenticates every request that carries a token; routes decide whether one is required. */
+export function authenticate(adminToken: string | undefined): MiddlewareHandler<AppEnv> {
+  const adminTokenHash = adminToken ? Buffer.from(hashToken(adminToken), 'hex') : undefined;
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const token = tokenFromHeader(header);
+    if (header !== undefined) {
+      const principal = token ? await resolvePrincipal(c.get('em'), token, adminTokenHash) : undefined;
+      if (!principal) throw new DomainError('UNAUTHENTICATED', 'The bearer token is missing, malformed or unknown.');
+      c.set('principal', principal);
+    }
+    await next();
+  };
+}
+
+/** The caller, or 401. */
+export function requirePrincipal(principal: Principal | undefined): Principal {
+  if (!principal) throw new DomainError('UNAUTHENTICATED', 'This endpoint needs `Authorization: Bearer <token>`.');
+  return principal;
+}
+
+/** The caller if node-wide admin, else 401/403. */
+export function requireAdmin(principal: Principal | undefined): Principal {
+  const p = requirePrincipal(principal);
+  if (!isAdmin(p)) throw new DomainError('FORBIDDEN', 'Only an administrator may do this.');
+  return p;
+}
+
+/** The caller if a user of an agency with one of `roles` (admins pass too), else 401/403. */
+export function requireUser(principal: Principal | undefined, roles: UserRole[]): Extract<Principal, { kind: 'user' }> {
+  const p = requirePrincipal(principal);
+  if (p.kind !== 'user') throw new DomainError('FORBIDDEN', 'Only a user of an agency may do this.');
+  if (!p.roles.some((r) => roles.includes(r) || r === 'admin')) {
+    throw new DomainError('FORBIDDEN', `This needs one of the roles: ${roles.join(', ')}.`);
+  }
+  return p;
+}
+
+/** The caller unless it is a partner token (partners reach only the exchange API). */
+export function requireUserOrAdmin(principal: Principal | undefined): Principal {
+  const p = requirePrincipal(principal);
+  if (p.kind === 'partner') throw new DomainError('FORBIDDEN', 'Partner tokens reach only the exchange API.');
+  return p;
+}
