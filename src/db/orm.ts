@@ -21,6 +21,7 @@ export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
       migrationsList: MIGRATIONS,
     },
     pool: { min: 0, max: 10 },
