@@ -9,7 +9,7 @@ const AAD = Buffer.from('lienthong/secret/v1', 'utf8');
 
 export function sealSecret(plain: string, masterKey: Buffer): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', masterKey, iv);
+  const cipher = createCipheriv('aes-256-gcm', masterKey, iv, { authTagLength: 16 });
   cipher.setAAD(AAD);
   const ciphertext = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
   return ['s1', iv, cipher.getAuthTag(), ciphertext].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join(':');
@@ -19,7 +19,7 @@ export function sealSecret(plain: string, masterKey: Buffer): string {
 export function openSecret(blob: string, masterKey: Buffer): string {
   const [version, iv, tag, ciphertext] = blob.split(':');
   if (version !== 's1' || !iv || !tag || ciphertext === undefined) throw new Error('not a sealed secret (expected s1:…)');
-  const decipher = createDecipheriv('aes-256-gcm', masterKey, Buffer.from(iv, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', masterKey, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
   decipher.setAAD(AAD);
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');

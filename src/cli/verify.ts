@@ -1,0 +1,139 @@
+/**
+ * `lienthong verify FILE [--trust DIR] [--legacy]`: verifies a signed edXML package offline.
+ *
+ * Offline means no database: the rule "the certificate is the agency's registered certificate"
+ * cannot be checked, so this checks everything else of DESIGN.md §5 — the hardening gate, the
+ * signature profile and cryptography, the chain to the anchors in DIR (default `certs/trusted/*.pem`
+ * plus `certs/dev/ca.pem` when present), validity at the package's signing time, key usage, and that
+ * the certificate's agency code equals From/OrganId.
+ *
+ * Exit codes: 0 valid; 1 invalid (the reason is printed as `CODE: detail`); 2 usage or setup error.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { TrustStore } from '../crypto/trust.js';
+import { dateToEdxmlTimestamp } from '../edxml/dates.js';
+import { peekDocumentId } from '../edxml/parse.js';
+import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
+import { isDomainError } from '../errors.js';
+
+/** Where the command writes. */
+export interface VerifyIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+const USAGE = `Usage: lienthong verify FILE [--trust DIR] [--legacy]
+
+  Verifies a signed edXML package offline: signature, certificate chain to the anchors in DIR
+  (default: certs/trusted/*.pem and certs/dev/ca.pem if present), validity at the signing time,
+  and that the certificate belongs to the agency in From/OrganId. The agency's registered
+  certificate cannot be checked offline.
+
+  --trust DIR   trust the CA certificates in DIR/*.pem (instead of the defaults)
+  --legacy      accept rsa-sha1 / sha1 signatures (partners marked legacy)
+`;
+
+interface Args {
+  file: string;
+  trustDir: string | undefined;
+  legacy: boolean;
+}
+
+/** Parses argv; returns a string (the usage problem) when it is not usable. */
+function parseArgs(argv: readonly string[]): Args | 'help' | string {
+  let file: string | undefined;
+  let trustDir: string | undefined;
+  let legacy = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--help' || a === '-h') return 'help';
+    if (a === '--legacy') legacy = true;
+    else if (a === '--trust' || a.startsWith('--trust=')) {
+      const value = a === '--trust' ? argv[++i] : a.slice('--trust='.length);
+      if (!value) return '--trust needs a directory';
+      if (trustDir !== undefined) return '--trust given twice';
+      trustDir = value;
+    } else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
+    else if (file === undefined) file = a;
+    else return `unexpected argument ${a} (one FILE only)`;
+  }
+  if (file === undefined) return 'FILE is required';
+  return { file, trustDir, legacy };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the trust store: DIR, or the defaults under `cwd`. */
+async function loadTrust(trustDir: string | undefined, cwd: string): Promise<TrustStore> {
+  const abs = (p: string): string => (isAbsolute(p) ? p : join(cwd, p));
+  if (trustDir !== undefined) return TrustStore.fromDirectory(abs(trustDir));
+  const trusted = abs('certs/trusted');
+  const store = (await exists(trusted)) ? await TrustStore.fromDirectory(trusted) : new TrustStore();
+  const devCa = abs('certs/dev/ca.pem');
+  if (await exists(devCa)) store.add(await readFile(devCa, 'utf8'));
+  return store;
+}
+
+/** Runs `lienthong verify`; resolves to the exit code. */
+export async function runVerify(argv: string[], io: VerifyIo, options: { cwd?: string; now?: () => Date } = {}): Promise<number> {
+  const args = parseArgs(argv);
+  if (args === 'help') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (typeof args === 'string') {
+    io.stderr.write(`lienthong verify: ${args}\n\n${USAGE}`);
+    return 2;
+  }
+  const cwd = options.cwd ?? process.cwd();
+
+  let trust: TrustStore;
+  let bytes: Buffer;
+  try {
+    trust = await loadTrust(args.trustDir, cwd);
+    bytes = await readFile(isAbsolute(args.file) ? args.file : join(cwd, args.file));
+  } catch (e) {
+    io.stderr.write(`lienthong verify: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (trust.size === 0) {
+    io.stderr.write(`lienthong verify: no trust anchors (${args.trustDir ?? 'certs/trusted/*.pem, certs/dev/ca.pem'}); give --trust DIR\n`);
+    return 2;
+  }
+
+  try {
+    const v = await verifyPackage(bytes, {
+      checkCertificate: createOfflineCertificateCheck(trust),
+      allowLegacy: args.legacy,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const lines = [
+      'VALID (offline: the agency registry was not consulted)',
+      `  kind:        ${v.kind}`,
+      `  agency:      ${v.senderCode}`,
+      `  signer:      ${v.certificate.subject}`,
+      `  issuer:      ${v.certificate.issuer}`,
+      `  certificate: serial ${v.certificate.serialNumber}, SHA-256 ${v.certificate.fingerprintSha256}`,
+      `  document:    ${peekDocumentId(v.model)}`,
+      ...(v.model.kind === 'status' ? [`  status:      ${v.model.status.statusCode}`] : []),
+      `  signed at:   ${dateToEdxmlTimestamp(v.signingTime)} (Vietnam time)`,
+      `  algorithm:   ${v.signatureAlgorithm}`,
+      `  sha256:      ${v.sha256}`,
+    ];
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } catch (e) {
+    // Anything that is not a verified package is a refusal: unexpected errors included (fail closed).
+    if (isDomainError(e)) io.stderr.write(`INVALID ${e.code}: ${e.message}\n`);
+    else io.stderr.write(`INVALID INTERNAL: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
+}

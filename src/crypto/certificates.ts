@@ -1,0 +1,281 @@
+/**
+ * X.509 helpers: PEM/DER, a readable description of a certificate, the agency code it carries,
+ * PKCS#12 import and the key/certificate match check.
+ *
+ * node-forge parses certificates (it reads extensions and name attributes that Node's
+ * `X509Certificate` does not expose); every signature check uses Node's native crypto.
+ */
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+import { DomainError } from '../errors.js';
+
+/**
+ * Where an agency certificate carries the agency code (mã định danh, `000.00.33.H33`): the subject
+ * `serialNumber` attribute (X.520, OID 2.5.4.5). X.520 defines it as the identifier that tells apart
+ * subjects with the same name — exactly the case of "UBND xã Hòa Tiến", a name many provinces share.
+ * It is a standard attribute every X.509 tool prints (`openssl x509 -subject`), unlike a private OID.
+ */
+export const AGENCY_CODE_ATTRIBUTE_OID = '2.5.4.5';
+
+/** Shape of an agency code (`XXX.YY.ZZ.Lnn`, 13 characters). Only the shape: codes are never computed. */
+export const AGENCY_CODE_SHAPE = /^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[0-9A-Z]{3}$/;
+
+/** What `describeCertificate` reports; also the summary stored beside a registered certificate. */
+export interface CertificateDescription {
+  /** Upper-case hex, no separators, leading zero octets removed (as OpenSSL prints it). */
+  readonly serialNumber: string;
+  /** RFC 4514-style, most specific attribute first: `CN=UBND xã A,serialNumber=000.00.33.H33,C=VN`. */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Lower-case hex SHA-256 of the DER encoding, no separators. */
+  readonly fingerprintSha256: string;
+  /** The agency code from the subject `serialNumber` attribute, or null when absent or ambiguous. */
+  readonly agencyCode: string | null;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n\t ]*?)-----END \1-----/g;
+
+/** Every PEM block of `text` with the given label, as DER. */
+function pemBlocks(text: string, label: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const m of text.matchAll(PEM_BLOCK)) {
+    if (m[1] !== label) continue;
+    const body = (m[2] ?? '').replace(/\s+/g, '');
+    if (body.length === 0 || body.length % 4 !== 0) continue;
+    out.push(Buffer.from(body, 'base64'));
+  }
+  return out;
+}
+
+/** DER bytes of the single `label` block in `pem`; throws VALIDATION_FAILED on none or several. */
+export function pemToDer(pem: string, label = 'CERTIFICATE'): Buffer {
+  const blocks = pemBlocks(pem, label);
+  if (blocks.length !== 1) {
+    throw new DomainError('VALIDATION_FAILED', blocks.length === 0 ? `no PEM ${label} block found` : `expected one PEM ${label} block, found ${blocks.length}`);
+  }
+  return blocks[0] as Buffer;
+}
+
+/** PEM text (64-column base64, trailing newline) for DER bytes. */
+export function derToPem(der: Buffer, label = 'CERTIFICATE'): string {
+  const b64 = der.toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** Every certificate in a PEM bundle, each re-encoded as a canonical single-certificate PEM. */
+export function splitPemCertificates(text: string): string[] {
+  return pemBlocks(text, 'CERTIFICATE').map((der) => derToPem(der));
+}
+
+/** A certificate parsed once by both libraries. Internal to src/crypto. */
+export interface ParsedCertificate {
+  readonly pem: string;
+  readonly der: Buffer;
+  readonly x509: X509Certificate;
+  readonly forge: forge.pki.Certificate;
+  readonly fingerprintSha256: string;
+}
+
+/**
+ * Parses one PEM certificate; throws VALIDATION_FAILED when it is not one. node-forge reads only RSA
+ * certificates, which is all this service signs or verifies with (XMLDSig allow-list: rsa-sha*).
+ */
+export function parseCertificate(pem: string): ParsedCertificate {
+  const der = pemToDer(pem, 'CERTIFICATE');
+  let x509: X509Certificate;
+  let parsed: forge.pki.Certificate;
+  try {
+    x509 = new X509Certificate(der);
+    parsed = forge.pki.certificateFromAsn1(forge.asn1.fromDer(der.toString('binary'), true));
+  } catch (cause) {
+    throw new DomainError('VALIDATION_FAILED', `not a readable X.509 RSA certificate: ${(cause as Error).message}`, { cause });
+  }
+  return {
+    pem: derToPem(der),
+    der,
+    x509,
+    forge: parsed,
+    fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+  };
+}
+
+/** Lower-case hex SHA-256 fingerprint of a PEM certificate's DER encoding. */
+export function fingerprintSha256(certPem: string): string {
+  return createHash('sha256').update(pemToDer(certPem)).digest('hex');
+}
+
+// @types/node-forge types valueTagClass as asn1.Class; forge stores the universal tag (asn1.Type) there.
+type NameAttribute = Omit<forge.pki.CertificateField, 'valueTagClass'> & { valueTagClass?: number };
+
+/** Decodes a DirectoryString value as forge leaves it (raw octets in a binary string). */
+function attributeText(attr: NameAttribute): string {
+  const raw = typeof attr.value === 'string' ? attr.value : '';
+  switch (attr.valueTagClass) {
+    case forge.asn1.Type.UTF8:
+      return forge.util.decodeUtf8(raw);
+    case forge.asn1.Type.BMPSTRING: {
+      // UCS-2 big-endian
+      const bytes = Buffer.from(raw, 'binary');
+      let s = '';
+      for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+      return s;
+    }
+    default:
+      return raw; // PrintableString, IA5String, TeletexString: single-byte
+  }
+}
+
+const SHORT_NAMES: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.9': 'STREET',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+};
+
+/** RFC 4514 §2.4 escaping of one attribute value. */
+function escapeDnValue(v: string): string {
+  let s = v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`);
+  if (s.startsWith('#') || s.startsWith(' ')) s = `\\${s}`;
+  if (s.endsWith(' ') && s.length > 1) s = `${s.slice(0, -1)}\\ `;
+  return s;
+}
+
+/** RFC 4514-style string: attributes most specific first (reverse of the DER order). */
+function formatName(attrs: readonly NameAttribute[]): string {
+  return [...attrs]
+    .reverse()
+    .map((a) => `${(a.type && SHORT_NAMES[a.type]) ?? a.type ?? '?'}=${escapeDnValue(attributeText(a))}`)
+    .join(',');
+}
+
+/** Values of one subject attribute, decoded. */
+function subjectValues(cert: forge.pki.Certificate, oid: string): string[] {
+  return (cert.subject.attributes as unknown as NameAttribute[]).filter((a) => a.type === oid).map(attributeText);
+}
+
+/** Agency code from a parsed certificate; null when missing, repeated, or not shaped like a code. */
+export function agencyCodeOfParsed(cert: ParsedCertificate): string | null {
+  const values = subjectValues(cert.forge, AGENCY_CODE_ATTRIBUTE_OID);
+  // Two serialNumber attributes would let a CA that copies requested attributes mint an ambiguous
+  // certificate; refuse to pick one.
+  if (values.length !== 1) return null;
+  const code = (values[0] as string).trim();
+  return AGENCY_CODE_SHAPE.test(code) ? code : null;
+}
+
+/** The agency code a certificate was issued for (subject `serialNumber`), or null. */
+export function agencyCodeOf(certPem: string): string | null {
+  return agencyCodeOfParsed(parseCertificate(certPem));
+}
+
+/** Upper-case hex serial number, leading zero octets stripped. */
+function serialHex(cert: forge.pki.Certificate): string {
+  const hex = cert.serialNumber.toUpperCase().replace(/^(00)+(?=.)/, '');
+  return hex.length % 2 === 1 ? `0${hex}` : hex;
+}
+
+/** Describes a parsed certificate. */
+export function describeParsed(cert: ParsedCertificate): CertificateDescription {
+  return {
+    serialNumber: serialHex(cert.forge),
+    subject: formatName(cert.forge.subject.attributes as unknown as NameAttribute[]),
+    issuer: formatName(cert.forge.issuer.attributes as unknown as NameAttribute[]),
+    notBefore: cert.forge.validity.notBefore,
+    notAfter: cert.forge.validity.notAfter,
+    fingerprintSha256: cert.fingerprintSha256,
+    agencyCode: agencyCodeOfParsed(cert),
+  };
+}
+
+/** Serial, subject, issuer, validity, SHA-256 fingerprint and agency code of a PEM certificate. */
+export function describeCertificate(pem: string): CertificateDescription {
+  return describeParsed(parseCertificate(pem));
+}
+
+/** DER SubjectPublicKeyInfo of a private key's public half. */
+function spkiOfPrivateKey(keyPem: string): Buffer {
+  try {
+    return createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+  } catch (cause) {
+    throw new DomainError('VALIDATION_FAILED', `not a readable unencrypted private key: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Throws VALIDATION_FAILED unless the private key is the one the certificate certifies. */
+export function assertKeyMatchesCertificate(certPem: string, keyPem: string): void {
+  const cert = parseCertificate(certPem);
+  const certSpki = cert.x509.publicKey.export({ type: 'spki', format: 'der' });
+  if (!certSpki.equals(spkiOfPrivateKey(keyPem))) {
+    throw new DomainError('VALIDATION_FAILED', 'the private key does not match the certificate');
+  }
+}
+
+/** What a PKCS#12 (.p12/.pfx) file holds once opened. */
+export interface Pkcs12Content {
+  readonly certificatePem: string;
+  /** PKCS#8 PEM, unencrypted: encrypt it with `encryptPrivateKey` before storing it. */
+  readonly privateKeyPem: string;
+  /** The other certificates of the file (intermediates, root), in file order. */
+  readonly chainPem: string[];
+}
+
+/**
+ * Opens a PKCS#12 file: the one private key, the certificate that matches it, and the other
+ * certificates as the chain. Throws VALIDATION_FAILED on a wrong password or an unusable file.
+ */
+export function importPkcs12(buffer: Buffer, password: string): Pkcs12Content {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  // node-forge derives PBES2 keys (OpenSSL 3's default PKCS#12 encryption) from the password's UTF-16
+  // code units taken as bytes, where OpenSSL uses its UTF-8 bytes; the MAC (BMPString) is right. For a
+  // non-ASCII password the one PBES2 entry point is wrapped for the duration of this synchronous call.
+  const pbe = (forge.pki as unknown as { pbe: { getCipherForPBES2: (oid: string, params: unknown, password: string) => unknown } }).pbe;
+  const original = pbe.getCipherForPBES2;
+  // eslint-disable-next-line no-control-regex -- ASCII test
+  const patch = !/^[\x00-\x7f]*$/.test(password);
+  if (patch) pbe.getCipherForPBES2 = (oid, params, pw) => original.call(pbe, oid, params, forge.util.encodeUtf8(pw));
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(buffer.toString('binary')), password);
+  } catch (cause) {
+    // forge says "PKCS#12 MAC could not be verified. Invalid password?" for a wrong password.
+    throw new DomainError('VALIDATION_FAILED', `cannot open PKCS#12: ${(cause as Error).message}`, { cause });
+  } finally {
+    if (patch) pbe.getCipherForPBES2 = original;
+  }
+  const keyBags = [
+    ...(p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag as string })[forge.pki.oids.pkcs8ShroudedKeyBag as string] ?? []),
+    ...(p12.getBags({ bagType: forge.pki.oids.keyBag as string })[forge.pki.oids.keyBag as string] ?? []),
+  ];
+  const keys = keyBags.map((b) => b.key).filter((k): k is forge.pki.rsa.PrivateKey => k != null);
+  if (keys.length !== 1) {
+    throw new DomainError('VALIDATION_FAILED', `PKCS#12 must hold exactly one private key, found ${keys.length}${keyBags.length > keys.length ? ' (non-RSA keys are not supported)' : ''}`);
+  }
+  const privateKeyPem = createPrivateKey(forge.pki.privateKeyToPem(keys[0] as forge.pki.rsa.PrivateKey)).export({ type: 'pkcs8', format: 'pem' }) as string;
+  const keySpki = spkiOfPrivateKey(privateKeyPem);
+
+  const certBags = p12.getBags({ bagType: forge.pki.oids.certBag as string })[forge.pki.oids.certBag as string] ?? [];
+  const certs: string[] = [];
+  for (const bag of certBags) {
+    if (bag.cert) certs.push(forge.pki.certificateToPem(bag.cert));
+    else if (bag.asn1) throw new DomainError('VALIDATION_FAILED', 'PKCS#12 holds a certificate that cannot be read (non-RSA?)');
+  }
+  const matching = certs.filter((pem) => new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }).equals(keySpki));
+  if (matching.length !== 1) {
+    throw new DomainError('VALIDATION_FAILED', matching.length === 0 ? 'PKCS#12 holds no certificate for its private key' : 'PKCS#12 holds several certificates for its private key');
+  }
+  const certificatePem = derToPem(pemToDer(matching[0] as string));
+  return {
+    certificatePem,
+    privateKeyPem,
+    chainPem: certs.filter((c) => c !== matching[0]).map((c) => derToPem(pemToDer(c))),
+  };
+}

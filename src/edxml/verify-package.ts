@@ -1,0 +1,217 @@
+/**
+ * Package verification, DESIGN.md §5, in order:
+ *  1. `assertSafeXml` (size, DOCTYPE/entities, one root, depth) before any parser;
+ *  2. `verifyXmlSignature`: the strict signature profile and the cryptographic check;
+ *  3. the business model is parsed from the SIGNED content (xml-crypto's canonical signed reference),
+ *     never from a second parse of the raw bytes, so whatever the verifier and the model parser might
+ *     disagree on (comments, parser quirks, wrapped elements) cannot reach domain code; then the
+ *     KeyInfo certificate is checked — chain, validity at the package's own signing time, key usage,
+ *     and that it is the certificate of the agency named in From/OrganId;
+ *  4. the result is a `VerifiedPackage`, a type only this module can make.
+ */
+import { createHash } from 'node:crypto';
+import type { ValidatedCertificate } from '../crypto/trust.js';
+import type { TrustStore } from '../crypto/trust.js';
+import { fingerprintSha256 } from '../crypto/certificates.js';
+import { DomainError } from '../errors.js';
+import { edxmlTimestampToDate } from './dates.js';
+import { assertSafeXml, DEFAULT_XML_LIMITS } from './harden.js';
+import type { XmlLimits } from './harden.js';
+import type { EdocPackage, EdxmlPackage } from './model.js';
+import { parsePackage, peekSender } from './parse.js';
+import { verifyXmlSignature } from './xmldsig.js';
+
+/** What a certificate check reports about the signer certificate it accepted. */
+export interface CheckedCertificate {
+  readonly subject: string;
+  readonly serialNumber: string;
+  readonly issuer: string;
+  readonly fingerprintSha256: string;
+}
+
+/** Decides whether `certificatePem` may sign for `agencyCode` at `at`. */
+export interface CertificateCheck {
+  /** throws CERTIFICATE_UNTRUSTED */
+  (input: { certificatePem: string; agencyCode: string; at: Date }): Promise<CheckedCertificate>;
+}
+
+declare const VERIFIED: unique symbol;
+
+/**
+ * A package whose signature, signer certificate and sender were verified. Only `verifyPackage` makes
+ * one (the brand cannot be written outside this module), so a function that takes a VerifiedPackage
+ * cannot be handed unverified XML by mistake. `isVerifiedPackage` checks at run time.
+ */
+export interface VerifiedPackage {
+  readonly [VERIFIED]: true;
+  readonly kind: 'edoc' | 'status';
+  /** Parsed from the signed content only. Deeply frozen. */
+  readonly model: EdxmlPackage;
+  /** From/OrganId, the agency whose certificate signed. */
+  readonly senderCode: string;
+  readonly certificate: CheckedCertificate & { readonly certificatePem: string };
+  /** Lower-case hex SHA-256 of the exact input bytes. */
+  readonly sha256: string;
+  /** A private copy of the exact input bytes: store and forward these, never a re-serialisation. */
+  readonly bytes: Buffer;
+  /** The package's own signing time (TraceHeader Timestamp for edoc, Timestamp for status). */
+  readonly signingTime: Date;
+  readonly signatureAlgorithm: string;
+  readonly checkedAt: Date;
+}
+
+/** Dependencies of `verifyPackage`. */
+export interface VerifyPackageDeps {
+  readonly checkCertificate: CertificateCheck;
+  readonly limits?: Partial<XmlLimits>;
+  /** Accept rsa-sha1/sha1 (partner explicitly marked legacy). */
+  readonly allowLegacy?: boolean;
+  readonly now?: () => Date;
+}
+
+const verified = new WeakSet<object>();
+
+/** True only for objects made by `verifyPackage` in this process. */
+export function isVerifiedPackage(value: unknown): value is VerifiedPackage {
+  return typeof value === 'object' && value !== null && verified.has(value);
+}
+
+/** Signing times later than now + this are refused: a future-dated package would outlive its certificate's checks. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
+    Object.freeze(v);
+    for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+  }
+  return value;
+}
+
+/**
+ * The edoc's signing time: the last TraceHeader written by the sender itself (OrganId = From/OrganId).
+ * Hops added by other systems are not the signer's claim.
+ */
+function edocSigningTimestamp(edoc: EdocPackage): string {
+  const sender = edoc.messageHeader.from.organId;
+  const own = edoc.traceHeaderList.traceHeaders.filter((t) => t.organId === sender);
+  const last = own[own.length - 1];
+  if (!last) throw new DomainError('VALIDATION_FAILED', `no TraceHeader of the sender ${sender}: the signing time is unknown`);
+  return last.timestamp;
+}
+
+/**
+ * Verifies a received package (DESIGN.md §5) and returns it as a VerifiedPackage. Throws
+ * PAYLOAD_TOO_LARGE / XML_FORBIDDEN / XML_MALFORMED / SIGNATURE_INVALID / VALIDATION_FAILED /
+ * CERTIFICATE_UNTRUSTED.
+ */
+export async function verifyPackage(input: Buffer, deps: VerifyPackageDeps): Promise<VerifiedPackage> {
+  if (!Buffer.isBuffer(input)) throw new TypeError('verifyPackage expects the received bytes as a Buffer');
+  // A private copy: the caller cannot change the bytes between the check and their use.
+  const bytes = Buffer.from(input);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const now = deps.now?.() ?? new Date();
+
+  // 1. Hardening gate, before any parser.
+  const text = assertSafeXml(bytes, deps.limits);
+
+  // 2. Signature profile + digest + SignatureValue (certificate still a candidate).
+  const sig = verifyXmlSignature(text, { allowLegacy: deps.allowLegacy === true, ...(deps.limits ? { limits: deps.limits } : {}) });
+
+  // 3. The model, from the signed content only. Canonical XML can be longer than its source (`>` in
+  // text becomes `&gt;`), so its size bound follows the input size; the depth limit is the same.
+  const model = parsePackage(sig.signedXml, {
+    maxDepth: deps.limits?.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth,
+    maxBytes: Math.max(4 * bytes.length, 4096),
+  });
+  const senderCode = peekSender(model);
+  const signingTime = edxmlTimestampToDate(model.kind === 'status' ? model.status.timestamp : edocSigningTimestamp(model.edoc));
+  // A signing time in the future would let a certificate that is about to expire (or not yet
+  // valid) pass the "valid at signing time" check; a few minutes cover clock drift between nodes.
+  if (signingTime.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
+    throw new DomainError('SIGNATURE_INVALID', `signing time ${signingTime.toISOString()} is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`);
+  }
+  const checked = await deps.checkCertificate({ certificatePem: sig.certificatePem, agencyCode: senderCode, at: signingTime });
+  // A check that vouches for some other certificate (a bug in a custom CertificateCheck, a cache keyed
+  // wrongly) must not turn into an accepted package.
+  if (checked.fingerprintSha256 !== fingerprintSha256(sig.certificatePem)) {
+    throw new DomainError('CERTIFICATE_UNTRUSTED', 'the certificate check reported on a different certificate than the one that signed');
+  }
+
+  // 4. The branded result.
+  const result = {
+    kind: model.kind,
+    model: deepFreeze(model),
+    senderCode,
+    certificate: Object.freeze({
+      subject: checked.subject,
+      serialNumber: checked.serialNumber,
+      issuer: checked.issuer,
+      fingerprintSha256: checked.fingerprintSha256,
+      certificatePem: sig.certificatePem,
+    }),
+    sha256,
+    bytes,
+    signingTime,
+    signatureAlgorithm: sig.signatureAlgorithm,
+    checkedAt: now,
+  } as Omit<VerifiedPackage, typeof VERIFIED> as VerifiedPackage;
+  verified.add(Object.freeze(result));
+  return result;
+}
+
+function summary(v: ValidatedCertificate): CheckedCertificate {
+  return { subject: v.subject, serialNumber: v.serialNumber, issuer: v.issuer, fingerprintSha256: v.fingerprintSha256 };
+}
+
+/** Chain + validity at `at` + key usage, then "the certificate is issued to this agency". */
+function validateForAgency(trustStore: TrustStore, input: { certificatePem: string; agencyCode: string; at: Date }, intermediates: readonly string[]): ValidatedCertificate {
+  const v = trustStore.validate(input.certificatePem, { at: input.at, intermediates });
+  // The agency code inside the certificate (subject serialNumber) binds the key to one agency: a
+  // valid certificate of agency B must not sign a package claiming to come from agency A.
+  if (v.agencyCode === null) throw new DomainError('CERTIFICATE_UNTRUSTED', `certificate "${v.subject}" carries no agency code (subject serialNumber)`);
+  if (v.agencyCode !== input.agencyCode) {
+    throw new DomainError('CERTIFICATE_UNTRUSTED', `certificate is issued to agency ${v.agencyCode}, but the package is from ${input.agencyCode} (From/OrganId)`);
+  }
+  return v;
+}
+
+/**
+ * The online CertificateCheck: chain to `trustStore`, valid at the signing time, digitalSignature,
+ * agency code = From/OrganId, AND the certificate is one the registry holds for that agency
+ * (fingerprint match) — so a certificate the CA issued but the agency never registered, or one an
+ * operator removed (compromise, replacement), is refused.
+ */
+export function createRegistryCertificateCheck(deps: {
+  trustStore: TrustStore;
+  registeredCertificates: (agencyCode: string) => Promise<string[]>;
+  intermediates?: readonly string[];
+}): CertificateCheck {
+  return async (input) => {
+    const v = validateForAgency(deps.trustStore, input, deps.intermediates ?? []);
+    const registered = await deps.registeredCertificates(input.agencyCode);
+    const fingerprints = new Set(
+      registered.flatMap((pem) => {
+        try {
+          return [fingerprintSha256(pem)];
+        } catch {
+          return []; // an unreadable registry entry matches nothing
+        }
+      }),
+    );
+    if (!fingerprints.has(v.fingerprintSha256)) {
+      throw new DomainError('CERTIFICATE_UNTRUSTED', `certificate ${v.fingerprintSha256} is not a registered certificate of agency ${input.agencyCode}`);
+    }
+    return summary(v);
+  };
+}
+
+/**
+ * The offline CertificateCheck (CLI, archive audits): chain, validity, key usage and agency code =
+ * From/OrganId. It cannot know which certificates the agency registered.
+ */
+export function createOfflineCertificateCheck(trustStore: TrustStore, intermediates: readonly string[] = []): CertificateCheck {
+  return async (input) => summary(validateForAgency(trustStore, input, intermediates));
+}

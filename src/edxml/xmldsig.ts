@@ -1,0 +1,515 @@
+/**
+ * XMLDSig for edXML packages (DESIGN.md §5): one enveloped signature in the header, in the XMLDSig
+ * namespace, `Reference URI=""` over the whole document (attachments included), transforms
+ * enveloped-signature + exclusive c14n, RSA-SHA256 / SHA-256, the signer certificate in KeyInfo.
+ *
+ * Signing. xml-crypto builds the Signature element and does the canonicalisation; the RSA signature
+ * itself comes from the `PackageSigner` port of src/crypto (this module never sees a private key):
+ * a per-call xml-crypto `SignatureAlgorithm` whose `getSignature` calls `signer.sign`. xml-crypto
+ * insists on a non-null `privateKey` before it calls the algorithm, so it gets a placeholder string
+ * that our algorithm ignores. The Signature element xml-crypto returns is then spliced into the
+ * caller's text just before `</edXMLHeader>` — the rest of the document is never re-serialised — and
+ * the result is verified once more before it is returned, so a package that would not verify is
+ * never emitted.
+ *
+ * Verification. `verifyXmlSignature` runs `assertSafeXml` first, then parses with @xmldom/xmldom
+ * (every parser error fatal), checks the signature's shape and algorithms against a strict profile,
+ * and only then lets xml-crypto check the digest and SignatureValue, with algorithm tables reduced to
+ * the allow-list and public-key verification delegated to src/crypto. The KeyInfo certificate is only
+ * a candidate: the caller must check it against the trust store and the agency registry.
+ */
+import type { BinaryLike, KeyLike } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { DOMParser } from '@xmldom/xmldom';
+import type { Document, Element, Node } from '@xmldom/xmldom';
+import { createOptionalCallbackFunction, SignedXml } from 'xml-crypto';
+import type { HashAlgorithm, SignatureAlgorithm } from 'xml-crypto';
+import type { PackageSigner, RsaHash } from '../crypto/signer.js';
+import { verifyRsaSignature } from '../crypto/signer.js';
+import { derToPem, fingerprintSha256 } from '../crypto/certificates.js';
+import { DomainError } from '../errors.js';
+import { assertSafeXml } from './harden.js';
+import type { XmlLimits } from './harden.js';
+import { EDXML_NS, XMLDSIG_NS } from './model.js';
+
+/** Algorithm identifiers (XMLDSig 1.1 §6, RFC 6931). */
+export const ALGORITHMS = Object.freeze({
+  EXC_C14N: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  EXC_C14N_WITH_COMMENTS: 'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
+  ENVELOPED: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+  RSA_SHA1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+  RSA_SHA256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  RSA_SHA384: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+  RSA_SHA512: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  SHA1: 'http://www.w3.org/2000/09/xmldsig#sha1',
+  SHA256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  SHA384: 'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  SHA512: 'http://www.w3.org/2001/04/xmlenc#sha512',
+});
+
+/** What a valid signature yields. Nothing here is trusted until the caller checks `certificatePem`. */
+export interface XmlSignatureResult {
+  /** The KeyInfo certificate (PEM): the key that made the signature, NOT yet trusted. */
+  readonly certificatePem: string;
+  /** The canonical XML the Reference covers (xml-crypto `getSignedReferences()`): the signed document minus its Signature. */
+  readonly signedXml: string;
+  readonly signatureAlgorithm: string;
+  readonly digestAlgorithm: string;
+}
+
+/** Options of `verifyXmlSignature`. */
+export interface VerifyXmlSignatureOptions {
+  /** Accept rsa-sha1 / sha1 (partners explicitly marked legacy). HMAC and MD5 are refused regardless. */
+  readonly allowLegacy?: boolean;
+  readonly limits?: Partial<XmlLimits>;
+}
+
+const SIGNATURE_HASH: Readonly<Record<string, RsaHash>> = {
+  [ALGORITHMS.RSA_SHA256]: 'sha256',
+  [ALGORITHMS.RSA_SHA384]: 'sha384',
+  [ALGORITHMS.RSA_SHA512]: 'sha512',
+};
+const DIGEST_HASH: Readonly<Record<string, RsaHash>> = {
+  [ALGORITHMS.SHA256]: 'sha256',
+  [ALGORITHMS.SHA384]: 'sha384',
+  [ALGORITHMS.SHA512]: 'sha512',
+};
+const LEGACY_SIGNATURE_HASH: Readonly<Record<string, RsaHash>> = { [ALGORITHMS.RSA_SHA1]: 'sha1' };
+const LEGACY_DIGEST_HASH: Readonly<Record<string, RsaHash>> = { [ALGORITHMS.SHA1]: 'sha1' };
+const DIGEST_BYTES: Readonly<Record<RsaHash, number>> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
+
+const invalid = (detail: string): DomainError => new DomainError('SIGNATURE_INVALID', detail);
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers (xmldom 0.9; the project has no DOM lib types, so node kinds are compared by number)
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
+const COMMENT_NODE = 8;
+
+/** Parses text that already passed `assertSafeXml`; any xmldom error or warning is fatal → XML_MALFORMED. */
+function parseDom(text: string): Document {
+  let problem: string | undefined;
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level, message) => {
+        problem ??= `${level}: ${message}`;
+        throw new Error(message);
+      },
+    }).parseFromString(text, 'text/xml');
+  } catch (cause) {
+    throw new DomainError('XML_MALFORMED', `XML is not well-formed: ${problem ?? (cause as Error).message}`, { cause });
+  }
+  if (problem !== undefined) throw new DomainError('XML_MALFORMED', `XML is not well-formed: ${problem}`);
+  if (!doc.documentElement) throw new DomainError('XML_MALFORMED', 'XML has no root element');
+  return doc;
+}
+
+function children(node: Node): Node[] {
+  const out: Node[] = [];
+  for (let c = node.firstChild; c; c = c.nextSibling) out.push(c);
+  return out;
+}
+
+function elementChildren(el: Element): Element[] {
+  return children(el).filter((c): c is Element => c.nodeType === ELEMENT_NODE);
+}
+
+/** Every node below `root`, document order, without recursion. */
+function* descendants(root: Node): Generator<Node> {
+  const stack: Node[] = [];
+  for (let c = root.lastChild; c; c = c.previousSibling) stack.push(c);
+  while (stack.length > 0) {
+    const n = stack.pop() as Node;
+    yield n;
+    for (let c = n.lastChild; c; c = c.previousSibling) stack.push(c);
+  }
+}
+
+const is = (el: Element | null | undefined, local: string, ns: string): el is Element => !!el && el.localName === local && el.namespaceURI === ns;
+
+function pathOf(el: Element): string {
+  const names: string[] = [];
+  for (let n: Node | null = el; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) names.unshift((n as Element).localName ?? '?');
+  return `/${names.join('/')}`;
+}
+
+function isDescendant(node: Node, ancestor: Node): boolean {
+  for (let n: Node | null = node; n; n = n.parentNode) if (n === ancestor) return true;
+  return false;
+}
+
+/** Text of an element that may hold only text (no elements, comments, PIs). */
+function textOnly(el: Element, what: string): string {
+  let s = '';
+  for (const c of children(el)) {
+    if (c.nodeType === TEXT_NODE || c.nodeType === CDATA_SECTION_NODE) s += c.nodeValue ?? '';
+    else throw invalid(`${what} must hold only text`);
+  }
+  return s;
+}
+
+/** Decodes strict base64 (whitespace allowed, as XMLDSig serialisers wrap lines). */
+function base64Of(el: Element, what: string): Buffer {
+  const s = textOnly(el, what).replace(/[ \t\r\n]+/g, '');
+  if (s.length === 0 || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(s)) throw invalid(`${what} is not valid base64`);
+  return Buffer.from(s, 'base64');
+}
+
+/** No element children, only whitespace text. */
+function assertEmpty(el: Element, what: string): void {
+  for (const c of children(el)) {
+    if (c.nodeType === TEXT_NODE && /^[ \t\r\n]*$/.test(c.nodeValue ?? '')) continue;
+    throw invalid(`${what} must be empty (found ${c.nodeType === ELEMENT_NODE ? `element ${(c as Element).localName}` : 'content'})`);
+  }
+}
+
+/** Element children of `el`, which must all be XMLDSig elements; text must be whitespace. */
+function dsigChildren(el: Element, what: string): Element[] {
+  for (const c of children(el)) {
+    if (c.nodeType === ELEMENT_NODE || (c.nodeType === TEXT_NODE && /^[ \t\r\n]*$/.test(c.nodeValue ?? ''))) continue;
+    throw invalid(`${what} holds unexpected content (text, CDATA or a comment)`);
+  }
+  const kids = elementChildren(el);
+  for (const k of kids) if (k.namespaceURI !== XMLDSIG_NS) throw invalid(`${what} holds ${k.localName} from namespace ${k.namespaceURI ?? '(none)'}; only XMLDSig elements are allowed`);
+  return kids;
+}
+
+function algorithmOf(el: Element, what: string): string {
+  const alg = el.getAttribute('Algorithm');
+  if (alg === null || alg === '') throw invalid(`${what} has no Algorithm`);
+  return alg;
+}
+
+/** Maps an algorithm URI to its hash, or explains why it is refused. */
+function classify(kind: 'SignatureMethod' | 'DigestMethod', uri: string, allowLegacy: boolean): RsaHash {
+  const modern = kind === 'SignatureMethod' ? SIGNATURE_HASH : DIGEST_HASH;
+  const legacy = kind === 'SignatureMethod' ? LEGACY_SIGNATURE_HASH : LEGACY_DIGEST_HASH;
+  // HMAC: a shared-secret MAC verified with whatever "key" is at hand (e.g. the public certificate
+  // bytes) is the classic key-confusion forgery; never a signature of an agency.
+  if (/hmac/i.test(uri)) throw invalid(`${kind} ${uri} is refused: HMAC is never accepted (key confusion)`);
+  if (/md5/i.test(uri)) throw invalid(`${kind} ${uri} is refused: MD5 is broken`);
+  const hash = modern[uri];
+  if (hash) return hash;
+  const old = legacy[uri];
+  if (old) {
+    if (allowLegacy) return old;
+    throw invalid(`${kind} ${uri} is refused: SHA-1 is accepted only from partners marked legacy`);
+  }
+  throw invalid(`${kind} ${uri} is not in the allow-list`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The strict profile (DESIGN.md §5 step 2)
+
+interface CheckedSignature {
+  signature: Element;
+  certificatePem: string;
+  signatureAlgorithm: string;
+  signatureHash: RsaHash;
+  digestAlgorithm: string;
+  digestHash: RsaHash;
+}
+
+/** Finds /edXML/edXMLEnvelope/edXMLHeader, requiring exactly one of each. */
+function headerOf(doc: Document, onMissing: (detail: string) => DomainError): Element {
+  const root = doc.documentElement;
+  if (!is(root, 'edXML', EDXML_NS)) throw onMissing(`root element must be edXML in namespace ${EDXML_NS}`);
+  const envelopes = elementChildren(root).filter((e) => is(e, 'edXMLEnvelope', EDXML_NS));
+  if (envelopes.length !== 1) throw onMissing(`expected one edXMLEnvelope under edXML, found ${envelopes.length}`);
+  const headers = elementChildren(envelopes[0] as Element).filter((e) => is(e, 'edXMLHeader', EDXML_NS));
+  if (headers.length !== 1) throw onMissing(`expected one edXMLHeader under edXMLEnvelope, found ${headers.length}`);
+  return headers[0] as Element;
+}
+
+function checkProfile(doc: Document, allowLegacy: boolean): CheckedSignature {
+  const signatures: Element[] = [];
+  const signedInfos: Element[] = [];
+  const dsigElements: Element[] = [];
+  for (const n of descendants(doc)) {
+    // assertSafeXml refuses PIs already; a PI outside the root would escape `URI=""` in xml-crypto
+    // (it digests the root element) but not in xmlsec1 (the whole document): keep them out.
+    // (xmldom 0.9 reports the XML declaration as a PI named "xml"; that one is fine.)
+    if (n.nodeType === PROCESSING_INSTRUCTION_NODE && !(n.nodeName === 'xml' && n.parentNode === doc)) throw invalid('processing instructions are not allowed');
+    if (n.nodeType !== ELEMENT_NODE) continue;
+    const el = n as Element;
+    // Counted by local name in ANY namespace: a second, edXML-namespace `Signature` (the style of the
+    // axis samples) is exactly what an attacker would add to make another reader pick the wrong one.
+    if (el.localName === 'Signature') signatures.push(el);
+    if (el.localName === 'SignedInfo') signedInfos.push(el);
+    if (el.namespaceURI === XMLDSIG_NS) dsigElements.push(el);
+  }
+  if (signatures.length === 0) throw invalid('the package is not signed: no Signature element');
+  if (signatures.length > 1) throw invalid(`found ${signatures.length} Signature elements; exactly one is allowed (in either namespace)`);
+  const signature = signatures[0] as Element;
+  if (signature.namespaceURI !== XMLDSIG_NS) throw invalid(`Signature is in namespace ${signature.namespaceURI ?? '(none)'}, not XMLDSig (${XMLDSIG_NS})`);
+
+  // The fixed place: a signature elsewhere (inside MessageHeader, in an attachment) would invite a
+  // reader to pair it with the wrong content.
+  const header = headerOf(doc, (d) => invalid(`Signature must be at /edXML/edXMLEnvelope/edXMLHeader/Signature: ${d}`));
+  if (signature.parentNode !== header) throw invalid(`Signature must be at /edXML/edXMLEnvelope/edXMLHeader/Signature, found at ${pathOf(signature)}`);
+
+  if (signedInfos.length !== 1) throw invalid(`found ${signedInfos.length} SignedInfo elements; exactly one is allowed`);
+  // XMLDSig elements outside the Signature (a ds:Object or a second SignedInfo elsewhere) are the raw
+  // material of wrapping attacks.
+  for (const el of dsigElements) {
+    if (!isDescendant(el, signature)) throw invalid(`XMLDSig element ${el.localName} found outside the Signature, at ${pathOf(el)}`);
+  }
+  for (const n of descendants(signature)) {
+    if (n.nodeType === COMMENT_NODE) throw invalid('comments are not allowed inside Signature');
+  }
+
+  // Signature := SignedInfo SignatureValue KeyInfo — nothing else.
+  const parts = dsigChildren(signature, 'Signature');
+  for (const p of parts) {
+    // Object carries signed-or-not content inside the signature; it is where wrapped elements hide.
+    if (p.localName === 'Object') throw invalid('Signature must not contain Object elements');
+  }
+  const names = parts.map((p) => p.localName).join(', ');
+  if (parts.length !== 3 || parts[0]?.localName !== 'SignedInfo' || parts[1]?.localName !== 'SignatureValue' || parts[2]?.localName !== 'KeyInfo') {
+    throw invalid(`Signature must hold exactly SignedInfo, SignatureValue, KeyInfo in that order; found ${names || 'nothing'}`);
+  }
+  const [signedInfo, signatureValue, keyInfo] = parts as [Element, Element, Element];
+  if (signedInfo !== signedInfos[0]) throw invalid('SignedInfo is not the child of Signature');
+
+  // SignedInfo := CanonicalizationMethod SignatureMethod Reference
+  const si = dsigChildren(signedInfo, 'SignedInfo');
+  const references = si.filter((e) => e.localName === 'Reference');
+  if (references.length !== 1) throw invalid(`SignedInfo must hold exactly one Reference, found ${references.length}`);
+  if (si.length !== 3 || si[0]?.localName !== 'CanonicalizationMethod' || si[1]?.localName !== 'SignatureMethod' || si[2]?.localName !== 'Reference') {
+    throw invalid(`SignedInfo must hold CanonicalizationMethod, SignatureMethod, Reference; found ${si.map((e) => e.localName).join(', ')}`);
+  }
+  const [c14nMethod, sigMethod, reference] = si as [Element, Element, Element];
+  const c14n = algorithmOf(c14nMethod, 'CanonicalizationMethod');
+  if (c14n !== ALGORITHMS.EXC_C14N) throw invalid(`CanonicalizationMethod ${c14n} is not allowed; only ${ALGORITHMS.EXC_C14N} (without comments)`);
+  assertEmpty(c14nMethod, 'CanonicalizationMethod'); // no InclusiveNamespaces: it changes what is signed
+  const signatureAlgorithm = algorithmOf(sigMethod, 'SignatureMethod');
+  const signatureHash = classify('SignatureMethod', signatureAlgorithm, allowLegacy);
+  assertEmpty(sigMethod, 'SignatureMethod'); // e.g. HMACOutputLength (signature truncation)
+
+  // Reference URI="" — the whole document. A `#id` reference signs a subtree and leaves the rest,
+  // where a forged header can sit, unsigned; a missing URI leaves the target to the application.
+  const uri = reference.getAttribute('URI');
+  if (uri === null) throw invalid('Reference has no URI attribute; URI="" is required');
+  if (uri !== '') throw invalid(`Reference URI="${uri}" is not allowed; URI="" (the whole document) is required`);
+  const refParts = dsigChildren(reference, 'Reference');
+  if (refParts.length !== 3 || refParts[0]?.localName !== 'Transforms' || refParts[1]?.localName !== 'DigestMethod' || refParts[2]?.localName !== 'DigestValue') {
+    throw invalid(`Reference must hold Transforms, DigestMethod, DigestValue; found ${refParts.map((e) => e.localName).join(', ')}`);
+  }
+  const [transforms, digestMethod, digestValue] = refParts as [Element, Element, Element];
+  const transformList = dsigChildren(transforms, 'Transforms');
+  // Exactly enveloped-signature then exc-c14n: XSLT and XPath transforms run attacker-chosen code or
+  // queries in the verifier and can make the digest cover something other than the document.
+  const expected = [ALGORITHMS.ENVELOPED, ALGORITHMS.EXC_C14N];
+  for (const [i, t] of transformList.entries()) {
+    if (t.localName !== 'Transform') throw invalid(`Transforms holds ${t.localName}`);
+    const alg = algorithmOf(t, 'Transform');
+    if (alg !== expected[i]) throw invalid(`Transform ${i + 1} is ${alg}; exactly ${expected.join(' then ')} are allowed`);
+    assertEmpty(t, `Transform ${alg}`);
+  }
+  if (transformList.length !== 2) throw invalid(`Reference must have exactly 2 transforms (${expected.join(', ')}), found ${transformList.length}`);
+  const digestAlgorithm = algorithmOf(digestMethod, 'DigestMethod');
+  const digestHash = classify('DigestMethod', digestAlgorithm, allowLegacy);
+  assertEmpty(digestMethod, 'DigestMethod');
+  const digest = base64Of(digestValue, 'DigestValue');
+  if (digest.length !== DIGEST_BYTES[digestHash]) throw invalid(`DigestValue has ${digest.length} bytes, ${digestHash} gives ${DIGEST_BYTES[digestHash]}`);
+  base64Of(signatureValue, 'SignatureValue');
+
+  // KeyInfo := X509Data with exactly one X509Certificate. RetrievalMethod would make the verifier
+  // fetch or dereference key material chosen by the sender; KeyValue would offer a bare key that
+  // some verifiers prefer to the certificate.
+  const keyParts = dsigChildren(keyInfo, 'KeyInfo');
+  for (const k of keyParts) {
+    if (k.localName === 'RetrievalMethod') throw invalid('KeyInfo RetrievalMethod is not allowed');
+    if (k.localName !== 'X509Data') throw invalid(`KeyInfo must hold only X509Data, found ${k.localName}`);
+  }
+  if (keyParts.length !== 1) throw invalid(`KeyInfo must hold exactly one X509Data, found ${keyParts.length}`);
+  const x509Parts = dsigChildren(keyParts[0] as Element, 'X509Data');
+  const certs = x509Parts.filter((e) => e.localName === 'X509Certificate');
+  for (const e of x509Parts) {
+    // Names and serials are informational and ignored; anything else is refused.
+    if (!['X509Certificate', 'X509SubjectName', 'X509IssuerSerial', 'X509SKI'].includes(e.localName ?? '')) throw invalid(`X509Data holds unsupported ${e.localName}`);
+  }
+  if (certs.length !== 1) throw invalid(`X509Data must hold exactly one X509Certificate (the signer), found ${certs.length}`);
+  const certificatePem = derToPem(base64Of(certs[0] as Element, 'X509Certificate'));
+
+  return { signature, certificatePem, signatureAlgorithm, signatureHash, digestAlgorithm, digestHash };
+}
+
+// ---------------------------------------------------------------------------------------------
+// xml-crypto algorithm tables reduced to the allow-list
+
+function hashAlgorithm(uri: string, hash: RsaHash): new () => HashAlgorithm {
+  return class implements HashAlgorithm {
+    getAlgorithmName(): string {
+      return uri;
+    }
+    getHash(xml: string): string {
+      return createHash(hash).update(xml, 'utf8').digest('base64');
+    }
+  };
+}
+
+/** An RSA PKCS#1 v1.5 algorithm whose verification is src/crypto's and whose signing is the port's (if any). */
+function rsaAlgorithm(uri: string, hash: RsaHash, signer?: PackageSigner): new () => SignatureAlgorithm {
+  return class implements SignatureAlgorithm {
+    getSignature = createOptionalCallbackFunction((signedInfo: BinaryLike, _privateKey: KeyLike): string => {
+      if (!signer || hash !== 'sha256') throw new Error(`signing with ${uri} is not supported`);
+      const bytes = typeof signedInfo === 'string' ? Buffer.from(signedInfo, 'utf8') : Buffer.from(signedInfo as Uint8Array);
+      return signer.sign(bytes).toString('base64');
+    });
+    verifySignature = createOptionalCallbackFunction((material: string, key: KeyLike, signatureValue: string): boolean => {
+      if (typeof key !== 'string') throw new Error('expected the candidate certificate as PEM');
+      return verifyRsaSignature(key, Buffer.from(material, 'utf8'), Buffer.from(signatureValue.replace(/\s+/g, ''), 'base64'), hash);
+    });
+    getAlgorithmName(): string {
+      return uri;
+    }
+  };
+}
+
+const BUILTIN = new SignedXml();
+const C14N_TABLE = {
+  [ALGORITHMS.EXC_C14N]: BUILTIN.CanonicalizationAlgorithms[ALGORITHMS.EXC_C14N],
+  [ALGORITHMS.ENVELOPED]: BUILTIN.CanonicalizationAlgorithms[ALGORITHMS.ENVELOPED],
+} as SignedXml['CanonicalizationAlgorithms'];
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+/**
+ * Verifies the package signature (DESIGN.md §5 step 2 and the cryptographic check). Returns the
+ * KeyInfo certificate as an UNTRUSTED candidate and the signed content. Throws PAYLOAD_TOO_LARGE /
+ * XML_FORBIDDEN / XML_MALFORMED (from the hardening gate and the parser) or SIGNATURE_INVALID naming
+ * the check that failed.
+ */
+export function verifyXmlSignature(text: string, opts: VerifyXmlSignatureOptions = {}): XmlSignatureResult {
+  const safe = assertSafeXml(text, opts.limits);
+  const doc = parseDom(safe);
+  const checked = checkProfile(doc, opts.allowLegacy === true);
+
+  const sig = new SignedXml({ publicCert: checked.certificatePem });
+  // Only the algorithms this signature declared and the profile allowed are known to xml-crypto for
+  // this check, so nothing it might look up by itself can fall outside the allow-list.
+  sig.CanonicalizationAlgorithms = C14N_TABLE;
+  sig.HashAlgorithms = { [checked.digestAlgorithm]: hashAlgorithm(checked.digestAlgorithm, checked.digestHash) };
+  sig.SignatureAlgorithms = { [checked.signatureAlgorithm]: rsaAlgorithm(checked.signatureAlgorithm, checked.signatureHash) };
+  // getCertFromKeyInfo stays xml-crypto's default no-op: the key is the candidate read above.
+
+  let ok: boolean;
+  try {
+    sig.loadSignature(checked.signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
+    ok = sig.checkSignature(safe);
+  } catch (e) {
+    if (e instanceof DomainError) throw e;
+    const message = (e as Error).message ?? String(e);
+    if (message.startsWith('invalid signature: the signature value')) {
+      throw new DomainError('SIGNATURE_INVALID', 'SignatureValue does not verify with the KeyInfo certificate (SignedInfo or SignatureValue changed, or another key signed)', { cause: e });
+    }
+    throw new DomainError('SIGNATURE_INVALID', `signature check failed: ${message}`, { cause: e });
+  }
+  if (!ok) {
+    const why = sig.getReferences().find((r) => r.validationError)?.validationError?.message ?? '';
+    throw invalid(`the digest of the signed content does not match DigestValue: the package changed after signing${why.includes('could not find') ? ' (reference target missing)' : ''}`);
+  }
+  const signed = sig.getSignedReferences();
+  if (signed.length !== 1 || !signed[0]) throw invalid(`expected one signed reference, got ${signed.length}`);
+  return {
+    certificatePem: checked.certificatePem,
+    signedXml: signed[0],
+    signatureAlgorithm: checked.signatureAlgorithm,
+    digestAlgorithm: checked.digestAlgorithm,
+  };
+}
+
+// Placeholder for xml-crypto's `privateKey` option: it refuses to call the signature algorithm without
+// one, but our algorithm signs through the PackageSigner port and never reads it.
+const KEY_HELD_BY_PORT = 'private key held by the PackageSigner port';
+const HEADER_XPATH = "/*[local-name()='edXML']/*[local-name()='edXMLEnvelope']/*[local-name()='edXMLHeader']";
+
+/**
+ * Signs an unsigned package: inserts `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">` as the
+ * last child of `edXMLHeader` (Reference URI="", enveloped + exc-c14n, RSA-SHA256, SHA-256, the
+ * signer certificate in KeyInfo) and returns the final text, which must be stored and sent as is.
+ */
+export function signPackage(unsignedXml: string, signer: PackageSigner, limits?: Partial<XmlLimits>): string {
+  const text = assertSafeXml(unsignedXml, limits);
+  const doc = parseDom(text);
+  const header = headerOf(doc, (d) => new DomainError('VALIDATION_FAILED', `cannot sign: ${d}`));
+  for (const n of descendants(doc)) {
+    if (n.nodeType === ELEMENT_NODE && ((n as Element).localName === 'Signature' || (n as Element).namespaceURI === XMLDSIG_NS)) {
+      throw new DomainError('VALIDATION_FAILED', `cannot sign: the package already holds ${(n as Element).localName} at ${pathOf(n as Element)}`);
+    }
+  }
+
+  const sig = new SignedXml({
+    privateKey: KEY_HELD_BY_PORT,
+    publicCert: signer.certificatePem,
+    canonicalizationAlgorithm: ALGORITHMS.EXC_C14N,
+    signatureAlgorithm: ALGORITHMS.RSA_SHA256,
+  });
+  sig.CanonicalizationAlgorithms = C14N_TABLE;
+  sig.HashAlgorithms = { [ALGORITHMS.SHA256]: hashAlgorithm(ALGORITHMS.SHA256, 'sha256') };
+  sig.SignatureAlgorithms = { [ALGORITHMS.RSA_SHA256]: rsaAlgorithm(ALGORITHMS.RSA_SHA256, 'sha256', signer) };
+  sig.addReference({ xpath: '/*', transforms: [ALGORITHMS.ENVELOPED, ALGORITHMS.EXC_C14N], digestAlgorithm: ALGORITHMS.SHA256, uri: '', isEmptyUri: true });
+  sig.computeSignature(text, { location: { reference: HEADER_XPATH, action: 'append' } });
+
+  // Splice the Signature element into the caller's text instead of taking xml-crypto's re-serialised
+  // document: the signed bytes are the caller's bytes plus exactly one element.
+  const at = endTagOffset(text, [doc.documentElement?.tagName ?? '', (header.parentNode as Element).tagName, header.tagName]);
+  const signed = text.slice(0, at) + sig.getSignatureXml() + text.slice(at);
+
+  // Fail closed: never hand out a package that does not verify, or verifies with another certificate.
+  const check = verifyXmlSignature(signed, limits ? { limits } : {});
+  if (fingerprintSha256(check.certificatePem) !== fingerprintSha256(signer.certificatePem)) {
+    throw new Error('signPackage: the signed package does not carry the signer certificate');
+  }
+  return signed;
+}
+
+/**
+ * Offset of the end tag `</…>` of the element reached by the qualified-name path `names` from the
+ * root, in text that passed `assertSafeXml` (no DOCTYPE). Skips comments, CDATA and PIs, and
+ * attribute values (which may hold `>`), so a look-alike tag in any of those is never matched.
+ */
+function endTagOffset(text: string, names: readonly string[]): number {
+  const notFound = (): Error => new Error('signPackage: the end tag of edXMLHeader was not found');
+  const after = (needle: string, from: number): number => {
+    const i = text.indexOf(needle, from);
+    if (i < 0) throw notFound(); // unterminated construct; cannot happen after assertSafeXml
+    return i + needle.length;
+  };
+  const stack: string[] = [];
+  const target = names.join('\u0000');
+  let pos = 0;
+  for (;;) {
+    const lt = text.indexOf('<', pos);
+    if (lt < 0) throw notFound();
+    if (text.startsWith('<!--', lt)) pos = after('-->', lt + 4);
+    else if (text.startsWith('<![CDATA[', lt)) pos = after(']]>', lt + 9);
+    else if (text.startsWith('<?', lt)) pos = after('?>', lt + 2);
+    else if (text.startsWith('</', lt)) {
+      if (stack.join('\u0000') === target) return lt;
+      stack.pop();
+      pos = after('>', lt);
+    } else {
+      const name = /^<([^\s/>]+)/.exec(text.slice(lt, lt + 1024))?.[1] ?? '';
+      let p = lt + 1 + name.length;
+      let quote = '';
+      for (; p < text.length; p++) {
+        const c = text[p];
+        if (quote) {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '>') break;
+      }
+      if (p >= text.length) throw notFound();
+      if (text[p - 1] !== '/') stack.push(name);
+      else if ([...stack, name].join('\u0000') === target) throw new DomainError('VALIDATION_FAILED', 'cannot sign: edXMLHeader is empty');
+      pos = p + 1;
+    }
+  }
+}

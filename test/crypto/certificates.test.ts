@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaMaterial, IssuedCertificate } from '../../src/crypto/ca.js';
+import { generateCa, issueAgencyCertificate } from '../../src/crypto/ca.js';
+import {
+  agencyCodeOf,
+  assertKeyMatchesCertificate,
+  derToPem,
+  describeCertificate,
+  fingerprintSha256,
+  importPkcs12,
+  pemToDer,
+  splitPemCertificates,
+} from '../../src/crypto/certificates.js';
+import { DomainError } from '../../src/errors.js';
+import { makeOddCertificate } from './test-pki.js';
+
+let ca: CaMaterial;
+let leaf: IssuedCertificate & { privateKeyPem: string };
+let dir: string;
+beforeAll(() => {
+  ca = generateCa({ commonName: 'Test CA', validityDays: 30 });
+  leaf = issueAgencyCertificate(ca, { agencyCode: '000.00.33.H33', agencyName: 'UBND tỉnh, "Kiên Giang"', validityDays: 30 }) as typeof leaf;
+  dir = mkdtempSync(join(tmpdir(), 'lienthong-cert-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('describeCertificate', () => {
+  it('agrees with Node/OpenSSL on serial, fingerprint and validity, and escapes names (RFC 4514)', () => {
+    const x = new X509Certificate(leaf.certificatePem);
+    const d = describeCertificate(leaf.certificatePem);
+    expect(d.serialNumber).toBe(x.serialNumber.toUpperCase());
+    expect(d.fingerprintSha256).toBe(x.fingerprint256.replace(/:/g, '').toLowerCase());
+    expect(d.notBefore.getTime()).toBe(new Date(x.validFrom).getTime());
+    expect(d.notAfter.getTime()).toBe(new Date(x.validTo).getTime());
+    expect(d.subject).toBe('CN=UBND tỉnh\\, \\"Kiên Giang\\",serialNumber=000.00.33.H33,C=VN');
+    expect(d.issuer).toBe('CN=Test CA,C=VN');
+    expect(d.agencyCode).toBe('000.00.33.H33');
+  });
+
+  it('reports no agency code when serialNumber is absent, repeated or not a code', () => {
+    expect(agencyCodeOf(ca.certificatePem)).toBeNull();
+    const bad = makeOddCertificate({ commonName: 'x', agencyCode: 'CCCD-012345678901' });
+    expect(agencyCodeOf(bad.certificatePem)).toBeNull();
+    const twice = makeOddCertificate({ commonName: 'x', agencyCode: '000.00.33.H33', extraExtensions: [] });
+    // a second serialNumber attribute in the subject
+    const cert = forge.pki.certificateFromPem(twice.certificatePem);
+    cert.setSubject([...cert.subject.attributes, { type: '2.5.4.5', value: '000.00.44.H44' }]);
+    cert.sign(forge.pki.privateKeyFromPem(twice.privateKeyPem), forge.md.sha256.create());
+    expect(agencyCodeOf(forge.pki.certificateToPem(cert))).toBeNull();
+  });
+
+  it('refuses what is not a certificate', () => {
+    expect(() => describeCertificate('hello')).toThrow(DomainError);
+    expect(() => describeCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toThrow(/not a readable X.509/);
+  });
+});
+
+describe('PEM and DER', () => {
+  it('round-trips and splits bundles; one block is required where one is expected', () => {
+    const der = pemToDer(leaf.certificatePem);
+    expect(derToPem(der)).toBe(leaf.certificatePem.replace(/\r\n/g, '\n'));
+    const bundle = `${leaf.certificatePem}\n${ca.certificatePem}`;
+    expect(splitPemCertificates(bundle)).toEqual([leaf.certificatePem, ca.certificatePem]);
+    expect(() => pemToDer(bundle)).toThrow(/expected one PEM CERTIFICATE block, found 2/);
+    expect(fingerprintSha256(leaf.certificatePem)).toBe(describeCertificate(leaf.certificatePem).fingerprintSha256);
+  });
+});
+
+describe('assertKeyMatchesCertificate', () => {
+  it('accepts the key of the certificate and refuses another', () => {
+    expect(() => assertKeyMatchesCertificate(leaf.certificatePem, leaf.privateKeyPem)).not.toThrow();
+    expect(() => assertKeyMatchesCertificate(leaf.certificatePem, ca.privateKeyPem)).toThrow(/does not match/);
+  });
+});
+
+describe('importPkcs12', () => {
+  it('opens an OpenSSL 3 PKCS#12 (AES, PBKDF2) with its chain', () => {
+    writeFileSync(join(dir, 'leaf.pem'), leaf.certificatePem);
+    writeFileSync(join(dir, 'key.pem'), leaf.privateKeyPem);
+    writeFileSync(join(dir, 'ca.pem'), ca.certificatePem);
+    execFileSync('openssl', ['pkcs12', '-export', '-in', join(dir, 'leaf.pem'), '-inkey', join(dir, 'key.pem'), '-certfile', join(dir, 'ca.pem'), '-out', join(dir, 'a.p12'), '-passout', 'pass:mật khẩu']);
+    const p12 = importPkcs12(readFileSync(join(dir, 'a.p12')), 'mật khẩu');
+    expect(p12.certificatePem).toBe(leaf.certificatePem);
+    expect(p12.chainPem).toEqual([ca.certificatePem]);
+    expect(() => assertKeyMatchesCertificate(p12.certificatePem, p12.privateKeyPem)).not.toThrow();
+    expect(p12.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  it('opens a forge (3DES) PKCS#12 whose certificate is not first', () => {
+    const asn1 = forge.pkcs12.toPkcs12Asn1(
+      forge.pki.privateKeyFromPem(leaf.privateKeyPem),
+      [forge.pki.certificateFromPem(ca.certificatePem), forge.pki.certificateFromPem(leaf.certificatePem)],
+      'pw',
+      { algorithm: '3des' },
+    );
+    const p12 = importPkcs12(Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'), 'pw');
+    expect(p12.certificatePem).toBe(leaf.certificatePem);
+    expect(p12.chainPem).toEqual([ca.certificatePem]);
+  });
+
+  it('refuses a wrong password and a file without a matching certificate', () => {
+    const p12 = readFileSync(join(dir, 'a.p12'));
+    expect(() => importPkcs12(p12, 'wrong')).toThrow(/cannot open PKCS#12/);
+    const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(ca.privateKeyPem), [forge.pki.certificateFromPem(leaf.certificatePem)], 'pw', { algorithm: '3des' });
+    expect(() => importPkcs12(Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'), 'pw')).toThrow(/no certificate for its private key/);
+  });
+});
