@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Job } from 'bullmq';
+import type { PkiService } from '../src/certificates/pki.service.js';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import type { JobName, JobPayloads } from './jobs.js';
@@ -13,6 +14,7 @@ export interface JobContext {
   queues: JobQueues;
   /** host:pid:random — names this worker process in heartbeats and logs. */
   workerId: string;
+  pki: PkiService;
 }
 
 export type JobProcessor<N extends JobName> = (payload: JobPayloads[N], ctx: JobContext, job: Job) => Promise<unknown>;

@@ -7,6 +7,14 @@
  * `deliver:<deliveryId>` of DESIGN.md §6; the meaning is the same.
  */
 export interface JobPayloads {
+  /** Build and sign the edoc package of a queued document. */
+  sign: { documentId: string };
+  /** Hand a signed document to its deliveries. */
+  route: { documentId: string };
+  /** Deliver a document to one recipient (local inbox, or a partner). */
+  deliver: { deliveryId: string };
+  /** Carry a signed status package to the other side. */
+  status: { statusId: string };
   /** Repeatable: heartbeat, and re-enqueue of unfinished work found in PostgreSQL. */
   sweep: { trigger: 'schedule' | 'manual' };
 }
@@ -23,6 +31,10 @@ export interface JobDefinition<N extends JobName> {
 }
 
 export const JOBS: { [N in JobName]: JobDefinition<N> } = {
+  sign: { jobId: (p) => `sign-${p.documentId}`, attempts: 5, concurrency: 4 },
+  route: { jobId: (p) => `route-${p.documentId}`, attempts: 5, concurrency: 4 },
+  deliver: { jobId: (p) => `deliver-${p.deliveryId}`, attempts: 8, concurrency: 8 },
+  status: { jobId: (p) => `status-${p.statusId}`, attempts: 8, concurrency: 8 },
   sweep: {
     // A manual sweep gets its own id so it is not swallowed by a scheduled one that is running.
     jobId: (p) => (p.trigger === 'manual' ? `sweep-manual-${Date.now()}` : 'sweep'),

@@ -1,8 +1,13 @@
 import type { JobProcessor } from './context.js';
 import type { JobName } from './jobs.js';
+import { deliver, route, sign, status } from './processors/pipeline.js';
 import { sweep } from './processors/sweep.js';
 
 /** Exactly one processor per job of the registry; the type makes a missing one a compile error. */
 export const PROCESSORS: { [N in JobName]: JobProcessor<N> } = {
+  sign,
+  route,
+  deliver,
+  status,
   sweep,
 };

@@ -36,8 +36,10 @@ export class JobQueues {
         attempts: definition.attempts,
         backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
         delay: options.delayMs,
-        removeOnComplete: { age: 3_600, count: 10_000 },
-        removeOnFail: { age: 7 * 24 * 3_600 },
+        // Finished jobs are removed: PostgreSQL keeps the outcome (states, lastError, timeline), and a
+        // job id must be free again for the sweep or an operator's retry to enqueue the same work.
+        removeOnComplete: true,
+        removeOnFail: true,
       });
     } catch (error) {
       throw new DomainError('UNAVAILABLE', 'The job queue is unavailable; nothing was changed. Try again shortly.', {
@@ -45,6 +47,29 @@ export class JobQueues {
       });
     }
     return jobId;
+  }
+
+  /** Adds many jobs of one kind at once (one round trip); ids as for `enqueue`. */
+  async enqueueMany<N extends JobName>(name: N, payloads: Array<JobPayloads[N]>): Promise<void> {
+    if (payloads.length === 0) return;
+    const definition = JOBS[name];
+    try {
+      await this.queue(name).addBulk(
+        payloads.map((data) => ({
+          name,
+          data,
+          opts: {
+            jobId: definition.jobId(data),
+            attempts: definition.attempts,
+            backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        })),
+      );
+    } catch (error) {
+      throw new DomainError('UNAVAILABLE', 'The job queue is unavailable; try again shortly.', { cause: error });
+    }
   }
 
   /** Job counts per queue, for /metrics and operators. */

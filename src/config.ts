@@ -53,6 +53,7 @@ const EnvSchema = z
     LIENTHONG_MAX_BODY_BYTES: positiveInt(50 * 1024 * 1024),
     LIENTHONG_JSON_BODY_BYTES: positiveInt(70 * 1024 * 1024),
     LIENTHONG_SWEEP_EVERY_MS: positiveInt(30_000),
+    LIENTHONG_CERT_VALIDITY_DAYS: positiveInt(730),
     LIENTHONG_PUBLIC_URL: url(['http:', 'https:'], 'https://lienthong.example.gov.vn'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -87,6 +88,8 @@ export interface Config {
   maxBodyBytes: number;
   maxJsonBodyBytes: number;
   sweepEveryMs: number;
+  /** Validity of agency certificates issued by the node CA. */
+  certificateValidityDays: number;
   publicUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
 }
@@ -124,6 +127,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     maxBodyBytes: env.LIENTHONG_MAX_BODY_BYTES,
     maxJsonBodyBytes: env.LIENTHONG_JSON_BODY_BYTES,
     sweepEveryMs: env.LIENTHONG_SWEEP_EVERY_MS,
+    certificateValidityDays: env.LIENTHONG_CERT_VALIDITY_DAYS,
     publicUrl: env.LIENTHONG_PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
   };

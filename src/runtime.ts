@@ -10,8 +10,14 @@ import { startWorkers, type WorkerHandle } from '../queues/worker.js';
 import type { Config } from './config.js';
 import { deriveMasterKey } from './crypto/keys.js';
 import { sealSecret } from './crypto/secret-box.js';
+import { KeyVault } from './crypto/vault.js';
+import { registerCertificateRoutes } from './certificates/certificates.routes.js';
+import { activeCertificateExpiries } from './certificates/certificates.repository.js';
+import { EXPIRY_WARNING_DAYS, PkiService } from './certificates/pki.service.js';
 import { connectOrm, migrate } from './db/orm.js';
 import { registerDirectoryRoutes } from './directory/directory.routes.js';
+import { registerDocumentRoutes } from './documents/documents.routes.js';
+import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Metrics } from './http/metrics.js';
@@ -36,6 +42,7 @@ export interface Runtime {
   metrics: Metrics;
   logger: Logger;
   workers: WorkerHandle | undefined;
+  pki: PkiService;
   /** Stops workers (letting running jobs finish), closes queues, Redis and the ORM. Idempotent. */
   close(): Promise<void>;
 }
@@ -67,7 +74,37 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       const applied = await migrate(orm);
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
+    const pki = new PkiService({
+      vault: new KeyVault(masterKey),
+      logger,
+      trustDir: config.trustDir,
+      devCaDir: config.env === 'production' ? undefined : config.devCaDir,
+      agencyCertificateDays: config.certificateValidityDays,
+    });
+    // Creates the node CA on the very first start (and certs/dev/ca.pem in development).
+    await pki.nodeCa(orm.em.fork());
     const metrics = new Metrics({ queues, em: () => orm.em.fork(), defaultMetrics: options.defaultMetrics ?? false });
+    metrics.gauge(
+      'lienthong_certificate_expiry_days',
+      'Days until each active agency certificate expires',
+      ['agency', 'serial'],
+      async (set) => {
+        for (const c of await activeCertificateExpiries(orm.em.fork())) {
+          set({ agency: c.agencyCode, serial: c.serialNumber }, (c.notAfter.getTime() - Date.now()) / 86_400_000);
+        }
+      },
+    );
+    metrics.gauge(
+      'lienthong_certificates_expiring_soon',
+      `Active agency certificates expiring within ${EXPIRY_WARNING_DAYS} days`,
+      [],
+      async (set) => {
+        const soon = (await activeCertificateExpiries(orm.em.fork())).filter(
+          (c) => c.notAfter.getTime() - Date.now() < EXPIRY_WARNING_DAYS * 86_400_000,
+        );
+        set({}, soon.length);
+      },
+    );
     const app = createApp({
       config,
       orm,
@@ -78,7 +115,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         (a) =>
           registerDirectoryRoutes(a, {
             sealSecret: (plain) => sealSecret(plain, masterKey),
+            certificateSummary: (code) => pki.summary(orm.em.fork(), code),
           }),
+        (a) => registerCertificateRoutes(a, pki),
+        (a) => registerDocumentRoutes(a, { pki, queues, maxBodyBytes: config.maxBodyBytes }),
+        (a) => registerInboxRoutes(a, { pki, queues }),
       ],
     });
     if (roles.worker) {
@@ -88,10 +129,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         logger,
         queues,
         workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        pki,
       };
       workers = await startWorkers(ctx, PROCESSORS);
     }
-    return { config, app, orm, queues, metrics, logger, workers, close };
+    return { config, app, orm, queues, metrics, logger, workers, pki, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,4 +1,8 @@
 import { AuditEventSchema } from '../audit/audit-event.entity.js';
+import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
+import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
+import { PackageSchema } from '../packages/package.entity.js';
+import { AgencyCertificateSchema, NodeCaSchema, TrustAnchorSchema } from '../certificates/certificate.entity.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { GroupMemberSchema, GroupSchema } from '../directory/group.entity.js';
 import { PartnerSchema } from '../directory/partner.entity.js';
@@ -16,4 +20,15 @@ export const ENTITIES = [
   AuditEventSchema,
   IdempotencyRecordSchema,
   WorkerHeartbeatSchema,
+  AgencyCertificateSchema,
+  TrustAnchorSchema,
+  NodeCaSchema,
+  PackageSchema,
+  OutgoingDocumentSchema,
+  DocumentAttachmentSchema,
+  DeliverySchema,
+  DocumentEventSchema,
+  RegisterCounterSchema,
+  InboxItemSchema,
+  StatusRecordSchema,
 ];

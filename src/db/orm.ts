@@ -24,7 +24,9 @@ export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}
       silent: true,
       migrationsList: MIGRATIONS,
     },
-    pool: { min: 0, max: 10 },
+    // Every job and request holds at most one connection at a time (raw SQL inside a transaction runs
+    // on the transaction's connection), so the pool only bounds concurrency, it cannot deadlock.
+    pool: { min: 0, max: 20 },
     forceUtcTimezone: true,
     allowGlobalContext: false,
     debug: false,

@@ -18,7 +18,7 @@ export const PartnerSchema = defineEntity({
     kind: p.enum(PARTNER_KINDS as unknown as PartnerKind[]).nativeEnumName('partner_kind'),
     baseUrl: p.string().length(2000).nullable(),
     /** Outbound credentials, encrypted with the master key (never returned by the API). */
-    credentialsEncrypted: p.text().nullable().lazy(),
+    credentialsEncrypted: p.text().nullable(),
     agencies: p.array().columnType('text[]'),
     tokenHash: p.string().length(64).unique(),
     active: p.boolean().default(true),

@@ -1,0 +1,52 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { carryStatus, deliverLocal, recordDeliveryFailure, recordSignFailure, routeDocument, signDocument, type PipelineDeps } from '../../src/documents/pipeline.js';
+import { DomainError } from '../../src/errors.js';
+import type { JobContext, JobProcessor } from '../context.js';
+
+const deps = (ctx: JobContext): PipelineDeps => ({ pki: ctx.pki, limits: { maxBytes: ctx.config.maxBodyBytes } });
+
+const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+/** sign → route: one signature per document, whatever the number of recipients. */
+export const sign: JobProcessor<'sign'> = async ({ documentId }, ctx, job) => {
+  let signed: boolean;
+  try {
+    signed = await signDocument(ctx.orm.em.fork(), deps(ctx), documentId);
+  } catch (error) {
+    await recordSignFailure(ctx.orm.em.fork(), documentId, error instanceof Error ? error.message : String(error), isLastAttempt(job));
+    throw error;
+  }
+  if (signed) await ctx.queues.enqueue('route', { documentId });
+};
+
+/** route → deliver, in one bulk enqueue. */
+export const route: JobProcessor<'route'> = async ({ documentId }, ctx) => {
+  const deliveryIds = await routeDocument(ctx.orm.em.fork(), documentId);
+  await ctx.queues.enqueueMany(
+    'deliver',
+    deliveryIds.map((deliveryId) => ({ deliveryId })),
+  );
+};
+
+/**
+ * deliver → status. A failure is recorded on the delivery (attempt, last error) and retried with
+ * exponential back-off; after the last attempt the delivery is `failed`, visible in the API.
+ */
+export const deliver: JobProcessor<'deliver'> = async ({ deliveryId }, ctx, job) => {
+  try {
+    const statusId = await deliverLocal(ctx.orm.em.fork(), deps(ctx), deliveryId);
+    if (statusId) await ctx.queues.enqueue('status', { statusId });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // A package that does not verify will not verify on a retry either.
+    const permanent = error instanceof DomainError && ['SIGNATURE_INVALID', 'CERTIFICATE_UNTRUSTED', 'XML_MALFORMED', 'XML_FORBIDDEN'].includes(error.code);
+    await recordDeliveryFailure(ctx.orm.em.fork(), deliveryId, message, permanent || isLastAttempt(job));
+    if (permanent) throw new UnrecoverableError(message);
+    throw error;
+  }
+};
+
+/** Applies a signed status on the other side. */
+export const status: JobProcessor<'status'> = async ({ statusId }, ctx) => {
+  await carryStatus(ctx.orm.em.fork(), deps(ctx), statusId);
+};

@@ -1,0 +1,51 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AgencyCertificateSchema, NodeCaSchema, TrustAnchorSchema, type AgencyCertificate, type NodeCa, type TrustAnchor } from './certificate.entity.js';
+
+const NODE_CA_ID = 'node';
+
+export async function findNodeCa(em: EntityManager): Promise<NodeCa | null> {
+  return em.findOne(NodeCaSchema, { id: NODE_CA_ID });
+}
+
+/** Stores the node CA unless another process stored one first (the first one wins). */
+export async function insertNodeCaIfAbsent(em: EntityManager, certificatePem: string, privateKeyEncrypted: string): Promise<void> {
+  await em
+    .getConnection()
+    .execute(
+      `insert into node_ca (id, certificate_pem, private_key_encrypted, created_at) values (?, ?, ?, now()) on conflict (id) do nothing`,
+      [NODE_CA_ID, certificatePem, privateKeyEncrypted],
+      'run',
+      em.getTransactionContext(),
+    );
+}
+
+export const listTrustAnchors = (em: EntityManager): Promise<TrustAnchor[]> =>
+  em.find(TrustAnchorSchema, {}, { orderBy: { createdAt: 'asc' } });
+
+export const findTrustAnchor = (em: EntityManager, fingerprintSha256: string): Promise<TrustAnchor | null> =>
+  em.findOne(TrustAnchorSchema, { fingerprintSha256 });
+
+/** Active certificates of an agency, newest first. */
+export const activeCertificates = (em: EntityManager, agencyCode: string): Promise<AgencyCertificate[]> =>
+  em.find(AgencyCertificateSchema, { agencyCode, active: true }, { orderBy: { notBefore: 'desc', createdAt: 'desc' } });
+
+export const listCertificates = (em: EntityManager, agencyCode: string): Promise<AgencyCertificate[]> =>
+  em.find(AgencyCertificateSchema, { agencyCode }, { orderBy: { createdAt: 'desc' } });
+
+export const findCertificateByFingerprint = (em: EntityManager, fingerprintSha256: string): Promise<AgencyCertificate | null> =>
+  em.findOne(AgencyCertificateSchema, { fingerprintSha256 });
+
+/** The newest active certificate with a private key that is valid at `at`, or null. */
+export async function signingCertificate(em: EntityManager, agencyCode: string, at: Date): Promise<AgencyCertificate | null> {
+  return em.findOne(
+    AgencyCertificateSchema,
+    { agencyCode, active: true, privateKeyEncrypted: { $ne: null }, notBefore: { $lte: at }, notAfter: { $gt: at } },
+    { orderBy: { notBefore: 'desc', createdAt: 'desc' } },
+  );
+}
+
+/** Every active certificate with its agency and expiry, for /metrics. */
+export async function activeCertificateExpiries(em: EntityManager): Promise<Array<{ agencyCode: string; serialNumber: string; notAfter: Date }>> {
+  const rows = await em.find(AgencyCertificateSchema, { active: true }, { fields: ['agencyCode', 'serialNumber', 'notAfter'] });
+  return rows.map((r) => ({ agencyCode: r.agencyCode, serialNumber: r.serialNumber, notAfter: r.notAfter }));
+}

@@ -1,0 +1,137 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { AgencySchema } from '../directory/agency.entity.js';
+import { PackageSchema } from '../packages/package.entity.js';
+import { DELIVERY_STATES, type DeliveryState } from './states.js';
+
+export const DOCUMENT_STATES = ['queued', 'signed', 'sent', 'recalled', 'failed'] as const;
+export type DocumentState = (typeof DOCUMENT_STATES)[number];
+
+export interface SignerInfoValue {
+  fullName: string;
+  position: string;
+  competence?: string;
+}
+
+export interface ResponseForValue {
+  organId: string;
+  documentId: string;
+  code?: string;
+  promulgationDate?: string;
+}
+
+/**
+ * An outgoing document (văn bản đi) of an agency: NĐ 30/2020 metadata, its number from the outgoing
+ * register, the resolved recipients, and the signed package once the `sign` job has made it.
+ */
+export const OutgoingDocumentSchema = defineEntity({
+  name: 'OutgoingDocument',
+  tableName: 'outgoing_document',
+  uniques: [{ name: 'outgoing_document_register_unique', properties: ['agencyCode', 'year', 'number'] }],
+  properties: {
+    id: p.uuid().primary(),
+    agencyCode: () => p.manyToOne(AgencySchema).mapToPk().fieldName('agency_code').index(),
+    /** edXML DocumentId `<OrganId>,<yyyy/MM/dd>,<số>/<ký hiệu>`. */
+    documentId: p.string().length(300).unique(),
+    year: p.smallint(),
+    number: p.integer(),
+    /** Số as written: leading zero below 10. */
+    numberText: p.string().length(20),
+    notation: p.string().length(100),
+    type: p.string().length(10),
+    subject: p.string().length(500),
+    content: p.text().nullable(),
+    promulgationPlace: p.string().length(200),
+    promulgationDate: p.date(),
+    signer: p.json<SignerInfoValue>(),
+    priority: p.smallint(),
+    steeringType: p.smallint(),
+    dueDate: p.date().nullable(),
+    toPlaces: p.array().columnType('text[]'),
+    responseFor: p.json<ResponseForValue[]>(),
+    /** What the clerk asked for (codes, group:…, children:…). */
+    recipientSpec: p.array().columnType('text[]'),
+    state: p.enum(DOCUMENT_STATES as unknown as DocumentState[]).nativeEnumName('document_state').index(),
+    /** `api` (composed here) or `edxml` (signed by the agency's own software). */
+    source: p.string().length(10),
+    packageId: () => p.manyToOne(PackageSchema).mapToPk().nullable().fieldName('package_id'),
+    recallPackageId: () => p.manyToOne(PackageSchema).mapToPk().nullable().fieldName('recall_package_id'),
+    recallReason: p.text().nullable(),
+    lastError: p.text().nullable(),
+    createdBy: p.string().length(100),
+    staff: p.json<{ department?: string; name?: string; email?: string; mobile?: string }>().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()).index(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type OutgoingDocument = InferEntity<typeof OutgoingDocumentSchema>;
+
+/** A file of an outgoing document, as uploaded (exact bytes). */
+export const DocumentAttachmentSchema = defineEntity({
+  name: 'DocumentAttachment',
+  tableName: 'document_attachment',
+  properties: {
+    documentId: () => p.manyToOne(OutgoingDocumentSchema).mapToPk().primary().fieldName('document_id').deleteRule('cascade'),
+    index: p.smallint().primary(),
+    name: p.string().length(255),
+    contentType: p.string().length(150),
+    size: p.integer(),
+    sha256: p.string().length(64),
+    content: p.blob().lazy(),
+  },
+});
+export type DocumentAttachment = InferEntity<typeof DocumentAttachmentSchema>;
+
+/** One (document, recipient): the sender's view of that recipient, moved by status packages. */
+export const DeliverySchema = defineEntity({
+  name: 'Delivery',
+  tableName: 'delivery',
+  uniques: [{ name: 'delivery_document_recipient_unique', properties: ['documentId', 'recipientCode'] }],
+  properties: {
+    id: p.uuid().primary(),
+    documentId: () => p.manyToOne(OutgoingDocumentSchema).mapToPk().fieldName('document_id').index(),
+    recipientCode: p.string().length(13).index(),
+    state: p.enum(DELIVERY_STATES as unknown as DeliveryState[]).nativeEnumName('delivery_state').index(),
+    statusCode: p.string().length(2).nullable(),
+    statusAt: p.datetime().nullable(),
+    attempts: p.integer().default(0),
+    lastError: p.text().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Delivery = InferEntity<typeof DeliverySchema>;
+
+/** The timeline of a document: every state change, status package and retry, oldest first. */
+export const DocumentEventSchema = defineEntity({
+  name: 'DocumentEvent',
+  tableName: 'document_event',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    documentId: () => p.manyToOne(OutgoingDocumentSchema).mapToPk().fieldName('document_id').index(),
+    deliveryId: p.uuid().nullable(),
+    recipientCode: p.string().length(13).nullable(),
+    type: p.string().length(50),
+    state: p.string().length(30).nullable(),
+    statusCode: p.string().length(2).nullable(),
+    statusId: p.uuid().nullable(),
+    details: p.json<Record<string, unknown>>().nullable(),
+    at: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type DocumentEvent = InferEntity<typeof DocumentEventSchema>;
+
+/**
+ * The registers (sổ văn bản): one counter per agency, year and kind ('out' = số đi, 'in' = số đến).
+ * Incremented inside the transaction that uses the number, so a rolled-back request leaves no gap.
+ */
+export const RegisterCounterSchema = defineEntity({
+  name: 'RegisterCounter',
+  tableName: 'register_counter',
+  properties: {
+    agencyCode: p.string().length(13).primary(),
+    year: p.smallint().primary(),
+    kind: p.string().length(3).primary(),
+    last: p.integer(),
+  },
+});
+export type RegisterCounter = InferEntity<typeof RegisterCounterSchema>;

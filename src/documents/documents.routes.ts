@@ -1,0 +1,292 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
+import type { PkiService } from '../certificates/pki.service.js';
+import { DomainError } from '../errors.js';
+import { requireUser } from '../http/auth.js';
+import { readBodyLimited, readMultipart } from '../http/body.js';
+import type { AppEnv } from '../http/context.js';
+import { idempotent } from '../http/idempotency.js';
+import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
+import { decodeCursor, encodeCursor, listOf, PageQuery } from '../http/pagination.js';
+import { validationError } from '../http/problem.js';
+import { StatusRecordSchema } from '../inbox/inbox.entity.js';
+import { packageBytes } from '../packages/packages.repository.js';
+import type { JobQueues } from '../../queues/producer.js';
+import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema } from './document.entity.js';
+import { DocumentInputSchema, DocumentViewSchema, EventViewSchema, MAX_ATTACHMENTS } from './documents.schemas.js';
+import {
+  checkDocumentInput,
+  createDocument,
+  createFromEdxml,
+  decodeAttachments,
+  documentEvents,
+  findOwnDocument,
+  loadDocumentView,
+  recallDocument,
+  type Clerk,
+  type UploadedFile,
+} from './documents.service.js';
+import { recordEvent } from './events.js';
+
+export interface DocumentsDeps {
+  pki: PkiService;
+  queues: JobQueues;
+  maxBodyBytes: number;
+}
+
+const tags = ['Outgoing documents'];
+const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const ROLES = ['clerk', 'signer'] as const;
+
+const clerkOf = (c: Context<AppEnv>): Clerk => ({ principal: requireUser(c.get('principal'), [...ROLES]), requestId: c.get('requestId') });
+
+/** The outgoing documents of the caller's agency (API.md "Outgoing documents"). */
+export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: DocumentsDeps): void {
+  const pipeline = { pki: deps.pki, limits: { maxBytes: deps.maxBodyBytes } };
+
+  // POST /v1/documents takes JSON, multipart/form-data or an already-signed edXML package, so the
+  // body is read by hand (streamed with limits) and documented below.
+  app.post('/v1/documents', async (c) => {
+    const clerk = clerkOf(c);
+    // Fail fast, before anything is written, when the queue cannot take the work (503).
+    await deps.queues.backend.ping(2_000).catch((error: unknown) => {
+      throw new DomainError('UNAVAILABLE', 'The job queue is unavailable; nothing was created. Try again shortly.', { cause: error });
+    });
+    const type = (c.req.header('content-type') ?? '').toLowerCase();
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > 200)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–200 characters.');
+    const em = c.get('em');
+
+    let answer: { status: number; body: unknown };
+    let next: { job: 'sign' | 'route'; documentId: string } | undefined;
+    if (type.startsWith('application/xml') || type.startsWith('text/xml')) {
+      const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+      answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', { sha256: createHash('sha256').update(bytes).digest('hex') }, async (tx) => {
+        const view = await createFromEdxml(tx, pipeline, clerk, bytes);
+        return { status: 201, body: view };
+      });
+      next = { job: 'route', documentId: (answer.body as { id: string }).id };
+    } else {
+      let input: z.infer<typeof DocumentInputSchema>;
+      let files: UploadedFile[];
+      let fingerprint: unknown;
+      if (type.startsWith('multipart/form-data')) {
+        const form = await readMultipart(c.req.raw, { maxBytes: deps.maxBodyBytes, maxFiles: MAX_ATTACHMENTS });
+        const metadata = form.fields.get('metadata');
+        if (!metadata) throw new DomainError('VALIDATION_FAILED', 'The multipart form needs a `metadata` part with the JSON metadata.', { errors: [{ path: 'metadata', message: 'required' }] });
+        input = parseInput(parseJson(metadata));
+        files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: f.contentType, content: f.content }))];
+        fingerprint = { metadata: input, files: form.files.map((f) => createHash('sha256').update(f.content).digest('hex')) };
+      } else if (type.startsWith('application/json') || type === '') {
+        const raw = await readBodyLimited(c.req.raw, Math.ceil(deps.maxBodyBytes * 1.4));
+        input = parseInput(parseJson(raw.toString('utf8')));
+        files = decodeAttachments(input);
+        fingerprint = input;
+      } else {
+        throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, multipart/form-data (metadata + files) or application/xml (a signed edXML package).');
+      }
+      checkDocumentInput(input, files, deps.maxBodyBytes);
+      answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', fingerprint, async (tx) => ({
+        status: 201,
+        body: await createDocument(tx, deps.pki, clerk, input, files),
+      }));
+      next = { job: 'sign', documentId: (answer.body as { id: string }).id };
+    }
+    // After the commit. Should the queue fail now, the sweep finds the queued document anyway.
+    await deps.queues.enqueue(next.job, { documentId: next.documentId }).catch(() => undefined);
+    return c.json(answer.body as object, answer.status as 201);
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/documents',
+    tags,
+    security: BEARER,
+    summary: 'Compose and send a document (clerk or signer of the sending agency)',
+    description:
+      'JSON, or multipart/form-data with a `metadata` JSON part and one part per file, or application/xml: an edXML package already signed by the agency. ' +
+      '`confidentiality` other than "normal" → 422 SECRET_NOT_ALLOWED; a recipient that resolves to no active agency → 422 UNKNOWN_RECIPIENT and nothing is created. ' +
+      'Accepts `Idempotency-Key`.',
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: DocumentInputSchema },
+          'multipart/form-data': { schema: z.object({ metadata: z.string().openapi({ description: 'DocumentInput as JSON' }) }) },
+          'application/xml': { schema: z.string().openapi({ description: 'A signed edXML edoc package' }) },
+        },
+      },
+    },
+    responses: { 201: json(DocumentViewSchema, 'The document, queued for signing'), ...COMMON_ERRORS },
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/documents',
+      tags,
+      security: BEARER,
+      summary: "The agency's outgoing documents, newest first",
+      request: { query: PageQuery.extend({ state: z.enum(DOCUMENT_STATES).optional() }) },
+      responses: { 200: json(listOf(DocumentViewSchema.pick({ id: true, documentId: true, code: true, subject: true, state: true, createdAt: true, type: true })), 'A page'), ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      const clerk = clerkOf(c);
+      const q = c.req.valid('query');
+      const before = decodeCursor(q.cursor);
+      const rows = await c.get('em').find(
+        OutgoingDocumentSchema,
+        {
+          agencyCode: clerk.principal.agencyCode,
+          ...(q.state ? { state: q.state } : {}),
+          ...(before ? { createdAt: { $lt: new Date(before.split('|')[0]!) } } : {}),
+        },
+        { orderBy: { createdAt: 'desc', id: 'desc' }, limit: q.limit + 1 },
+      );
+      const items = rows.slice(0, q.limit);
+      const last = items[items.length - 1];
+      return c.json(
+        {
+          items: items.map((d) => ({
+            id: d.id,
+            documentId: d.documentId,
+            type: d.type,
+            code: { number: d.number, notation: d.notation, text: `${d.numberText}/${d.notation}` },
+            subject: d.subject,
+            state: d.state,
+            createdAt: d.createdAt.toISOString(),
+          })),
+          nextCursor: rows.length > q.limit && last ? encodeCursor(`${last.createdAt.toISOString()}|${last.id}`) : null,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/documents/{id}',
+      tags,
+      security: BEARER,
+      summary: 'A document with its deliveries: per recipient state, status code and time, attempts, last error',
+      request: { params: IdParam },
+      responses: { 200: json(DocumentViewSchema, 'The document'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const doc = await findOwnDocument(c.get('em'), clerkOf(c), c.req.valid('param').id);
+      return c.json(await loadDocumentView(c.get('em'), doc), 200);
+    },
+  );
+
+  app.get('/v1/documents/:id/edxml', async (c) => {
+    const doc = await findOwnDocument(c.get('em'), clerkOf(c), c.req.param('id'));
+    if (!doc.packageId) throw new DomainError('NOT_FOUND', 'The document is not signed yet.');
+    return xmlResponse(await packageBytes(c.get('em'), doc.packageId), `${doc.documentId}.edxml`);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/documents/{id}/events',
+      tags,
+      security: BEARER,
+      summary: 'The timeline: every state change, status package and retry, oldest first',
+      request: { params: IdParam },
+      responses: { 200: json(z.object({ items: z.array(EventViewSchema), nextCursor: z.null() }), 'The events'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const doc = await findOwnDocument(c.get('em'), clerkOf(c), c.req.valid('param').id);
+      return c.json({ items: await documentEvents(c.get('em'), doc.id), nextCursor: null }, 200);
+    },
+  );
+
+  app.get('/v1/documents/:id/statuses/:statusId/edxml', async (c) => {
+    const em = c.get('em');
+    const doc = await findOwnDocument(em, clerkOf(c), c.req.param('id'));
+    const statusId = c.req.param('statusId');
+    const status = /^[0-9a-f-]{36}$/i.test(statusId) ? await em.findOne(StatusRecordSchema, { id: statusId }) : null;
+    const delivery = status ? await em.findOne(DeliverySchema, { id: status.deliveryId }) : null;
+    if (!status || !delivery || delivery.documentId !== doc.id) throw new DomainError('NOT_FOUND', `No status ${statusId} for this document.`);
+    return xmlResponse(await packageBytes(em, status.packageId), `status-${status.code}-${status.id}.edxml`);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/documents/{id}/recall',
+      tags,
+      security: BEARER,
+      summary: 'Recall a sent document: a recall package and a status 13 go to every recipient',
+      request: { params: IdParam, body: jsonBody(z.object({ reason: z.string().trim().min(1).max(2000) }).strict()) },
+      responses: { 202: json(z.object({ id: z.string(), state: z.string(), recipients: z.number().int() }), 'Recall under way'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const clerk = clerkOf(c);
+      const { id } = c.req.valid('param');
+      const { statusIds } = await recallDocument(c.get('em'), deps.pki, clerk, id, c.req.valid('json').reason);
+      await deps.queues.enqueueMany('status', statusIds.map((statusId) => ({ statusId }))).catch(() => undefined);
+      return c.json({ id, state: 'recalled', recipients: statusIds.length }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/documents/{id}/deliveries/{recipient}/retry',
+      tags,
+      security: BEARER,
+      summary: 'Try a failed delivery again (the sending clerk or an admin user of the agency)',
+      request: { params: IdParam.extend({ recipient: z.string().max(13).openapi({ param: { name: 'recipient', in: 'path' } }) }) },
+      responses: { 202: json(z.object({ id: z.string(), recipient: z.string(), state: z.string() }), 'Retrying'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const clerk = clerkOf(c);
+      const { id, recipient } = c.req.valid('param');
+      const em = c.get('em');
+      const deliveryId = await em.transactional(async (tx) => {
+        const doc = await findOwnDocument(tx, clerk, id);
+        const delivery = await tx.findOne(DeliverySchema, { documentId: doc.id, recipientCode: recipient });
+        if (!delivery) throw new DomainError('NOT_FOUND', `No delivery to ${recipient}.`);
+        if (delivery.state !== 'failed') throw new DomainError('ILLEGAL_TRANSITION', `The delivery is ${delivery.state}; only a failed delivery can be retried.`);
+        delivery.state = 'pending';
+        delivery.lastError = null;
+        recordEvent(tx, { documentId: doc.id, deliveryId: delivery.id, recipientCode: recipient, type: 'delivery.retry-requested', state: 'pending', details: { by: clerk.principal.id } });
+        return delivery.id;
+      });
+      await deps.queues.enqueue('deliver', { deliveryId });
+      return c.json({ id, recipient, state: 'pending' }, 202);
+    },
+  );
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DomainError('BAD_REQUEST', `Malformed JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseInput(value: unknown) {
+  const parsed = DocumentInputSchema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, 'document');
+  return parsed.data;
+}
+
+function xmlResponse(bytes: Buffer, filename: string): Response {
+  return new Response(new Uint8Array(bytes), {
+    status: 200,
+    headers: {
+      'content-type': 'application/xml',
+      'content-length': String(bytes.length),
+      'content-disposition': contentDisposition(filename),
+    },
+  });
+}
+
+/** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name (Vietnamese file names survive). */
+export function contentDisposition(filename: string, disposition: 'attachment' | 'inline' = 'attachment'): string {
+  const ascii = filename.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}

@@ -1,0 +1,474 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { recordAudit } from '../audit/audit.repository.js';
+import type { PkiService } from '../certificates/pki.service.js';
+import { AgencySchema, type Agency } from '../directory/agency.entity.js';
+import { buildEdoc } from '../edxml/build.js';
+import { edxmlDateToIso } from '../edxml/dates.js';
+import { signPackage } from '../edxml/xmldsig.js';
+import { DomainError } from '../errors.js';
+import type { Principal } from '../http/context.js';
+import { InboxItemSchema } from '../inbox/inbox.entity.js';
+import { issueStatus } from '../inbox/statuses.js';
+import { storePackage } from '../packages/packages.repository.js';
+import {
+  DeliverySchema,
+  DocumentAttachmentSchema,
+  DocumentEventSchema,
+  OutgoingDocumentSchema,
+  type Delivery,
+  type OutgoingDocument,
+} from './document.entity.js';
+import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, formatNumber } from './document-types.js';
+import { ATTACHMENT_TYPES, type DocumentInput } from './documents.schemas.js';
+import { edocModel } from './edoc-model.js';
+import { recordEvent } from './events.js';
+import { verifyReceived, type PipelineDeps } from './pipeline.js';
+import { resolveRecipients } from './recipients.js';
+import { nextRegisterNumber, vietnamToday, vietnamYear } from './registers.js';
+import { DELIVERED_STATES } from './states.js';
+import { StatusRecordSchema } from '../inbox/inbox.entity.js';
+
+/** A user of an agency acting on its outgoing documents. */
+export interface Clerk {
+  principal: Extract<Principal, { kind: 'user' }>;
+  requestId: string;
+}
+
+export interface UploadedFile {
+  name: string;
+  contentType: string;
+  content: Buffer;
+}
+
+const fail = (path: string, message: string) =>
+  new DomainError('VALIDATION_FAILED', `${path}: ${message}`, { errors: [{ path, message }] });
+
+/** Checks what zod cannot: the type table, the ký hiệu against the type, dates, files. */
+export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], maxBytes: number): void {
+  // Secret documents never travel over this system (DESIGN.md §4; Luật Bảo vệ bí mật nhà nước).
+  if (input.confidentiality !== 'normal') {
+    throw new DomainError(
+      'SECRET_NOT_ALLOWED',
+      `Documents classified "${input.confidentiality}" (mật, tối mật, tuyệt mật) are never sent over this system; only "normal" is accepted.`,
+    );
+  }
+  const type = documentType(input.type);
+  if (!type) {
+    throw new DomainError('VALIDATION_FAILED', `Unknown document type "${input.type}". Accepted keys: ${DOCUMENT_TYPE_KEYS.join(', ')}.`, {
+      errors: [{ path: 'type', message: `one of ${DOCUMENT_TYPE_KEYS.join(', ')}` }],
+    });
+  }
+  // NĐ 30/2020 Phụ lục I: the ký hiệu of a typed document starts with the type's abbreviation
+  // (15/QĐ-UBND); công văn and thư công carry the agency and unit instead (12/UBND-VP).
+  if (type.abbreviation && !input.notation.normalize('NFC').startsWith(`${type.abbreviation}-`)) {
+    throw fail('notation', `a ${type.name} is numbered ${type.abbreviation}-<agency>, e.g. ${type.abbreviation}-UBND`);
+  }
+  if (input.dueDate && input.promulgation.date && input.dueDate < input.promulgation.date) {
+    throw fail('dueDate', 'must not be before the promulgation date');
+  }
+  if (files.length > 50) throw fail('attachments', 'at most 50 files');
+  let total = 0;
+  files.forEach((f, i) => {
+    if (!(ATTACHMENT_TYPES as readonly string[]).includes(f.contentType.toLowerCase())) {
+      throw fail(`attachments.${i}.contentType`, `${f.contentType} is not accepted; use one of ${ATTACHMENT_TYPES.join(', ')}`);
+    }
+    if (f.content.length === 0) throw fail(`attachments.${i}`, 'the file is empty');
+    // eslint-disable-next-line no-control-regex -- control characters in a file name are refused on purpose
+    if (/[\\/\u0000-\u001f]/.test(f.name)) throw fail(`attachments.${i}.name`, 'must be a plain file name');
+    total += f.content.length;
+  });
+  // Base64 in the package grows a file by a third; keep the whole package under the size limit.
+  if (Math.ceil(total / 3) * 4 + 64 * 1024 > maxBytes) {
+    throw new DomainError('PAYLOAD_TOO_LARGE', `The attachments (${total} bytes) would make a package over ${maxBytes} bytes.`);
+  }
+}
+
+/** Decodes JSON attachments, refusing what is not base64. */
+export function decodeAttachments(input: DocumentInput): UploadedFile[] {
+  return input.attachments.map((a, i) => {
+    const clean = a.contentBase64.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw fail(`attachments.${i}.contentBase64`, 'not valid base64');
+    return { name: a.name, contentType: a.contentType, content: Buffer.from(clean, 'base64') };
+  });
+}
+
+/**
+ * Composes an outgoing document: number from the outgoing register, deliveries for every resolved
+ * recipient, in one transaction. Signing and sending happen in the background (`sign` → `route` →
+ * `deliver`).
+ */
+export async function createDocument(
+  em: EntityManager,
+  pki: PkiService,
+  clerk: Clerk,
+  input: DocumentInput,
+  files: UploadedFile[],
+): Promise<DocumentView> {
+  const senderCode = clerk.principal.agencyCode;
+  return em.transactional(async (tx) => {
+    const sender = await tx.findOneOrFail(AgencySchema, { code: senderCode });
+    if (!sender.active) throw new DomainError('FORBIDDEN', `Agency ${senderCode} is not active.`);
+    const recipients = await resolveRecipients(tx, senderCode, input.to);
+    // Fail now, not in the background, when the agency cannot sign.
+    await pki.signerFor(tx, senderCode);
+    const now = new Date();
+    const date = input.promulgation.date ?? vietnamToday(now);
+    const year = Number(date.slice(0, 4)) || vietnamYear(now);
+    const number = await nextRegisterNumber(tx, senderCode, year, 'out');
+    const numberText = formatNumber(number);
+    const doc = tx.create(OutgoingDocumentSchema, {
+      id: randomUUID(),
+      agencyCode: senderCode,
+      documentId: `${senderCode},${date.replace(/-/g, '/')},${numberText}/${input.notation}`,
+      year,
+      number,
+      numberText,
+      notation: input.notation,
+      type: documentType(input.type)!.key,
+      subject: input.subject,
+      content: input.content ?? null,
+      promulgationPlace: input.promulgation.place ?? sender.name,
+      promulgationDate: date,
+      signer: input.signer,
+      priority: input.priority,
+      steeringType: input.steeringType,
+      dueDate: input.dueDate ?? null,
+      toPlaces: input.toPlaces,
+      responseFor: input.responseFor,
+      recipientSpec: input.to,
+      state: 'queued',
+      source: 'api',
+      packageId: null,
+      recallPackageId: null,
+      recallReason: null,
+      lastError: null,
+      createdBy: clerk.principal.id,
+      staff: input.staff ?? null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    files.forEach((f, index) =>
+      tx.create(DocumentAttachmentSchema, {
+        documentId: doc.id,
+        index,
+        name: f.name,
+        contentType: f.contentType,
+        size: f.content.length,
+        sha256: createHash('sha256').update(f.content).digest('hex'),
+        content: f.content,
+      }),
+    );
+    const deliveries = recipients.map((r) =>
+      tx.create(DeliverySchema, {
+        id: randomUUID(),
+        documentId: doc.id,
+        recipientCode: r.code,
+        state: 'pending',
+        statusCode: null,
+        statusAt: null,
+        attempts: 0,
+        lastError: null,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    recordEvent(tx, { documentId: doc.id, type: 'document.created', state: 'queued', details: { number, recipients: recipients.length } });
+    recordAudit(tx, {
+      actor: clerk.principal,
+      action: 'document.created',
+      subjectType: 'document',
+      subjectId: doc.id,
+      details: { documentId: doc.documentId, recipients: recipients.map((r) => r.code) },
+      requestId: clerk.requestId,
+    });
+    await tx.flush();
+    return documentView(doc, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
+  });
+}
+
+/**
+ * Registers a package the agency's own software already signed (Content-Type application/xml): it
+ * is verified like a received one, must come from the caller's agency, and is routed as is.
+ */
+export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, clerk: Clerk, bytes: Buffer): Promise<DocumentView> {
+  const senderCode = clerk.principal.agencyCode;
+  const verified = await verifyReceived(em, deps, bytes);
+  if (verified.model.kind !== 'edoc') throw new DomainError('VALIDATION_FAILED', 'Expected an edoc package; status packages go to the exchange API.');
+  if (verified.senderCode !== senderCode) {
+    throw new DomainError('FORBIDDEN', `The package is from ${verified.senderCode}; you send for ${senderCode}.`);
+  }
+  const edoc = verified.model.edoc;
+  const header = edoc.messageHeader;
+  if (edoc.traceHeaderList.bussiness.bussinessDocType !== 0) {
+    throw new DomainError('VALIDATION_FAILED', 'Only new documents (BussinessDocType 0) can be registered this way; use the recall endpoint to recall.');
+  }
+  const to = header.to.map((t) => t.organId);
+  return em.transactional(async (tx) => {
+    if (await tx.findOne(OutgoingDocumentSchema, { documentId: header.documentId })) {
+      throw new DomainError('CONFLICT', `Document ${header.documentId} is already registered.`);
+    }
+    const recipients = await resolveRecipients(tx, senderCode, to);
+    const pkg = await storePackage(tx, {
+      sha256: verified.sha256,
+      kind: 'edoc',
+      senderCode,
+      documentId: header.documentId,
+      businessDocType: 0,
+      bytes: verified.bytes,
+    });
+    const now = new Date();
+    const numberMatch = /^0*(\d+)/.exec(header.code.codeNumber);
+    const date = edxmlDateToIso(header.promulgationInfo.promulgationDate);
+    const type = documentTypeByName(header.documentType.typeName);
+    const doc = tx.create(OutgoingDocumentSchema, {
+      id: randomUUID(),
+      agencyCode: senderCode,
+      documentId: header.documentId,
+      year: Number(date.slice(0, 4)),
+      number: numberMatch ? Number(numberMatch[1]) : 0,
+      numberText: header.code.codeNumber,
+      notation: header.code.codeNotation,
+      type: type?.key ?? header.documentType.typeName.slice(0, 10),
+      subject: header.subject,
+      content: header.content ?? null,
+      promulgationPlace: header.promulgationInfo.place,
+      promulgationDate: date,
+      signer: { fullName: header.signerInfo.fullName, position: header.signerInfo.position, ...(header.signerInfo.competence ? { competence: header.signerInfo.competence } : {}) },
+      priority: header.otherInfo.priority,
+      steeringType: header.steeringType ?? 1,
+      dueDate: header.dueDate ? edxmlDateToIso(header.dueDate) : null,
+      toPlaces: [...header.toPlaces],
+      responseFor: header.responseFor.map((r) => ({ ...r })),
+      recipientSpec: to,
+      state: 'signed',
+      source: 'edxml',
+      packageId: pkg.id,
+      recallPackageId: null,
+      recallReason: null,
+      lastError: null,
+      createdBy: clerk.principal.id,
+      staff: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const deliveries = recipients.map((r) =>
+      tx.create(DeliverySchema, {
+        id: randomUUID(),
+        documentId: doc.id,
+        recipientCode: r.code,
+        state: 'pending',
+        statusCode: null,
+        statusAt: null,
+        attempts: 0,
+        lastError: null,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    recordEvent(tx, { documentId: doc.id, type: 'document.registered', state: 'signed', details: { sha256: verified.sha256 } });
+    recordAudit(tx, {
+      actor: clerk.principal,
+      action: 'document.registered',
+      subjectType: 'document',
+      subjectId: doc.id,
+      details: { documentId: doc.documentId, sha256: verified.sha256 },
+      requestId: clerk.requestId,
+    });
+    await tx.flush();
+    return documentView(doc, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], []);
+  });
+}
+
+/**
+ * Recalls a sent document (NĐ 30/2020 Điều 18.4): a recall package (BussinessDocType 1) signed by
+ * the sender, and a status 13 to every recipient holding it. The outgoing document is frozen.
+ * Returns the statuses to carry.
+ */
+export async function recallDocument(em: EntityManager, pki: PkiService, clerk: Clerk, id: string, reason: string): Promise<{ statusIds: string[] }> {
+  return em.transactional(async (tx) => {
+    const doc = await findOwnDocument(tx, clerk, id, LockMode.PESSIMISTIC_WRITE);
+    if (doc.state === 'recalled') throw new DomainError('ILLEGAL_TRANSITION', 'The document is already recalled.');
+    if (doc.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be recalled.`);
+    const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
+    const deliveries = await tx.find(DeliverySchema, { documentId: id }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { recipientCode: 'asc' } });
+    const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state));
+    const recipients = await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } }, { orderBy: { code: 'asc' } });
+    const at = new Date();
+    const statusIds: string[] = [];
+    if (holders.length) {
+      const xml = signPackage(buildEdoc(edocModel(doc, sender, recipients, [], { type: 1, reason }, at)), await pki.signerFor(tx, sender.code, at));
+      const bytes = Buffer.from(xml, 'utf8');
+      const pkg = await storePackage(tx, {
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        kind: 'edoc',
+        senderCode: sender.code,
+        documentId: doc.documentId,
+        businessDocType: 1,
+        bytes,
+      });
+      doc.recallPackageId = pkg.id;
+    }
+    for (const d of deliveries) {
+      if (DELIVERED_STATES.includes(d.state)) {
+        const item = await tx.findOne(InboxItemSchema, { deliveryId: d.id });
+        const status = await issueStatus(tx, pki, {
+          from: sender,
+          about: { organId: d.recipientCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: doc.promulgationDate.replace(/-/g, '/') },
+          code: '13',
+          description: reason,
+          deliveryId: d.id,
+          inboxItemId: item?.id ?? null,
+          at,
+        });
+        d.state = 'recall_requested';
+        d.statusCode = '13';
+        d.statusAt = at;
+        statusIds.push(status.id);
+        recordEvent(tx, { documentId: id, deliveryId: d.id, recipientCode: d.recipientCode, type: 'recall.requested', state: d.state, statusCode: '13', statusId: status.id, details: { reason } });
+      } else if (d.state === 'pending' || d.state === 'sending' || d.state === 'failed') {
+        // Not delivered yet: it never will be.
+        d.state = 'recalled';
+        d.statusCode = null;
+        d.statusAt = at;
+        recordEvent(tx, { documentId: id, deliveryId: d.id, recipientCode: d.recipientCode, type: 'recall.cancelled', state: d.state, details: { reason } });
+      }
+    }
+    doc.state = 'recalled';
+    doc.recallReason = reason;
+    recordEvent(tx, { documentId: id, type: 'document.recalled', state: 'recalled', details: { reason } });
+    recordAudit(tx, { actor: clerk.principal, action: 'document.recalled', subjectType: 'document', subjectId: id, details: { reason }, requestId: clerk.requestId });
+    return { statusIds };
+  });
+}
+
+/** The caller's agency's document, or 404 (another agency's documents do not exist for it). */
+export async function findOwnDocument(em: EntityManager, clerk: Pick<Clerk, 'principal'>, id: string, lockMode?: LockMode): Promise<OutgoingDocument> {
+  const uuid = /^[0-9a-f-]{36}$/i.test(id);
+  const doc = uuid ? await em.findOne(OutgoingDocumentSchema, { id }, lockMode ? { lockMode } : {}) : null;
+  if (!doc || doc.agencyCode !== clerk.principal.agencyCode) throw new DomainError('NOT_FOUND', `No document ${id} for agency ${clerk.principal.agencyCode}.`);
+  return doc;
+}
+
+export interface DocumentView {
+  id: string;
+  documentId: string;
+  agencyCode: string;
+  type: string;
+  code: { number: number; notation: string; text: string };
+  subject: string;
+  content: string | null;
+  promulgation: { place: string; date: string };
+  signer: { fullName: string; position: string; competence?: string };
+  priority: number;
+  steeringType: number;
+  dueDate: string | null;
+  toPlaces: string[];
+  to: string[];
+  state: OutgoingDocument['state'];
+  recipients: Array<{ code: string; state: Delivery['state'] }>;
+  deliveries: Array<{
+    id: string;
+    recipient: string;
+    recipientName: string | null;
+    state: Delivery['state'];
+    statusCode: string | null;
+    statusAt: string | null;
+    attempts: number;
+    lastError: string | null;
+    statuses: Array<{ id: string; code: string; at: string; description: string | null }>;
+  }>;
+  attachments: Array<{ index: number; name: string; contentType: string; size: number; sha256: string }>;
+  lastError: string | null;
+  recallReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const fileView = (f: UploadedFile, index: number) => ({
+  index,
+  name: f.name,
+  contentType: f.contentType,
+  size: f.content.length,
+  sha256: createHash('sha256').update(f.content).digest('hex'),
+});
+
+export function documentView(
+  doc: OutgoingDocument,
+  deliveries: Delivery[],
+  names: Map<string, string>,
+  statuses: Array<{ id: string; deliveryId: string; code: string; createdAt: Date; description?: string | null; carried: boolean }>,
+  attachments: DocumentView['attachments'],
+): DocumentView {
+  const sorted = [...deliveries].sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : 1));
+  return {
+    id: doc.id,
+    documentId: doc.documentId,
+    agencyCode: doc.agencyCode,
+    type: doc.type,
+    code: { number: doc.number, notation: doc.notation, text: `${doc.numberText}/${doc.notation}` },
+    subject: doc.subject,
+    content: doc.content ?? null,
+    promulgation: { place: doc.promulgationPlace, date: doc.promulgationDate },
+    signer: doc.signer,
+    priority: doc.priority,
+    steeringType: doc.steeringType,
+    dueDate: doc.dueDate ?? null,
+    toPlaces: doc.toPlaces,
+    to: doc.recipientSpec,
+    state: doc.state,
+    recipients: sorted.map((d) => ({ code: d.recipientCode, state: d.state })),
+    deliveries: sorted.map((d) => ({
+      id: d.id,
+      recipient: d.recipientCode,
+      recipientName: names.get(d.recipientCode) ?? null,
+      state: d.state,
+      statusCode: d.statusCode ?? null,
+      statusAt: d.statusAt?.toISOString() ?? null,
+      attempts: d.attempts,
+      lastError: d.lastError ?? null,
+      statuses: statuses
+        .filter((s) => s.deliveryId === d.id && (s.carried || s.code === '13'))
+        .map((s) => ({ id: s.id, code: s.code, at: s.createdAt.toISOString(), description: s.description ?? null })),
+    })),
+    attachments,
+    lastError: doc.lastError ?? null,
+    recallReason: doc.recallReason ?? null,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+/** The full view of one document (deliveries, statuses, attachments). */
+export async function loadDocumentView(em: EntityManager, doc: OutgoingDocument): Promise<DocumentView> {
+  const deliveries = await em.find(DeliverySchema, { documentId: doc.id });
+  const agencies: Agency[] = deliveries.length ? await em.find(AgencySchema, { code: { $in: deliveries.map((d) => d.recipientCode) } }) : [];
+  const statuses = deliveries.length
+    ? await em.find(StatusRecordSchema, { deliveryId: { $in: deliveries.map((d) => d.id) } }, { orderBy: { createdAt: 'asc' } })
+    : [];
+  const files = await em.find(DocumentAttachmentSchema, { documentId: doc.id }, { orderBy: { index: 'asc' } });
+  return documentView(
+    doc,
+    deliveries,
+    new Map(agencies.map((a) => [a.code, a.name])),
+    statuses,
+    files.map((f) => ({ index: f.index, name: f.name, contentType: f.contentType, size: f.size, sha256: f.sha256 })),
+  );
+}
+
+/** The document's timeline, oldest first. */
+export async function documentEvents(em: EntityManager, documentId: string) {
+  const rows = await em.find(DocumentEventSchema, { documentId }, { orderBy: { id: 'asc' } });
+  return rows.map((e) => ({
+    id: e.id,
+    at: e.at.toISOString(),
+    type: e.type,
+    recipient: e.recipientCode ?? null,
+    deliveryId: e.deliveryId ?? null,
+    state: e.state ?? null,
+    statusCode: e.statusCode ?? null,
+    statusId: e.statusId ?? null,
+    details: e.details ?? null,
+  }));
+}
+

@@ -1,0 +1,81 @@
+import type { Agency } from '../directory/agency.entity.js';
+import { dateToEdxmlTimestamp, isoToEdxmlDate } from '../edxml/dates.js';
+import type { Attachment, EdocPackage, ManifestReference, Organization, Priority, StaffInfo } from '../edxml/model.js';
+import type { OutgoingDocument } from './document.entity.js';
+import { documentType } from './document-types.js';
+
+/** An agency as edXML From/To. */
+export function organization(a: Agency): Organization {
+  return {
+    organId: a.code,
+    organName: a.name,
+    organizationInCharge: a.name,
+    ...(a.address ? { organAdd: a.address } : {}),
+    ...(a.email ? { email: a.email } : {}),
+    ...(a.phone ? { telephone: a.phone } : {}),
+    ...(a.fax ? { fax: a.fax } : {}),
+    ...(a.website ? { website: a.website } : {}),
+  };
+}
+
+export interface AttachmentBytes {
+  name: string;
+  contentType: string;
+  content: Buffer;
+}
+
+function staffOf(doc: OutgoingDocument): StaffInfo | undefined {
+  const s = doc.staff;
+  if (!s) return undefined;
+  return { department: s.department, staff: s.name, email: s.email, mobile: s.mobile };
+}
+
+/** The edoc package model of a composed document (BussinessDocType 0 new, or 1 recall). */
+export function edocModel(
+  doc: OutgoingDocument,
+  sender: Agency,
+  recipients: Agency[],
+  attachments: AttachmentBytes[],
+  business: { type: 0 } | { type: 1; reason: string },
+  at: Date,
+): EdocPackage {
+  const type = documentType(doc.type);
+  const manifest: ManifestReference[] = [];
+  const encoded: Attachment[] = [];
+  attachments.forEach((a, i) => {
+    const contentId = `cid:${i + 1}`;
+    manifest.push({ contentId, contentType: a.contentType, description: a.name, attachmentName: a.name });
+    encoded.push({ contentId, attachmentName: a.name, description: a.name, contentType: a.contentType, contentBase64: a.content.toString('base64') });
+  });
+  return {
+    messageHeader: {
+      from: organization(sender),
+      to: recipients.map(organization),
+      documentId: doc.documentId,
+      code: { codeNumber: doc.numberText, codeNotation: doc.notation },
+      promulgationInfo: { place: doc.promulgationPlace, promulgationDate: isoToEdxmlDate(doc.promulgationDate) },
+      documentType: { type: 1, typeDetail: type?.index ?? 0, typeName: type?.name ?? doc.type },
+      subject: doc.subject,
+      ...(doc.content ? { content: doc.content } : {}),
+      signerInfo: {
+        ...(doc.signer.competence ? { competence: doc.signer.competence } : {}),
+        position: doc.signer.position,
+        fullName: doc.signer.fullName,
+      },
+      ...(doc.dueDate ? { dueDate: isoToEdxmlDate(doc.dueDate) } : {}),
+      otherInfo: { priority: doc.priority as Priority, appendixes: [] },
+      responseFor: doc.responseFor.map((r) => ({ ...r })),
+      steeringType: doc.steeringType,
+      toPlaces: [...doc.toPlaces],
+    },
+    traceHeaderList: {
+      traceHeaders: [{ organId: sender.code, timestamp: dateToEdxmlTimestamp(at) }],
+      bussiness:
+        business.type === 0
+          ? { bussinessDocType: 0, documentId: doc.documentId, bussinessDocReason: 'Văn bản điện tử mới', paper: 0, staffInfo: staffOf(doc) }
+          : { bussinessDocType: 1, documentId: doc.documentId, bussinessDocReason: business.reason, paper: 0, staffInfo: staffOf(doc) },
+    },
+    manifest,
+    attachments: encoded,
+  };
+}

@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { PkiService } from '../certificates/pki.service.js';
+import { AgencySchema } from '../directory/agency.entity.js';
+import { buildEdoc } from '../edxml/build.js';
+import type { XmlLimits } from '../edxml/harden.js';
+import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
+import { signPackage } from '../edxml/xmldsig.js';
+import { DomainError } from '../errors.js';
+import { InboxItemSchema, StatusRecordSchema, type StatusRecord } from '../inbox/inbox.entity.js';
+import { receiveIntoInbox } from '../inbox/receive.js';
+import { issueStatus } from '../inbox/statuses.js';
+import { packageBytes, storePackage } from '../packages/packages.repository.js';
+import { DeliverySchema, OutgoingDocumentSchema, type Delivery } from './document.entity.js';
+import { edocModel } from './edoc-model.js';
+import { recordEvent } from './events.js';
+import { assertTransition, canMove, STATE_OF_CODE, type StatusCode } from './states.js';
+
+/** What the pipeline steps need besides a database context. */
+export interface PipelineDeps {
+  pki: PkiService;
+  limits: Partial<XmlLimits>;
+}
+
+/** Verifies received bytes as the exchange API does (DESIGN.md §5), with this node's registry. */
+export async function verifyReceived(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
+  return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits });
+}
+
+/**
+ * `sign` step: builds the edoc package of a queued document, signs it once with the sender
+ * agency's key, stores the exact bytes. Idempotent: a document already signed is left alone.
+ * Returns true when the document is (now) signed.
+ */
+export async function signDocument(em: EntityManager, deps: PipelineDeps, documentId: string): Promise<boolean> {
+  return em.transactional(async (tx) => {
+    const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!doc) return false;
+    if (doc.state !== 'queued') return doc.packageId !== null;
+    const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
+    const deliveries = await tx.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
+    const recipients = await tx.find(AgencySchema, { code: { $in: deliveries.map((d) => d.recipientCode) } }, { orderBy: { code: 'asc' } });
+    // Attachment bytes are read with plain SQL: the entity keeps them lazy so listings stay small.
+    const files = await tx
+      .getConnection()
+      .execute<Array<{ name: string; content_type: string; content: Buffer }>>(
+        'select name, content_type, content from document_attachment where document_id = ? order by index',
+        [documentId],
+        'all',
+        tx.getTransactionContext(),
+      );
+    const at = new Date();
+    const xml = signPackage(
+      buildEdoc(
+        edocModel(
+          doc,
+          sender,
+          recipients,
+          files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content })),
+          { type: 0 },
+          at,
+        ),
+      ),
+      await deps.pki.signerFor(tx, sender.code, at),
+    );
+    const bytes = Buffer.from(xml, 'utf8');
+    const pkg = await storePackage(tx, {
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      kind: 'edoc',
+      senderCode: sender.code,
+      documentId: doc.documentId,
+      businessDocType: 0,
+      bytes,
+    });
+    doc.packageId = pkg.id;
+    doc.state = 'signed';
+    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { sha256: pkg.sha256, size: pkg.size } });
+    return true;
+  });
+}
+
+/**
+ * `route` step: the document leaves for its recipients. Returns the deliveries still to be made
+ * (pending or sending), for the `deliver` jobs.
+ */
+export async function routeDocument(em: EntityManager, documentId: string): Promise<string[]> {
+  return em.transactional(async (tx) => {
+    const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!doc || !doc.packageId) return [];
+    if (doc.state === 'signed') {
+      doc.state = 'sent';
+      recordEvent(tx, { documentId, type: 'document.sent', state: 'sent' });
+    }
+    const open = await tx.find(DeliverySchema, { documentId, state: { $in: ['pending', 'sending'] } });
+    return open.map((d) => d.id);
+  });
+}
+
+/**
+ * `deliver` step for a recipient on this node: verify the package exactly as a received one, put it
+ * into the inbox, and issue the recipient's signed 01. One transaction; a retry after any crash
+ * finds the inbox item and does nothing twice. Returns the status to carry, if one was made.
+ */
+export async function deliverLocal(em: EntityManager, deps: PipelineDeps, deliveryId: string): Promise<string | null> {
+  return em.transactional(async (tx) => {
+    const delivery = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!delivery || !['pending', 'sending'].includes(delivery.state)) return null;
+    const doc = await tx.findOneOrFail(OutgoingDocumentSchema, { id: delivery.documentId });
+    if (!doc.packageId) return null;
+    const recipient = await tx.findOneOrFail(AgencySchema, { code: delivery.recipientCode });
+    if (recipient.endpointType !== 'local') {
+      throw new DomainError('UNAVAILABLE', `Recipient ${recipient.code} is remote; remote delivery is not available on this node.`);
+    }
+    delivery.attempts += 1;
+    if (delivery.state === 'pending') delivery.state = 'sending';
+    const verified = await verifyReceived(tx, deps, await packageBytes(tx, doc.packageId));
+    const { item, created } = await receiveIntoInbox(tx, recipient, verified, doc.packageId, delivery.id);
+    if (!created) {
+      const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: item.id, code: '01' });
+      return pending && !pending.carried ? pending.id : null;
+    }
+    await tx.flush();
+    const status = await issueStatus(tx, deps.pki, {
+      from: recipient,
+      about: { organId: doc.agencyCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: verifiedDate(verified) },
+      code: '01',
+      deliveryId: delivery.id,
+      inboxItemId: item.id,
+    });
+    recordEvent(tx, {
+      documentId: doc.id,
+      deliveryId: delivery.id,
+      recipientCode: delivery.recipientCode,
+      type: 'delivery.delivered',
+      state: delivery.state,
+      details: { attempt: delivery.attempts, inboxItemId: item.id },
+    });
+    return status.id;
+  });
+}
+
+function verifiedDate(pkg: VerifiedPackage): string | undefined {
+  return pkg.model.kind === 'edoc' ? pkg.model.edoc.messageHeader.promulgationInfo.promulgationDate : undefined;
+}
+
+/** Marks a document whose package could not be made (after the sign job's last attempt). */
+export async function recordSignFailure(em: EntityManager, documentId: string, error: string, final: boolean): Promise<void> {
+  await em.transactional(async (tx) => {
+    const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!doc || doc.state !== 'queued') return;
+    doc.lastError = error;
+    if (final) doc.state = 'failed';
+    recordEvent(tx, { documentId, type: final ? 'document.sign-failed' : 'document.sign-retry', state: doc.state, details: { error } });
+  });
+}
+
+/** Records a failed delivery attempt; after the last attempt the delivery is `failed` with the reason. */
+export async function recordDeliveryFailure(em: EntityManager, deliveryId: string, error: string, final: boolean): Promise<void> {
+  await em.transactional(async (tx) => {
+    const delivery = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!delivery || !['pending', 'sending'].includes(delivery.state)) return;
+    // The attempt's own transaction rolled back: count it here.
+    delivery.attempts += 1;
+    delivery.lastError = error;
+    if (final) delivery.state = 'failed';
+    recordEvent(tx, {
+      documentId: delivery.documentId,
+      deliveryId,
+      recipientCode: delivery.recipientCode,
+      type: final ? 'delivery.failed' : 'delivery.retry',
+      state: delivery.state,
+      details: { error },
+    });
+  });
+}
+
+/**
+ * `status` step: applies a signed status package on the other side. 01–06, 15, 16 move the sender's
+ * delivery; 13 (recall asked by the sender) moves the recipient's inbox item. The package is
+ * verified again, as if it had just arrived. Idempotent through `carried`.
+ */
+export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusId: string): Promise<void> {
+  await em.transactional(async (tx) => {
+    const status = await tx.findOne(StatusRecordSchema, { id: statusId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!status || status.carried) return;
+    const verified = await verifyReceived(tx, deps, await packageBytes(tx, status.packageId));
+    if (verified.model.kind !== 'status' || verified.senderCode !== status.fromCode) {
+      throw new DomainError('SIGNATURE_INVALID', `Status package ${status.packageId} does not verify as a status of ${status.fromCode}.`);
+    }
+    const code = status.code as StatusCode;
+    const delivery = await tx.findOneOrFail(DeliverySchema, { id: status.deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (code === '13') {
+      const item = status.inboxItemId ? await tx.findOne(InboxItemSchema, { id: status.inboxItemId }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
+      if (item && canMove(item.state, 'recall_requested')) {
+        item.state = 'recall_requested';
+        item.statusCode = '13';
+        item.statusAt = status.createdAt;
+      }
+    } else {
+      applyToDelivery(delivery, status);
+    }
+    status.carried = true;
+    status.carriedAt = new Date();
+    recordEvent(tx, {
+      documentId: delivery.documentId,
+      deliveryId: delivery.id,
+      recipientCode: delivery.recipientCode,
+      type: 'status',
+      state: delivery.state,
+      statusCode: code,
+      statusId: status.id,
+      details: { from: status.fromCode, description: status.description ?? undefined, sha256: verified.sha256 },
+    });
+  });
+}
+
+function applyToDelivery(delivery: Delivery, status: StatusRecord): void {
+  const to = STATE_OF_CODE[status.code as StatusCode];
+  if (delivery.state === to) return;
+  // 01 may overtake 'pending' when the deliver job's own state change is still in flight.
+  assertTransition(delivery.state, to);
+  delivery.state = to;
+  delivery.statusCode = status.code;
+  delivery.statusAt = status.createdAt;
+  delivery.lastError = null;
+}

@@ -1,0 +1,79 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { AgencySchema } from '../directory/agency.entity.js';
+import { DELIVERY_STATES, type DeliveryState } from '../documents/states.js';
+import { PackageSchema } from '../packages/package.entity.js';
+
+export interface VerificationValue {
+  signatureValid: boolean;
+  certificate: { subject: string; serialNumber: string; issuer: string; fingerprintSha256: string };
+  checkedAt: string;
+  sha256: string;
+}
+
+export interface AttachmentInfo {
+  index: number;
+  name: string;
+  contentType: string;
+  size: number;
+  contentId: string;
+}
+
+/**
+ * A document received by a local agency (văn bản đến). Built only from a VerifiedPackage; the
+ * metadata is the verified model, the bytes stay in the package. One per (agency, package):
+ * delivering the same package twice cannot make a second item.
+ */
+export const InboxItemSchema = defineEntity({
+  name: 'InboxItem',
+  tableName: 'inbox_item',
+  uniques: [{ name: 'inbox_item_agency_package_unique', properties: ['agencyCode', 'packageId'] }],
+  properties: {
+    id: p.uuid().primary(),
+    agencyCode: () => p.manyToOne(AgencySchema).mapToPk().fieldName('agency_code').index(),
+    packageId: () => p.manyToOne(PackageSchema).mapToPk().fieldName('package_id'),
+    /** The sender's delivery when the sender is on this node (status packages go straight back). */
+    deliveryId: p.uuid().nullable().unique(),
+    senderCode: p.string().length(13),
+    senderName: p.string().length(500),
+    documentId: p.string().length(300).index(),
+    subject: p.string().length(1000),
+    metadata: p.json<Record<string, unknown>>(),
+    attachments: p.json<AttachmentInfo[]>(),
+    verification: p.json<VerificationValue>(),
+    state: p.enum(DELIVERY_STATES as unknown as DeliveryState[]).nativeEnumName('delivery_state').index(),
+    statusCode: p.string().length(2),
+    statusAt: p.datetime(),
+    arrivalNumber: p.integer().nullable(),
+    arrivalYear: p.smallint().nullable(),
+    /** Set when a recall was accepted (15): attachments are no longer served; metadata stays. */
+    withdrawnAt: p.datetime().nullable(),
+    receivedAt: p.datetime().onCreate(() => new Date()).index(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type InboxItem = InferEntity<typeof InboxItemSchema>;
+
+/**
+ * A status package (01–06, 13, 15, 16), signed by the agency that sent it, with where it must go.
+ * `carried` is false until the `status` job has applied it on the other side.
+ */
+export const StatusRecordSchema = defineEntity({
+  name: 'StatusRecord',
+  tableName: 'status_record',
+  properties: {
+    id: p.uuid().primary(),
+    /** The sender's delivery this status is about. */
+    deliveryId: p.uuid().index(),
+    inboxItemId: p.uuid().nullable().index(),
+    code: p.string().length(2),
+    /** The agency that signed the status (the recipient; the sender for 13). */
+    fromCode: p.string().length(13),
+    description: p.text().nullable(),
+    staff: p.json<Record<string, string>>().nullable(),
+    packageId: () => p.manyToOne(PackageSchema).mapToPk().fieldName('package_id'),
+    carried: p.boolean().default(false).index(),
+    carriedAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type StatusRecord = InferEntity<typeof StatusRecordSchema>;

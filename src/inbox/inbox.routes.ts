@@ -1,0 +1,166 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { PkiService } from '../certificates/pki.service.js';
+import { contentDisposition } from '../documents/documents.routes.js';
+import { DELIVERY_STATES } from '../documents/states.js';
+import { DomainError } from '../errors.js';
+import { requireUser } from '../http/auth.js';
+import type { AppEnv } from '../http/context.js';
+import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
+import { decodeCursor, encodeCursor, PageQuery } from '../http/pagination.js';
+import { packageBytes } from '../packages/packages.repository.js';
+import type { JobQueues } from '../../queues/producer.js';
+import { InboxItemSchema } from './inbox.entity.js';
+import { attachmentBytes, findOwnItem, inboxView, itemStatuses, reportStatus } from './inbox.service.js';
+
+const tags = ['Inbox'];
+const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+const InboxItemView = z
+  .object({
+    id: z.string(),
+    agencyCode: z.string(),
+    documentId: z.string(),
+    sender: z.object({ code: z.string(), name: z.string() }),
+    subject: z.string(),
+    state: z.enum(DELIVERY_STATES),
+    statusCode: z.string(),
+    statusAt: z.string(),
+    arrivalNumber: z.number().int().nullable(),
+    arrivalYear: z.number().int().nullable(),
+    receivedAt: z.string(),
+    withdrawn: z.boolean(),
+    verification: z.object({
+      signatureValid: z.boolean(),
+      certificate: z.object({ subject: z.string(), serialNumber: z.string(), issuer: z.string(), fingerprintSha256: z.string() }),
+      checkedAt: z.string(),
+      sha256: z.string(),
+    }),
+    attachments: z.array(z.object({ index: z.number().int(), name: z.string(), contentType: z.string(), size: z.number().int() })),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .openapi('InboxItem');
+
+const StatusInput = z
+  .object({
+    code: z.enum(['02', '03', '04', '05', '06', '15', '16']),
+    description: z.string().trim().max(2000).optional(),
+    staff: z
+      .object({ department: z.string().max(200).optional(), name: z.string().max(200).optional(), email: z.string().max(320).optional(), mobile: z.string().max(50).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .openapi('StatusInput');
+
+const userOf = (c: Context<AppEnv>) => requireUser(c.get('principal'), ['clerk', 'signer']);
+
+/** The inbox of the caller's agency (API.md "Inbox"). */
+export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiService; queues: JobQueues }): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/inbox',
+      tags,
+      security: BEARER,
+      summary: "Documents received by the caller's agency, newest first",
+      request: {
+        query: PageQuery.extend({
+          state: z.enum(DELIVERY_STATES).optional(),
+          since: z.string().datetime({ offset: true }).optional().openapi({ description: 'Only items received at or after this time' }),
+        }),
+      },
+      responses: { 200: json(z.object({ items: z.array(InboxItemView), nextCursor: z.string().nullable() }), 'A page'), ...COMMON_ERRORS },
+    }),
+    async (c) => {
+      const user = userOf(c);
+      const q = c.req.valid('query');
+      const cursor = decodeCursor(q.cursor);
+      const [at, id] = cursor ? cursor.split('|') : [];
+      const rows = await c.get('em').find(
+        InboxItemSchema,
+        {
+          agencyCode: user.agencyCode,
+          ...(q.state ? { state: q.state } : {}),
+          ...(q.since ? { receivedAt: { $gte: new Date(q.since) } } : {}),
+          ...(at && id ? { $or: [{ receivedAt: { $lt: new Date(at) } }, { receivedAt: new Date(at), id: { $lt: id } }] } : {}),
+        },
+        { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: q.limit + 1 },
+      );
+      const items = rows.slice(0, q.limit);
+      const last = items[items.length - 1];
+      return c.json(
+        { items: items.map(inboxView), nextCursor: rows.length > q.limit && last ? encodeCursor(`${last.receivedAt.toISOString()}|${last.id}`) : null },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/inbox/{id}',
+      tags,
+      security: BEARER,
+      summary: 'One received document: metadata, attachments, sender, verification, arrival number',
+      request: { params: IdParam },
+      responses: {
+        200: json(InboxItemView.extend({ statuses: z.array(z.object({ id: z.string(), code: z.string(), from: z.string(), at: z.string(), description: z.string().nullable() })) }), 'The item'),
+        ...COMMON_ERRORS,
+        ...NOT_FOUND,
+      },
+    }),
+    async (c) => {
+      const item = await findOwnItem(c.get('em'), userOf(c), c.req.valid('param').id);
+      return c.json({ ...inboxView(item), statuses: await itemStatuses(c.get('em'), item.id) }, 200);
+    },
+  );
+
+  app.get('/v1/inbox/:id/attachments/:index', async (c) => {
+    const item = await findOwnItem(c.get('em'), userOf(c), c.req.param('id'));
+    const index = Number(c.req.param('index'));
+    if (!Number.isInteger(index) || index < 0) throw new DomainError('NOT_FOUND', `No attachment ${c.req.param('index')}.`);
+    const file = await attachmentBytes(c.get('em'), item, index);
+    return new Response(new Uint8Array(file.bytes), {
+      status: 200,
+      headers: {
+        'content-type': file.contentType,
+        'content-length': String(file.bytes.length),
+        'content-disposition': contentDisposition(file.name),
+        'x-content-type-options': 'nosniff',
+      },
+    });
+  });
+
+  app.get('/v1/inbox/:id/edxml', async (c) => {
+    const item = await findOwnItem(c.get('em'), userOf(c), c.req.param('id'));
+    const bytes = await packageBytes(c.get('em'), item.packageId);
+    return new Response(new Uint8Array(bytes), {
+      status: 200,
+      headers: { 'content-type': 'application/xml', 'content-length': String(bytes.length), 'content-disposition': contentDisposition(`${item.documentId}.edxml`) },
+    });
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/inbox/{id}/status',
+      tags,
+      security: BEARER,
+      summary: 'Report a status: 02 refuse (with a description), 03 accept (assigns the số đến), 04, 05, 06; 15/16 answer a recall',
+      request: { params: IdParam, body: jsonBody(StatusInput) },
+      responses: {
+        200: json(z.object({ id: z.string(), state: z.enum(DELIVERY_STATES), statusCode: z.string(), arrivalNumber: z.number().int().nullable() }), 'The new state'),
+        ...COMMON_ERRORS,
+        ...NOT_FOUND,
+        409: { description: 'ILLEGAL_TRANSITION' },
+      },
+    }),
+    async (c) => {
+      const principal = userOf(c);
+      const { view, statusId } = await reportStatus(c.get('em'), deps.pki, { principal, requestId: c.get('requestId') }, c.req.valid('param').id, c.req.valid('json'));
+      if (statusId) await deps.queues.enqueue('status', { statusId }).catch(() => undefined);
+      return c.json({ id: view.id, state: view.state, statusCode: view.statusCode, arrivalNumber: view.arrivalNumber }, 200);
+    },
+  );
+}

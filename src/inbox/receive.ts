@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Agency } from '../directory/agency.entity.js';
+import type { EdocPackage } from '../edxml/model.js';
+import type { VerifiedPackage } from '../edxml/verify-package.js';
+import { DomainError } from '../errors.js';
+import { InboxItemSchema, type AttachmentInfo, type InboxItem } from './inbox.entity.js';
+
+/** The verified edoc of a VerifiedPackage, or 422 when it is a status package. */
+export function verifiedEdoc(pkg: VerifiedPackage): EdocPackage {
+  if (pkg.model.kind !== 'edoc') throw new DomainError('VALIDATION_FAILED', 'Expected an edoc package, got a status package.');
+  return pkg.model.edoc;
+}
+
+/** Attachment list of an edoc, with decoded sizes, in package order. */
+export function attachmentInfos(edoc: EdocPackage): AttachmentInfo[] {
+  return edoc.attachments.map((a, index) => {
+    const b64 = a.contentBase64;
+    const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+    return {
+      index,
+      name: a.attachmentName,
+      contentType: a.contentType ?? 'application/octet-stream',
+      size: Math.floor((b64.length * 3) / 4) - padding,
+      contentId: a.contentId,
+    };
+  });
+}
+
+/**
+ * Puts a verified edoc package into a local agency's inbox (state arrived). Everything comes from the
+ * VerifiedPackage (DESIGN.md §5 step 4). Returns the existing item if this agency already holds this
+ * package: the same document is never delivered twice to the same recipient.
+ */
+export async function receiveIntoInbox(
+  em: EntityManager,
+  agency: Agency,
+  pkg: VerifiedPackage,
+  packageId: string,
+  deliveryId: string | null,
+): Promise<{ item: InboxItem; created: boolean }> {
+  const existing = await em.findOne(InboxItemSchema, { agencyCode: agency.code, packageId });
+  if (existing) return { item: existing, created: false };
+  const edoc = verifiedEdoc(pkg);
+  const header = edoc.messageHeader;
+  if (!header.to.some((t) => t.organId === agency.code)) {
+    throw new DomainError('UNKNOWN_RECIPIENT', `The package is not addressed to ${agency.code}.`);
+  }
+  const now = new Date();
+  const item = em.create(InboxItemSchema, {
+    id: randomUUID(),
+    agencyCode: agency.code,
+    packageId,
+    deliveryId,
+    senderCode: pkg.senderCode,
+    senderName: header.from.organName,
+    documentId: header.documentId,
+    subject: header.subject,
+    metadata: JSON.parse(JSON.stringify({ messageHeader: header, bussiness: edoc.traceHeaderList.bussiness })) as Record<string, unknown>,
+    attachments: attachmentInfos(edoc),
+    verification: {
+      signatureValid: true,
+      certificate: {
+        subject: pkg.certificate.subject,
+        serialNumber: pkg.certificate.serialNumber,
+        issuer: pkg.certificate.issuer,
+        fingerprintSha256: pkg.certificate.fingerprintSha256,
+      },
+      checkedAt: pkg.checkedAt.toISOString(),
+      sha256: pkg.sha256,
+    },
+    state: 'arrived',
+    statusCode: '01',
+    statusAt: now,
+    arrivalNumber: null,
+    arrivalYear: null,
+    withdrawnAt: null,
+    receivedAt: now,
+    updatedAt: now,
+  });
+  return { item, created: true };
+}

@@ -1,0 +1,76 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PkiService } from '../certificates/pki.service.js';
+import type { Agency } from '../directory/agency.entity.js';
+import { organization } from '../documents/edoc-model.js';
+import { CODE_MEANING, type StatusCode } from '../documents/states.js';
+import { buildStatus } from '../edxml/build.js';
+import { dateToEdxmlTimestamp } from '../edxml/dates.js';
+import type { ResponseFor } from '../edxml/model.js';
+import { signPackage } from '../edxml/xmldsig.js';
+import { storePackage } from '../packages/packages.repository.js';
+import { StatusRecordSchema, type StatusRecord } from './inbox.entity.js';
+
+export interface StaffInput {
+  department?: string;
+  name?: string;
+  email?: string;
+  mobile?: string;
+}
+
+/**
+ * Makes a status package (01–06, 13, 15, 16) signed with the key of the agency that sends it, stores
+ * its bytes and a StatusRecord that the `status` job will carry to the other side.
+ */
+export async function issueStatus(
+  em: EntityManager,
+  pki: PkiService,
+  input: {
+    from: Agency;
+    about: ResponseFor;
+    code: StatusCode;
+    description?: string;
+    staff?: StaffInput;
+    deliveryId: string;
+    inboxItemId: string | null;
+    at?: Date;
+  },
+): Promise<StatusRecord> {
+  const at = input.at ?? new Date();
+  const signer = await pki.signerFor(em, input.from.code, at);
+  const xml = signPackage(
+    buildStatus({
+      from: organization(input.from),
+      responseFor: input.about,
+      ...(input.staff
+        ? { staffInfo: { department: input.staff.department, staff: input.staff.name, email: input.staff.email, mobile: input.staff.mobile } }
+        : {}),
+      statusCode: input.code,
+      description: input.description ?? CODE_MEANING[input.code],
+      timestamp: dateToEdxmlTimestamp(at),
+    }),
+    signer,
+  );
+  const bytes = Buffer.from(xml, 'utf8');
+  const pkg = await storePackage(em, {
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    kind: 'status',
+    senderCode: input.from.code,
+    documentId: input.about.documentId,
+    statusCode: input.code,
+    bytes,
+  });
+  return em.create(StatusRecordSchema, {
+    id: randomUUID(),
+    deliveryId: input.deliveryId,
+    inboxItemId: input.inboxItemId,
+    code: input.code,
+    fromCode: input.from.code,
+    description: input.description ?? null,
+    staff: input.staff ? (Object.fromEntries(Object.entries(input.staff).filter(([, v]) => v !== undefined)) as Record<string, string>) : null,
+    packageId: pkg.id,
+    carried: false,
+    carriedAt: null,
+    createdAt: at,
+  });
+}

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { PackageSchema, type Package } from './package.entity.js';
+
+export interface NewPackage {
+  sha256: string;
+  kind: 'edoc' | 'status';
+  senderCode: string;
+  documentId: string;
+  businessDocType?: number | null;
+  statusCode?: string | null;
+  bytes: Buffer;
+}
+
+/** Stores package bytes once: the same bytes (same SHA-256) return the existing row. */
+export async function storePackage(em: EntityManager, input: NewPackage): Promise<Package> {
+  const existing = await em.findOne(PackageSchema, { sha256: input.sha256 });
+  if (existing) return existing;
+  return em.create(PackageSchema, {
+    id: randomUUID(),
+    sha256: input.sha256,
+    kind: input.kind,
+    senderCode: input.senderCode,
+    documentId: input.documentId,
+    businessDocType: input.businessDocType ?? null,
+    statusCode: input.statusCode ?? null,
+    size: input.bytes.length,
+    bytes: input.bytes,
+    createdAt: new Date(),
+  });
+}
+
+/** The exact bytes of a stored package. */
+export async function packageBytes(em: EntityManager, id: string): Promise<Buffer> {
+  // Inside a transaction this must run on the transaction's connection: taking a second pooled
+  // connection while holding one deadlocks the pool under load.
+  const rows = await em
+    .getConnection()
+    .execute<Array<{ bytes: Buffer }>>('select bytes from edxml_package where id = ?', [id], 'all', em.getTransactionContext());
+  const row = rows[0];
+  if (!row) throw new Error(`package ${id} is missing`);
+  return row.bytes;
+}
+
+export const findPackage = (em: EntityManager, id: string): Promise<Package | null> => em.findOne(PackageSchema, { id });
