@@ -20,7 +20,7 @@ export interface QueueBackend {
   /** One line for the start-up log, without credentials. */
   readonly description: string;
   createQueue(name: string): AnyQueue;
-  createWorker(name: string, processor: Processor, options: Pick<WorkerOptions, 'concurrency'>): AnyWorker;
+  createWorker(name: string, processor: Processor, options: Pick<WorkerOptions, 'concurrency' | 'lockDuration'>): AnyWorker;
   /** Resolves when the backend answers; rejects quickly when it does not. */
   ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -80,13 +80,15 @@ class RedisQueueBackend implements QueueBackend {
     return queue;
   }
 
-  createWorker(name: string, processor: Processor, options: Pick<WorkerOptions, 'concurrency'>): AnyWorker {
+  createWorker(name: string, processor: Processor, options: Pick<WorkerOptions, 'concurrency' | 'lockDuration'>): AnyWorker {
     const connection = new Redis(this.workerOptions);
     connection.on('error', () => undefined);
     const worker = new Worker(name, processor, {
       connection,
       prefix: this.prefix,
       concurrency: options.concurrency,
+      lockDuration: options.lockDuration,
+      stalledInterval: options.lockDuration,
       autorun: false,
     });
     this.closers.push(async () => {
@@ -129,10 +131,12 @@ class PostgresQueueBackend implements QueueBackend {
     return queue;
   }
 
-  createWorker(name: string, processor: Processor, options: Pick<WorkerOptions, 'concurrency'>): AnyWorker {
+  createWorker(name: string, processor: Processor, options: Pick<WorkerOptions, 'concurrency' | 'lockDuration'>): AnyWorker {
     const worker = new Pg.Worker(name, processor, {
       connection: this.connection,
       concurrency: options.concurrency,
+      lockDuration: options.lockDuration,
+      stalledInterval: options.lockDuration,
       autorun: false,
     });
     this.closers.push(() => worker.close());

@@ -47,7 +47,7 @@ export async function startWorkers(
           throw error;
         }
       },
-      { concurrency: JOBS[name].concurrency },
+      { concurrency: JOBS[name].concurrency, lockDuration: ctx.config.jobLockMs },
     );
     // While closing, the backend tears its connections down on purpose: not worth an error line.
     worker.on('error', (err) => (closing ? ctx.logger.debug : ctx.logger.error).call(ctx.logger, { err, queue: name }, 'worker error'));
@@ -55,13 +55,22 @@ export async function startWorkers(
     void worker.run();
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  await ctx.queues
-    .queue('sweep')
-    .upsertJobScheduler('sweep-schedule', { every: ctx.config.sweepEveryMs }, { name: 'sweep', data: { trigger: 'schedule' } });
+  // The schedule lives in Redis: upsert it again now and then, so a flushed or replaced Redis gets
+  // its sweep back (upserting is idempotent, whatever the number of workers).
+  const schedule = () =>
+    ctx.queues
+      .queue('sweep')
+      .upsertJobScheduler('sweep-schedule', { every: ctx.config.sweepEveryMs }, { name: 'sweep', data: { trigger: 'schedule' } });
+  await schedule();
+  const keepScheduled = setInterval(() => {
+    schedule().catch((err: unknown) => ctx.logger.warn({ err }, 'could not refresh the sweep schedule'));
+  }, Math.max(ctx.config.sweepEveryMs, 1_000));
+  keepScheduled.unref();
   return {
     workers,
     async close() {
       closing = true;
+      clearInterval(keepScheduled);
       await Promise.all(workers.map((w) => w.close()));
     },
   };

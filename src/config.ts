@@ -53,6 +53,8 @@ const EnvSchema = z
     LIENTHONG_MAX_BODY_BYTES: positiveInt(50 * 1024 * 1024),
     LIENTHONG_JSON_BODY_BYTES: positiveInt(70 * 1024 * 1024),
     LIENTHONG_SWEEP_EVERY_MS: positiveInt(30_000),
+    LIENTHONG_JOB_LOCK_MS: positiveInt(30_000),
+    LIENTHONG_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
     LIENTHONG_CERT_VALIDITY_DAYS: positiveInt(730),
     LIENTHONG_PUBLIC_URL: url(['http:', 'https:'], 'https://lienthong.example.gov.vn'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -88,6 +90,10 @@ export interface Config {
   maxBodyBytes: number;
   maxJsonBodyBytes: number;
   sweepEveryMs: number;
+  /** How long a worker's lock on a job lasts without renewal: a killed worker's jobs run again after it. */
+  jobLockMs: number;
+  /** Unfinished work younger than this is left to the fast path; older is enqueued again. */
+  sweepGraceMs: number;
   /** Validity of agency certificates issued by the node CA. */
   certificateValidityDays: number;
   publicUrl: string | undefined;
@@ -127,6 +133,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     maxBodyBytes: env.LIENTHONG_MAX_BODY_BYTES,
     maxJsonBodyBytes: env.LIENTHONG_JSON_BODY_BYTES,
     sweepEveryMs: env.LIENTHONG_SWEEP_EVERY_MS,
+    sweepGraceMs: env.LIENTHONG_SWEEP_GRACE_MS,
+    jobLockMs: env.LIENTHONG_JOB_LOCK_MS,
     certificateValidityDays: env.LIENTHONG_CERT_VALIDITY_DAYS,
     publicUrl: env.LIENTHONG_PUBLIC_URL,
     logLevel: env.LOG_LEVEL,

@@ -1,13 +1,23 @@
+import { findStuckWork } from '../../src/documents/stuck-work.js';
 import { recordSweep } from '../../src/ops/heartbeat.repository.js';
 import type { JobProcessor } from '../context.js';
 
 /**
- * The repeatable sweep. For now it writes the worker heartbeat that /metrics reports; the
- * exchange adds re-enqueueing of unfinished steps found in PostgreSQL here.
+ * The repeatable sweep: writes the worker heartbeat that /metrics reports, and enqueues again every
+ * unfinished step found in PostgreSQL (after a Redis flush or restart, or a lost enqueue).
  */
 export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
   const em = ctx.orm.em.fork();
   const at = new Date();
   await recordSweep(em, ctx.workerId, at);
-  return { at: at.toISOString() };
+  const stuck = await findStuckWork(em, ctx.config.sweepGraceMs);
+  await Promise.all([
+    ctx.queues.enqueueMany('sign', stuck.sign.map((documentId) => ({ documentId }))),
+    ctx.queues.enqueueMany('route', stuck.route.map((documentId) => ({ documentId }))),
+    ctx.queues.enqueueMany('deliver', stuck.deliver.map((deliveryId) => ({ deliveryId }))),
+    ctx.queues.enqueueMany('status', stuck.status.map((statusId) => ({ statusId }))),
+  ]);
+  const requeued = stuck.sign.length + stuck.route.length + stuck.deliver.length + stuck.status.length;
+  if (requeued) ctx.logger.info({ ...Object.fromEntries(Object.entries(stuck).map(([k, v]) => [k, v.length])) }, 'sweep re-enqueued unfinished work');
+  return { at: at.toISOString(), requeued };
 };
