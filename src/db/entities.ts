@@ -2,6 +2,7 @@ import { AuditEventSchema } from '../audit/audit-event.entity.js';
 import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
 import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';
+import { ExchangeMessageSchema } from '../exchange/exchange-message.entity.js';
 import { AgencyCertificateSchema, NodeCaSchema, TrustAnchorSchema } from '../certificates/certificate.entity.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { GroupMemberSchema, GroupSchema } from '../directory/group.entity.js';
@@ -31,4 +32,5 @@ export const ENTITIES = [
   RegisterCounterSchema,
   InboxItemSchema,
   StatusRecordSchema,
+  ExchangeMessageSchema,
 ];

@@ -22,6 +22,15 @@ export const PartnerSchema = defineEntity({
     agencies: p.array().columnType('text[]'),
     tokenHash: p.string().length(64).unique(),
     active: p.boolean().default(true),
+    /** Accept SHA-1 signatures from this partner (DESIGN.md §5: only when explicitly marked legacy). */
+    legacy: p.boolean().default(false),
+    /** push: we POST to its baseUrl; pull: it fetches from GET /exchange/v1/packages. */
+    mode: p.enum(['push', 'pull'] as ('push' | 'pull')[]).nativeEnumName('partner_mode').default('push'),
+    maxAttempts: p.integer().default(10),
+    /** Circuit breaker: consecutive transport failures, and until when calls are paused. */
+    consecutiveFailures: p.integer().default(0),
+    circuitOpenUntil: p.datetime().nullable(),
+    lastError: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

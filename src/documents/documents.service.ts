@@ -397,7 +397,7 @@ export function documentView(
   doc: OutgoingDocument,
   deliveries: Delivery[],
   names: Map<string, string>,
-  statuses: Array<{ id: string; deliveryId: string; code: string; createdAt: Date; description?: string | null; carried: boolean }>,
+  statuses: Array<{ id: string; deliveryId?: string | null; code: string; createdAt: Date; description?: string | null; carried: boolean; direction?: 'in' | 'out' }>,
   attachments: DocumentView['attachments'],
 ): DocumentView {
   const sorted = [...deliveries].sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : 1));

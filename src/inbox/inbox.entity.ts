@@ -33,6 +33,8 @@ export const InboxItemSchema = defineEntity({
     packageId: () => p.manyToOne(PackageSchema).mapToPk().fieldName('package_id'),
     /** The sender's delivery when the sender is on this node (status packages go straight back). */
     deliveryId: p.uuid().nullable().unique(),
+    /** The partner it came through when the sender is remote (statuses go back through it). */
+    partnerId: p.string().length(100).nullable(),
     senderCode: p.string().length(13),
     senderName: p.string().length(500),
     documentId: p.string().length(300).index(),
@@ -62,8 +64,12 @@ export const StatusRecordSchema = defineEntity({
   tableName: 'status_record',
   properties: {
     id: p.uuid().primary(),
-    /** The sender's delivery this status is about. */
-    deliveryId: p.uuid().index(),
+    /** The sender's delivery this status is about (null when the sender is remote). */
+    deliveryId: p.uuid().nullable().index(),
+    /** Remote side: the partner the status travels through (out) or came from (in). */
+    partnerId: p.string().length(100).nullable(),
+    /** in: received from a partner and applied here; out: made here. */
+    direction: p.enum(['in', 'out'] as ('in' | 'out')[]).nativeEnumName('status_direction').default('out'),
     inboxItemId: p.uuid().nullable().index(),
     code: p.string().length(2),
     /** The agency that signed the status (the recipient; the sender for 13). */
