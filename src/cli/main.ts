@@ -7,6 +7,7 @@ const USAGE = `Usage: lienthong <command>
   worker           run the queue workers only
   migrate          apply database migrations and exit
   verify FILE      verify a signed edXML package offline (--trust DIR, --legacy)
+  seed --demo      load the Kiên Lương demo directory, certificates and clerk tokens (.data/demo-tokens.json)
   migration:create [name]   (developers) generate a migration from the entities
 
 Environment: see README.md (DATABASE_URL, REDIS_URL, PORT, LIENTHONG_ADMIN_TOKEN, LIENTHONG_MASTER_KEY, …)`;
@@ -23,6 +24,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
     case 'verify': {
       const { runVerify } = await import('./verify.js');
       return runVerify(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case 'seed': {
+      const { runSeed } = await import('./seed.js');
+      return runSeed(rest, env);
     }
     case 'migration:create': {
       const { createMigration } = await import('../db/create-migration.js');
