@@ -3,6 +3,7 @@ import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, Outgoing
 import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';
 import { ExchangeMessageSchema } from '../exchange/exchange-message.entity.js';
+import { RateWindowSchema } from '../exchange/rate-window.entity.js';
 import { AgencyCertificateSchema, NodeCaSchema, TrustAnchorSchema } from '../certificates/certificate.entity.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { GroupMemberSchema, GroupSchema } from '../directory/group.entity.js';
@@ -33,4 +34,5 @@ export const ENTITIES = [
   InboxItemSchema,
   StatusRecordSchema,
   ExchangeMessageSchema,
+  RateWindowSchema,
 ];

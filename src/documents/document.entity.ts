@@ -90,6 +90,11 @@ export const DeliverySchema = defineEntity({
     id: p.uuid().primary(),
     documentId: () => p.manyToOne(OutgoingDocumentSchema).mapToPk().fieldName('document_id').index(),
     recipientCode: p.string().length(13).index(),
+    /** The package this recipient gets: one per destination (this node, or each partner), signed once. */
+    packageId: p.uuid().nullable(),
+    /** For a remote recipient: the partner it is reached through, and the receipt the partner gave. */
+    partnerId: p.string().length(100).nullable(),
+    remoteReceipt: p.string().length(200).nullable(),
     state: p.enum(DELIVERY_STATES as unknown as DeliveryState[]).nativeEnumName('delivery_state').index(),
     statusCode: p.string().length(2).nullable(),
     statusAt: p.datetime().nullable(),

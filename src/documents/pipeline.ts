@@ -39,7 +39,9 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
     if (doc.state !== 'queued') return doc.packageId !== null;
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
     const deliveries = await tx.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
-    const recipients = await tx.find(AgencySchema, { code: { $in: deliveries.map((d) => d.recipientCode) } }, { orderBy: { code: 'asc' } });
+    const recipients = new Map(
+      (await tx.find(AgencySchema, { code: { $in: deliveries.map((d) => d.recipientCode) } })).map((a) => [a.code, a]),
+    );
     // Attachment bytes are read with plain SQL: the entity keeps them lazy so listings stay small.
     const files = await tx
       .getConnection()
@@ -49,32 +51,35 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
         'all',
         tx.getTransactionContext(),
       );
+    const attachments = files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content }));
     const at = new Date();
-    const xml = signPackage(
-      buildEdoc(
-        edocModel(
-          doc,
-          sender,
-          recipients,
-          files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content })),
-          { type: 0 },
-          at,
-        ),
-      ),
-      await deps.pki.signerFor(tx, sender.code, at),
-    );
-    const bytes = Buffer.from(xml, 'utf8');
-    const pkg = await storePackage(tx, {
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      kind: 'edoc',
-      senderCode: sender.code,
-      documentId: doc.documentId,
-      businessDocType: 0,
-      bytes,
-    });
-    doc.packageId = pkg.id;
+    const signer = await deps.pki.signerFor(tx, sender.code, at);
+    // One package per destination — this node, or each partner — whose To lists exactly the
+    // recipients reached there (a peer refuses a package naming agencies it does not host).
+    // Signed once per destination, never per recipient.
+    const groups = new Map<string, typeof deliveries>();
+    for (const d of deliveries) {
+      const key = d.partnerId ? `partner:${d.partnerId}` : 'local';
+      groups.set(key, [...(groups.get(key) ?? []), d]);
+    }
+    for (const [key, group] of [...groups.entries()].sort(([a], [b]) => (a === 'local' ? -1 : b === 'local' ? 1 : a < b ? -1 : 1))) {
+      const to = group.map((d) => recipients.get(d.recipientCode)).filter((a): a is NonNullable<typeof a> => a !== undefined);
+      const xml = signPackage(buildEdoc(edocModel(doc, sender, to, attachments, { type: 0 }, at)), signer);
+      const bytes = Buffer.from(xml, 'utf8');
+      const pkg = await storePackage(tx, {
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        kind: 'edoc',
+        senderCode: sender.code,
+        documentId: doc.documentId,
+        businessDocType: 0,
+        bytes,
+      });
+      for (const d of group) d.packageId = pkg.id;
+      doc.packageId ??= pkg.id;
+      recordEvent(tx, { documentId, type: 'package.signed', details: { destination: key, sha256: pkg.sha256, size: pkg.size, recipients: group.length } });
+    }
     doc.state = 'signed';
-    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { sha256: pkg.sha256, size: pkg.size } });
+    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: groups.size } });
     return true;
   });
 }
@@ -106,15 +111,16 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
     const delivery = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!delivery || !['pending', 'sending'].includes(delivery.state)) return null;
     const doc = await tx.findOneOrFail(OutgoingDocumentSchema, { id: delivery.documentId });
-    if (!doc.packageId) return null;
+    const packageId = delivery.packageId ?? doc.packageId;
+    if (!packageId) return null;
     const recipient = await tx.findOneOrFail(AgencySchema, { code: delivery.recipientCode });
     if (recipient.endpointType !== 'local') {
       throw new DomainError('UNAVAILABLE', `Recipient ${recipient.code} is remote; remote delivery is not available on this node.`);
     }
     delivery.attempts += 1;
     if (delivery.state === 'pending') delivery.state = 'sending';
-    const verified = await verifyReceived(tx, deps, await packageBytes(tx, doc.packageId));
-    const { item, created } = await receiveIntoInbox(tx, recipient, verified, doc.packageId, delivery.id);
+    const verified = await verifyReceived(tx, deps, await packageBytes(tx, packageId));
+    const { item, created } = await receiveIntoInbox(tx, recipient, verified, packageId, delivery.id);
     if (!created) {
       const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: item.id, code: '01' });
       return pending && !pending.carried ? pending.id : null;
