@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Job } from 'bullmq';
-import type { PkiService } from '../src/certificates/pki.service.js';
 import type { Config } from '../src/config.js';
+import type { PipelineDeps } from '../src/documents/pipeline.js';
 import type { Logger } from '../src/logger.js';
 import type { JobName, JobPayloads } from './jobs.js';
 import type { JobQueues } from './producer.js';
@@ -14,7 +14,8 @@ export interface JobContext {
   queues: JobQueues;
   /** host:pid:random — names this worker process in heartbeats and logs. */
   workerId: string;
-  pki: PkiService;
+  /** PKI, limits and secrets the pipeline steps need. */
+  pipeline: PipelineDeps;
 }
 
 export type JobProcessor<N extends JobName> = (payload: JobPayloads[N], ctx: JobContext, job: Job) => Promise<unknown>;

@@ -54,6 +54,7 @@ const EnvSchema = z
     LIENTHONG_JSON_BODY_BYTES: positiveInt(70 * 1024 * 1024),
     LIENTHONG_SWEEP_EVERY_MS: positiveInt(30_000),
     LIENTHONG_JOB_LOCK_MS: positiveInt(30_000),
+    LIENTHONG_EXCHANGE_RATE_PER_MINUTE: positiveInt(600),
     LIENTHONG_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
     LIENTHONG_CERT_VALIDITY_DAYS: positiveInt(730),
     LIENTHONG_PUBLIC_URL: url(['http:', 'https:'], 'https://lienthong.example.gov.vn'),
@@ -92,6 +93,8 @@ export interface Config {
   sweepEveryMs: number;
   /** How long a worker's lock on a job lasts without renewal: a killed worker's jobs run again after it. */
   jobLockMs: number;
+  /** Exchange API calls one partner may make per minute (429 beyond). */
+  exchangeRatePerMinute: number;
   /** Unfinished work younger than this is left to the fast path; older is enqueued again. */
   sweepGraceMs: number;
   /** Validity of agency certificates issued by the node CA. */
@@ -135,6 +138,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sweepEveryMs: env.LIENTHONG_SWEEP_EVERY_MS,
     sweepGraceMs: env.LIENTHONG_SWEEP_GRACE_MS,
     jobLockMs: env.LIENTHONG_JOB_LOCK_MS,
+    exchangeRatePerMinute: env.LIENTHONG_EXCHANGE_RATE_PER_MINUTE,
     certificateValidityDays: env.LIENTHONG_CERT_VALIDITY_DAYS,
     publicUrl: env.LIENTHONG_PUBLIC_URL,
     logLevel: env.LOG_LEVEL,

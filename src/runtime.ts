@@ -9,7 +9,7 @@ import { JobQueues } from '../queues/producer.js';
 import { startWorkers, type WorkerHandle } from '../queues/worker.js';
 import type { Config } from './config.js';
 import { deriveMasterKey } from './crypto/keys.js';
-import { sealSecret } from './crypto/secret-box.js';
+import { createSecrets } from './crypto/secret-box.js';
 import { KeyVault } from './crypto/vault.js';
 import { registerCertificateRoutes } from './certificates/certificates.routes.js';
 import { activeCertificateExpiries } from './certificates/certificates.repository.js';
@@ -17,7 +17,9 @@ import { EXPIRY_WARNING_DAYS, PkiService } from './certificates/pki.service.js';
 import { connectOrm, migrate } from './db/orm.js';
 import { registerDirectoryRoutes } from './directory/directory.routes.js';
 import { registerDocumentRoutes } from './documents/documents.routes.js';
+import type { PipelineDeps } from './documents/pipeline.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
+import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Metrics } from './http/metrics.js';
@@ -54,6 +56,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const roles = { api: options.roles?.api ?? true, worker: options.roles?.worker ?? true };
   const masterKey = deriveMasterKey(config.masterKey);
+  const secrets = createSecrets(masterKey);
 
   const orm = await connectOrm(config.databaseUrl);
   const backend = createQueueBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, prefix: config.queuePrefix });
@@ -81,6 +84,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       devCaDir: config.env === 'production' ? undefined : config.devCaDir,
       agencyCertificateDays: config.certificateValidityDays,
     });
+    const pipeline: PipelineDeps = { pki, limits: { maxBytes: config.maxBodyBytes }, secrets };
     // Creates the node CA on the very first start (and certs/dev/ca.pem in development).
     await pki.nodeCa(orm.em.fork());
     const metrics = new Metrics({ queues, em: () => orm.em.fork(), defaultMetrics: options.defaultMetrics ?? false });
@@ -114,12 +118,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       modules: [
         (a) =>
           registerDirectoryRoutes(a, {
-            sealSecret: (plain) => sealSecret(plain, masterKey),
+            sealSecret: (plain) => secrets.seal(plain),
             certificateSummary: (code) => pki.summary(orm.em.fork(), code),
           }),
         (a) => registerCertificateRoutes(a, pki),
-        (a) => registerDocumentRoutes(a, { pki, queues, maxBodyBytes: config.maxBodyBytes }),
+        (a) => registerDocumentRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes }),
         (a) => registerInboxRoutes(a, { pki, queues }),
+        (a) => registerExchangeRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute }),
       ],
     });
     if (roles.worker) {
@@ -129,7 +134,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         logger,
         queues,
         workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-        pki,
+        pipeline,
       };
       workers = await startWorkers(ctx, PROCESSORS);
     }

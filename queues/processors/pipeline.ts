@@ -1,9 +1,10 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { carryStatus, deliverLocal, recordDeliveryFailure, recordSignFailure, routeDocument, signDocument, type PipelineDeps } from '../../src/documents/pipeline.js';
+import { carryStatus, deliverLocal, deliverRemote, isRemoteDelivery, recordDeliveryFailure, recordSignFailure, routeDocument, signDocument, type PipelineDeps } from '../../src/documents/pipeline.js';
 import { DomainError } from '../../src/errors.js';
+import { TransportError } from '../../src/exchange/http-client.js';
 import type { JobContext, JobProcessor } from '../context.js';
 
-const deps = (ctx: JobContext): PipelineDeps => ({ pki: ctx.pki, limits: { maxBytes: ctx.config.maxBodyBytes } });
+const deps = (ctx: JobContext): PipelineDeps => ctx.pipeline;
 
 const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
@@ -34,12 +35,18 @@ export const route: JobProcessor<'route'> = async ({ documentId }, ctx) => {
  */
 export const deliver: JobProcessor<'deliver'> = async ({ deliveryId }, ctx, job) => {
   try {
-    const statusId = await deliverLocal(ctx.orm.em.fork(), deps(ctx), deliveryId);
-    if (statusId) await ctx.queues.enqueue('status', { statusId });
+    if (await isRemoteDelivery(ctx.orm.em, deliveryId)) {
+      await deliverRemote(ctx.orm.em.fork(), deps(ctx), deliveryId);
+    } else {
+      const statusId = await deliverLocal(ctx.orm.em.fork(), deps(ctx), deliveryId);
+      if (statusId) await ctx.queues.enqueue('status', { statusId });
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    // A package that does not verify will not verify on a retry either.
-    const permanent = error instanceof DomainError && ['SIGNATURE_INVALID', 'CERTIFICATE_UNTRUSTED', 'XML_MALFORMED', 'XML_FORBIDDEN'].includes(error.code);
+    // A package that does not verify, or that a partner refused, fails the same way on a retry.
+    const permanent =
+      (error instanceof DomainError && ['SIGNATURE_INVALID', 'CERTIFICATE_UNTRUSTED', 'XML_MALFORMED', 'XML_FORBIDDEN', 'NOT_FOUND'].includes(error.code)) ||
+      (error instanceof TransportError && !error.retryable);
     await recordDeliveryFailure(ctx.orm.em.fork(), deliveryId, message, permanent || isLastAttempt(job));
     if (permanent) throw new UnrecoverableError(message);
     throw error;

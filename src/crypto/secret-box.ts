@@ -24,3 +24,13 @@ export function openSecret(blob: string, masterKey: Buffer): string {
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
 }
+
+/** Seals and opens small secrets with the node's master key, without handing the key around. */
+export interface Secrets {
+  seal(plain: string): string;
+  open(blob: string): string;
+}
+
+export function createSecrets(masterKey: Buffer): Secrets {
+  return { seal: (plain) => sealSecret(plain, masterKey), open: (blob) => openSecret(blob, masterKey) };
+}

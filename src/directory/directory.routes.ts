@@ -18,6 +18,7 @@ import {
   GroupSchema,
   PartnerCreatedSchema,
   PartnerInputSchema,
+  PartnerPatchSchema,
   PartnerSchema,
   UserCreatedSchema,
   UserInputSchema,
@@ -34,6 +35,7 @@ import {
   partnerView,
   replaceGroup,
   updateAgency,
+  updatePartner,
   userView,
   type AgencyView,
 } from './directory.service.js';
@@ -335,6 +337,22 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
       const partner = await findPartner(c.get('em'), c.req.valid('param').id);
       if (!partner) throw new DomainError('NOT_FOUND', `No partner ${c.req.valid('param').id}.`);
       return c.json(partnerView(partner), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/partners/{id}',
+      tags,
+      security: BEARER,
+      summary: 'Change a partner: address, credentials, agencies it serves, mode, flags (admin)',
+      request: { params: IdParam, body: jsonBody(PartnerPatchSchema) },
+      responses: { 200: json(PartnerSchema, 'The partner'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const a = actor(c);
+      return c.json(await updatePartner(c.get('em'), a, c.req.valid('param').id, c.req.valid('json'), deps.sealSecret), 200);
     },
   );
 

@@ -125,9 +125,18 @@ export const PartnerInputSchema = z
     baseUrl: z.string().url().max(2000).refine((u) => /^https?:\/\//.test(u), 'must be http(s)').optional(),
     credentials: z.record(z.string(), z.unknown()).optional().openapi({ description: 'What we present to the partner; stored encrypted, never returned' }),
     agencies: z.array(AgencyCode).max(100_000),
+    legacy: z.boolean().optional().openapi({ description: 'Accept SHA-1 signatures from this partner (old axis software only)' }),
+    mode: z.enum(['push', 'pull']).optional().openapi({ description: 'push (default): we POST to baseUrl; pull: it fetches GET /exchange/v1/packages' }),
+    maxAttempts: z.number().int().min(1).max(100).optional(),
   })
   .strict()
   .openapi('PartnerInput');
+
+export const PartnerPatchSchema = PartnerInputSchema.omit({ id: true, kind: true })
+  .extend({ baseUrl: PartnerInputSchema.shape.baseUrl.unwrap().nullable().optional(), credentials: z.record(z.string(), z.unknown()).nullable().optional(), active: z.boolean().optional() })
+  .partial()
+  .strict()
+  .openapi('PartnerPatch');
 
 export const PartnerSchema = z
   .object({
@@ -138,6 +147,10 @@ export const PartnerSchema = z
     agencies: z.array(z.string()),
     hasCredentials: z.boolean(),
     active: z.boolean(),
+    legacy: z.boolean(),
+    mode: z.enum(['push', 'pull']),
+    maxAttempts: z.number().int(),
+    circuit: z.object({ consecutiveFailures: z.number().int(), openUntil: z.string().nullable(), lastError: z.string().nullable() }),
     createdAt: z.string(),
   })
   .openapi('Partner');

@@ -349,6 +349,10 @@ export interface PartnerView {
   agencies: string[];
   hasCredentials: boolean;
   active: boolean;
+  legacy: boolean;
+  mode: 'push' | 'pull';
+  maxAttempts: number;
+  circuit: { consecutiveFailures: number; openUntil: string | null; lastError: string | null };
   createdAt: string;
 }
 
@@ -360,6 +364,14 @@ export const partnerView = (p: Partner): PartnerView => ({
   agencies: [...p.agencies].sort(),
   hasCredentials: p.credentialsEncrypted !== null && p.credentialsEncrypted !== undefined,
   active: p.active,
+  legacy: p.legacy,
+  mode: p.mode,
+  maxAttempts: p.maxAttempts,
+  circuit: {
+    consecutiveFailures: p.consecutiveFailures,
+    openUntil: p.circuitOpenUntil?.toISOString() ?? null,
+    lastError: p.lastError ?? null,
+  },
   createdAt: p.createdAt.toISOString(),
 });
 
@@ -370,7 +382,17 @@ export const partnerView = (p: Partner): PartnerView => ({
 export async function createPartner(
   em: EntityManager,
   actor: Actor,
-  input: { id: string; name: string; kind: PartnerKind; baseUrl?: string; credentials?: Record<string, unknown>; agencies: string[] },
+  input: {
+    id: string;
+    name: string;
+    kind: PartnerKind;
+    baseUrl?: string;
+    credentials?: Record<string, unknown>;
+    agencies: string[];
+    legacy?: boolean;
+    mode?: 'push' | 'pull';
+    maxAttempts?: number;
+  },
   sealSecret: (plain: string) => string,
 ): Promise<PartnerView & { token: string }> {
   return em.transactional(async (tx) => {
@@ -385,6 +407,12 @@ export async function createPartner(
       agencies: [...new Set(input.agencies)].sort(),
       tokenHash: hashToken(token),
       active: true,
+      legacy: input.legacy ?? false,
+      mode: input.mode ?? 'push',
+      maxAttempts: input.maxAttempts ?? 10,
+      consecutiveFailures: 0,
+      circuitOpenUntil: null,
+      lastError: null,
       createdAt: new Date(),
       updatedAt: new Date(),
     });
@@ -398,5 +426,51 @@ export async function createPartner(
     });
     await tx.flush();
     return { ...partnerView(partner), token };
+  });
+}
+
+export interface PartnerPatch {
+  name?: string;
+  baseUrl?: string | null;
+  credentials?: Record<string, unknown> | null;
+  agencies?: string[];
+  active?: boolean;
+  legacy?: boolean;
+  mode?: 'push' | 'pull';
+  maxAttempts?: number;
+}
+
+/** Changes a partner (admin): address, credentials (sealed), agencies it serves, flags. */
+export async function updatePartner(
+  em: EntityManager,
+  actor: Actor,
+  id: string,
+  patch: PartnerPatch,
+  sealSecret: (plain: string) => string,
+): Promise<PartnerView> {
+  return em.transactional(async (tx) => {
+    const partner = await findPartner(tx, id);
+    if (!partner) throw new DomainError('NOT_FOUND', `No partner ${id}.`);
+    if (patch.name !== undefined) partner.name = patch.name;
+    if (patch.baseUrl !== undefined) partner.baseUrl = patch.baseUrl;
+    if (patch.credentials !== undefined) partner.credentialsEncrypted = patch.credentials ? sealSecret(JSON.stringify(patch.credentials)) : null;
+    if (patch.agencies !== undefined) partner.agencies = [...new Set(patch.agencies)].sort();
+    if (patch.active !== undefined) partner.active = patch.active;
+    if (patch.legacy !== undefined) partner.legacy = patch.legacy;
+    if (patch.mode !== undefined) partner.mode = patch.mode;
+    if (patch.maxAttempts !== undefined) partner.maxAttempts = patch.maxAttempts;
+    // An operator's change is a fresh start for the circuit breaker.
+    partner.consecutiveFailures = 0;
+    partner.circuitOpenUntil = null;
+    recordAudit(tx, {
+      actor: actor.principal,
+      action: 'partner.updated',
+      subjectType: 'partner',
+      subjectId: id,
+      details: { ...patch, credentials: patch.credentials === undefined ? undefined : patch.credentials ? '(replaced)' : '(removed)' },
+      requestId: actor.requestId,
+    });
+    await tx.flush();
+    return partnerView(partner);
   });
 }

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
-import type { PkiService } from '../certificates/pki.service.js';
+import type { PipelineDeps } from './pipeline.js';
 import { DomainError } from '../errors.js';
 import { requireUser } from '../http/auth.js';
 import { readBodyLimited, readMultipart } from '../http/body.js';
@@ -30,7 +30,7 @@ import {
 import { recordEvent } from './events.js';
 
 export interface DocumentsDeps {
-  pki: PkiService;
+  pipeline: PipelineDeps;
   queues: JobQueues;
   maxBodyBytes: number;
 }
@@ -43,7 +43,7 @@ const clerkOf = (c: Context<AppEnv>): Clerk => ({ principal: requireUser(c.get('
 
 /** The outgoing documents of the caller's agency (API.md "Outgoing documents"). */
 export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: DocumentsDeps): void {
-  const pipeline = { pki: deps.pki, limits: { maxBytes: deps.maxBodyBytes } };
+  const { pipeline } = deps;
 
   // POST /v1/documents takes JSON, multipart/form-data or an already-signed edXML package, so the
   // body is read by hand (streamed with limits) and documented below.
@@ -89,7 +89,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       checkDocumentInput(input, files, deps.maxBodyBytes);
       answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', fingerprint, async (tx) => ({
         status: 201,
-        body: await createDocument(tx, deps.pki, clerk, input, files),
+        body: await createDocument(tx, pipeline.pki, clerk, input, files),
       }));
       next = { job: 'sign', documentId: (answer.body as { id: string }).id };
     }
@@ -224,7 +224,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     async (c) => {
       const clerk = clerkOf(c);
       const { id } = c.req.valid('param');
-      const { statusIds } = await recallDocument(c.get('em'), deps.pki, clerk, id, c.req.valid('json').reason);
+      const { statusIds } = await recallDocument(c.get('em'), pipeline.pki, clerk, id, c.req.valid('json').reason);
       await deps.queues.enqueueMany('status', statusIds.map((statusId) => ({ statusId }))).catch(() => undefined);
       return c.json({ id, state: 'recalled', recipients: statusIds.length }, 202);
     },

@@ -325,6 +325,7 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
           description: reason,
           deliveryId: d.id,
           inboxItemId: item?.id ?? null,
+          partnerId: d.partnerId ?? null,
           at,
         });
         d.state = 'recall_requested';

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { PkiService } from '../certificates/pki.service.js';
+import type { Secrets } from '../crypto/secret-box.js';
 import { AgencySchema } from '../directory/agency.entity.js';
+import { PartnerSchema } from '../directory/partner.entity.js';
+import { sendToPartner } from '../exchange/outbound.js';
+import { PackageSchema } from '../packages/package.entity.js';
 import { buildEdoc } from '../edxml/build.js';
 import type { XmlLimits } from '../edxml/harden.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
@@ -20,6 +24,8 @@ import { assertTransition, canMove, STATE_OF_CODE, type StatusCode } from './sta
 export interface PipelineDeps {
   pki: PkiService;
   limits: Partial<XmlLimits>;
+  /** Opens partner credentials (sealed with the master key). */
+  secrets: Secrets;
 }
 
 /** Verifies received bytes as the exchange API does (DESIGN.md §5), with this node's registry. */
@@ -168,7 +174,9 @@ export async function recordDeliveryFailure(em: EntityManager, deliveryId: strin
     // The attempt's own transaction rolled back: count it here.
     delivery.attempts += 1;
     delivery.lastError = error;
-    if (final) delivery.state = 'failed';
+    const partner = delivery.partnerId ? await tx.findOne(PartnerSchema, { id: delivery.partnerId }) : null;
+    if (final || (partner && delivery.attempts >= partner.maxAttempts)) delivery.state = 'failed';
+    final = delivery.state === 'failed';
     recordEvent(tx, {
       documentId: delivery.documentId,
       deliveryId,
@@ -186,6 +194,12 @@ export async function recordDeliveryFailure(em: EntityManager, deliveryId: strin
  * verified again, as if it had just arrived. Idempotent through `carried`.
  */
 export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusId: string): Promise<void> {
+  const pending = await em.fork().findOne(StatusRecordSchema, { id: statusId });
+  if (!pending || pending.carried) return;
+  if (pending.direction === 'out' && pending.partnerId) {
+    await carryStatusToPartner(em, deps, pending);
+    return;
+  }
   await em.transactional(async (tx) => {
     const status = await tx.findOne(StatusRecordSchema, { id: statusId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!status || status.carried) return;
@@ -194,6 +208,7 @@ export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusI
       throw new DomainError('SIGNATURE_INVALID', `Status package ${status.packageId} does not verify as a status of ${status.fromCode}.`);
     }
     const code = status.code as StatusCode;
+    if (!status.deliveryId) throw new Error(`status ${status.id} has neither a local delivery nor a partner`);
     const delivery = await tx.findOneOrFail(DeliverySchema, { id: status.deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (code === '13') {
       const item = status.inboxItemId ? await tx.findOne(InboxItemSchema, { id: status.inboxItemId }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
@@ -229,4 +244,88 @@ function applyToDelivery(delivery: Delivery, status: StatusRecord): void {
   delivery.statusCode = status.code;
   delivery.statusAt = status.createdAt;
   delivery.lastError = null;
+}
+
+/**
+ * Carries a status made here to the remote side through its partner. The network call happens
+ * outside any transaction; a crash between the call and the bookkeeping resends the same bytes,
+ * which the partner recognises (same SHA-256) and answers with its first receipt.
+ */
+async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, status: StatusRecord): Promise<void> {
+  const partner = await em.fork().findOneOrFail(PartnerSchema, { id: status.partnerId! });
+  const pkg = await em.fork().findOneOrFail(PackageSchema, { id: status.packageId });
+  const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
+    bytes: await packageBytes(em.fork(), status.packageId),
+    packageId: status.packageId,
+    kind: 'status',
+    senderCode: status.fromCode,
+    recipientCodes: [pkg.documentId.split(',')[0] ?? ''],
+    statusId: status.id,
+  });
+  await em.transactional(async (tx) => {
+    const row = await tx.findOne(StatusRecordSchema, { id: status.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!row || row.carried) return;
+    row.carried = true;
+    row.carriedAt = new Date();
+    if (row.deliveryId) {
+      const delivery = await tx.findOne(DeliverySchema, { id: row.deliveryId });
+      if (delivery) {
+        recordEvent(tx, {
+          documentId: delivery.documentId,
+          deliveryId: delivery.id,
+          recipientCode: delivery.recipientCode,
+          type: 'status.sent',
+          state: delivery.state,
+          statusCode: row.code,
+          statusId: row.id,
+          details: { via: partner.id, receipt },
+        });
+      }
+    }
+  });
+}
+
+/**
+ * `deliver` step for a recipient reached through a partner: the destination's package goes to the
+ * peer's exchange API, the axis, or the partner's pull list. The delivery stays `sending` until the
+ * recipient's signed 01 comes back. The network call is made outside any transaction.
+ */
+export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliveryId: string): Promise<void> {
+  const delivery = await em.fork().findOne(DeliverySchema, { id: deliveryId });
+  if (!delivery || !['pending', 'sending'].includes(delivery.state) || !delivery.partnerId) return;
+  const doc = await em.fork().findOneOrFail(OutgoingDocumentSchema, { id: delivery.documentId });
+  const packageId = delivery.packageId ?? doc.packageId;
+  if (!packageId) return;
+  const partner = await em.fork().findOne(PartnerSchema, { id: delivery.partnerId });
+  if (!partner) throw new DomainError('NOT_FOUND', `Partner ${delivery.partnerId} of ${delivery.recipientCode} no longer exists.`);
+  const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
+    bytes: await packageBytes(em.fork(), packageId),
+    packageId,
+    kind: 'edoc',
+    senderCode: doc.agencyCode,
+    recipientCodes: [delivery.recipientCode],
+    deliveryId,
+  });
+  await em.transactional(async (tx) => {
+    const row = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!row || !['pending', 'sending'].includes(row.state)) return;
+    row.attempts += 1;
+    row.state = 'sending';
+    row.lastError = null;
+    row.remoteReceipt = receipt;
+    recordEvent(tx, {
+      documentId: row.documentId,
+      deliveryId,
+      recipientCode: row.recipientCode,
+      type: partner.mode === 'pull' ? 'delivery.queued-for-pull' : 'delivery.sent',
+      state: 'sending',
+      details: { partner: partner.id, kind: partner.kind, receipt, attempt: row.attempts },
+    });
+  });
+}
+
+/** Whether a delivery goes to this node's inbox or through a partner. */
+export async function isRemoteDelivery(em: EntityManager, deliveryId: string): Promise<boolean> {
+  const delivery = await em.fork().findOne(DeliverySchema, { id: deliveryId }, { fields: ['partnerId'] });
+  return Boolean(delivery?.partnerId);
 }

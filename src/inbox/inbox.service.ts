@@ -76,7 +76,9 @@ export async function reportStatus(
     const agency = await tx.findOneOrFail(AgencySchema, { code: item.agencyCode });
     const header = (item.metadata as { messageHeader: { code: { codeNumber: string; codeNotation: string }; promulgationInfo: { promulgationDate: string } } }).messageHeader;
     let statusId: string | null = null;
-    if (item.deliveryId) {
+    // Back to the sender: straight to its delivery when it is on this node, else through the
+    // partner the document came from.
+    if (item.deliveryId || item.partnerId) {
       const status = await issueStatus(tx, pki, {
         from: agency,
         about: {
@@ -88,8 +90,9 @@ export async function reportStatus(
         code: input.code,
         description: input.description,
         staff: input.staff,
-        deliveryId: item.deliveryId,
+        deliveryId: item.deliveryId ?? null,
         inboxItemId: item.id,
+        partnerId: item.partnerId ?? null,
         at: now,
       });
       statusId = status.id;

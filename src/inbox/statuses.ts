@@ -31,8 +31,11 @@ export async function issueStatus(
     code: StatusCode;
     description?: string;
     staff?: StaffInput;
-    deliveryId: string;
+    /** The sender's delivery when the sender is on this node; null when it is remote. */
+    deliveryId: string | null;
     inboxItemId: string | null;
+    /** The partner the status travels through when the other side is remote. */
+    partnerId?: string | null;
     at?: Date;
   },
 ): Promise<StatusRecord> {
@@ -64,6 +67,8 @@ export async function issueStatus(
     id: randomUUID(),
     deliveryId: input.deliveryId,
     inboxItemId: input.inboxItemId,
+    partnerId: input.partnerId ?? null,
+    direction: 'out',
     code: input.code,
     fromCode: input.from.code,
     description: input.description ?? null,

@@ -14,6 +14,12 @@ export type Loose = any;
 /** Generous: the worker signs, routes and delivers in the background. */
 export const ASYNC_TIMEOUT_MS = 20_000;
 
+/** ISO 8601 with an offset (API.md "Conventions"); `Z` counts as the zero offset. */
+export const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The XMLDSig namespace every emitted package's signature uses (DESIGN.md §5). */
+export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+
 export interface Agency {
   code: string;
   name: string;
@@ -252,9 +258,3 @@ export function dispositionFileName(header: string | null): string | undefined {
   const bare = /filename\s*=\s*([^;\s]+)/i.exec(header);
   return bare?.[1];
 }
-
-/** ISO 8601 with an offset (API.md "Conventions"); `Z` counts as the zero offset. */
-export const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** The XMLDSig namespace every emitted package's signature uses (DESIGN.md §5). */
-export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';

@@ -1,0 +1,274 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
+import { AgencySchema } from '../directory/agency.entity.js';
+import type { Partner } from '../directory/partner.entity.js';
+import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
+import { recordEvent } from '../documents/events.js';
+import type { PipelineDeps } from '../documents/pipeline.js';
+import { vietnamToday } from '../documents/registers.js';
+import { assertTransition, canMove, STATE_OF_CODE, type StatusCode } from '../documents/states.js';
+import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
+import { DomainError } from '../errors.js';
+import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
+import { receiveIntoInbox } from '../inbox/receive.js';
+import { issueStatus } from '../inbox/statuses.js';
+import { storePackage } from '../packages/packages.repository.js';
+import { ExchangeMessageSchema } from './exchange-message.entity.js';
+
+export interface IngestResult {
+  receiptId: string;
+  /** The same package (bytes, or DocumentId + sender + recipients) was received before. */
+  duplicate: boolean;
+  /** Statuses made here (the recipients' 01) to carry back through the partner. */
+  statusIds: string[];
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function firstReceipt(em: EntityManager, where: { dedupKey?: string; sha?: string }): Promise<string | null> {
+  if (where.dedupKey) {
+    const m = await em.fork().findOne(ExchangeMessageSchema, { direction: 'in', dedupKey: where.dedupKey });
+    if (m) return m.id;
+  }
+  if (where.sha) {
+    const rows = await em
+      .fork()
+      .getConnection()
+      .execute<Array<{ id: string }>>(
+        `select m.id from exchange_message m join edxml_package p on p.id = m.package_id where m.direction = 'in' and p.sha256 = ? order by m.created_at limit 1`,
+        [where.sha],
+      );
+    if (rows[0]) return rows[0].id;
+  }
+  return null;
+}
+
+/**
+ * Takes in a package from a partner (exchange API push, or fetched from the axis). Verified before
+ * anything is stored (DESIGN.md §5); the sender must be an agency the partner serves (403);
+ * edoc recipients must all be local agencies (422). Edoc packages land in the recipients' inboxes
+ * and each recipient issues a signed 01; status packages move our own deliveries. The same package
+ * twice answers the first receipt and changes nothing.
+ */
+export async function ingestPackage(
+  em: EntityManager,
+  deps: PipelineDeps,
+  partner: Partner,
+  bytes: Buffer,
+  externalId?: string,
+): Promise<IngestResult> {
+  const sameBytes = await firstReceipt(em, { sha: sha256(bytes) });
+  if (sameBytes) return { receiptId: sameBytes, duplicate: true, statusIds: [] };
+
+  const verified = await verifyPackage(bytes, {
+    checkCertificate: await deps.pki.certificateCheck(em),
+    limits: deps.limits,
+    allowLegacy: partner.legacy,
+  });
+  if (!partner.agencies.includes(verified.senderCode)) {
+    throw new DomainError('FORBIDDEN', `Partner ${partner.id} does not act for agency ${verified.senderCode}.`);
+  }
+  try {
+    return verified.model.kind === 'edoc'
+      ? await ingestEdoc(em, deps, partner, verified, externalId)
+      : await ingestStatus(em, partner, verified, externalId);
+  } catch (error) {
+    // The same package sent twice at once: the second answers the first receipt.
+    if (error instanceof UniqueConstraintViolationException) {
+      const receipt = await firstReceipt(em, { sha: verified.sha256, dedupKey: edocDedupKey(verified) ?? undefined });
+      if (receipt) return { receiptId: receipt, duplicate: true, statusIds: [] };
+    }
+    throw error;
+  }
+}
+
+function edocDedupKey(pkg: VerifiedPackage): string | null {
+  if (pkg.model.kind !== 'edoc') return null;
+  const h = pkg.model.edoc.messageHeader;
+  const type = pkg.model.edoc.traceHeaderList.bussiness.bussinessDocType;
+  const recipients = h.to.map((t) => t.organId).sort();
+  return `doc:${sha256([h.documentId, pkg.senderCode, type, ...recipients].join('\n'))}`;
+}
+
+async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partner, pkg: VerifiedPackage, externalId?: string): Promise<IngestResult> {
+  if (pkg.model.kind !== 'edoc') throw new Error('not an edoc');
+  const edoc = pkg.model.edoc;
+  const dedupKey = edocDedupKey(pkg)!;
+  const earlier = await firstReceipt(em, { dedupKey });
+  if (earlier) return { receiptId: earlier, duplicate: true, statusIds: [] };
+
+  const to = [...new Set(edoc.messageHeader.to.map((t) => t.organId))];
+  const today = vietnamToday();
+  return em.transactional(async (tx) => {
+    const agencies = await tx.find(AgencySchema, { code: { $in: to } });
+    const local = new Map(
+      agencies
+        .filter((a) => a.endpointType === 'local' && a.active && (!a.validTo || a.validTo >= today) && (!a.validFrom || a.validFrom <= today))
+        .map((a) => [a.code, a]),
+    );
+    const notHere = to.filter((code) => !local.has(code));
+    if (notHere.length) {
+      throw new DomainError('UNKNOWN_RECIPIENT', `Not active agencies of this node: ${notHere.join(', ')}. Nothing was stored.`);
+    }
+    const stored = await storePackage(tx, {
+      sha256: pkg.sha256,
+      kind: 'edoc',
+      senderCode: pkg.senderCode,
+      documentId: edoc.messageHeader.documentId,
+      businessDocType: edoc.traceHeaderList.bussiness.bussinessDocType,
+      bytes: pkg.bytes,
+    });
+    const receiptId = randomUUID();
+    tx.create(ExchangeMessageSchema, {
+      id: receiptId,
+      direction: 'in',
+      partnerId: partner.id,
+      packageId: stored.id,
+      kind: 'edoc',
+      senderCode: pkg.senderCode,
+      recipientCodes: to,
+      dedupKey,
+      externalId: externalId ?? null,
+      deliveryId: null,
+      statusId: null,
+      state: 'received',
+      ackedAt: null,
+      createdAt: new Date(),
+    });
+    await tx.flush();
+    const statusIds: string[] = [];
+    if (edoc.traceHeaderList.bussiness.bussinessDocType === 1) {
+      // A recall package: every copy of that document from that sender is asked back (13).
+      const items = await tx.find(
+        InboxItemSchema,
+        { agencyCode: { $in: to }, documentId: edoc.messageHeader.documentId, senderCode: pkg.senderCode },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      for (const item of items) {
+        if (canMove(item.state, 'recall_requested')) {
+          item.state = 'recall_requested';
+          item.statusCode = '13';
+          item.statusAt = new Date();
+        }
+      }
+      return { receiptId, duplicate: false, statusIds };
+    }
+    for (const code of to) {
+      const agency = local.get(code)!;
+      const { item, created } = await receiveIntoInbox(tx, agency, pkg, stored.id, null);
+      if (!created) continue;
+      item.partnerId = partner.id;
+      await tx.flush();
+      const status = await issueStatus(tx, deps.pki, {
+        from: agency,
+        about: {
+          organId: pkg.senderCode,
+          documentId: edoc.messageHeader.documentId,
+          code: `${edoc.messageHeader.code.codeNumber}/${edoc.messageHeader.code.codeNotation}`,
+          promulgationDate: edoc.messageHeader.promulgationInfo.promulgationDate,
+        },
+        code: '01',
+        deliveryId: null,
+        inboxItemId: item.id,
+        partnerId: partner.id,
+      });
+      statusIds.push(status.id);
+    }
+    return { receiptId, duplicate: false, statusIds };
+  });
+}
+
+async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPackage, externalId?: string): Promise<IngestResult> {
+  if (pkg.model.kind !== 'status') throw new Error('not a status');
+  const s = pkg.model.status;
+  const code = s.statusCode as StatusCode;
+  return em.transactional(async (tx) => {
+    const stored = await storePackage(tx, {
+      sha256: pkg.sha256,
+      kind: 'status',
+      senderCode: pkg.senderCode,
+      documentId: s.responseFor.documentId,
+      statusCode: code,
+      bytes: pkg.bytes,
+    });
+    const receiptId = randomUUID();
+    tx.create(ExchangeMessageSchema, {
+      id: receiptId,
+      direction: 'in',
+      partnerId: partner.id,
+      packageId: stored.id,
+      kind: 'status',
+      senderCode: pkg.senderCode,
+      recipientCodes: [s.responseFor.organId],
+      dedupKey: `sha:${pkg.sha256}`,
+      externalId: externalId ?? null,
+      deliveryId: null,
+      statusId: null,
+      state: 'received',
+      ackedAt: null,
+      createdAt: new Date(),
+    });
+    const at = new Date();
+    if (code === '13') {
+      // The sender asks for its document back; ResponseFor names the recipient (our agency).
+      const item = await tx.findOne(
+        InboxItemSchema,
+        { agencyCode: s.responseFor.organId, documentId: s.responseFor.documentId, senderCode: pkg.senderCode },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      if (!item) throw new DomainError('NOT_FOUND', `No document ${s.responseFor.documentId} from ${pkg.senderCode} at ${s.responseFor.organId}.`);
+      if (item.state !== 'recall_requested') {
+        assertTransition(item.state, 'recall_requested', 'inbox item');
+        item.state = 'recall_requested';
+        item.statusCode = '13';
+        item.statusAt = at;
+      }
+      tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, null, item.id, partner.id, at));
+      return { receiptId, duplicate: false, statusIds: [] };
+    }
+    // A recipient's status about one of our documents: it moves our delivery to that recipient.
+    const doc = await tx.findOne(OutgoingDocumentSchema, { documentId: s.responseFor.documentId });
+    const delivery = doc ? await tx.findOne(DeliverySchema, { documentId: doc.id, recipientCode: pkg.senderCode }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
+    if (!doc || !delivery) {
+      throw new DomainError('NOT_FOUND', `No delivery of ${s.responseFor.documentId} to ${pkg.senderCode} on this node.`);
+    }
+    const target = STATE_OF_CODE[code];
+    if (delivery.state !== target) {
+      assertTransition(delivery.state, target);
+      delivery.state = target;
+      delivery.statusCode = code;
+      delivery.statusAt = at;
+      delivery.lastError = null;
+    }
+    const record = tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
+    recordEvent(tx, {
+      documentId: doc.id,
+      deliveryId: delivery.id,
+      recipientCode: delivery.recipientCode,
+      type: 'status',
+      state: delivery.state,
+      statusCode: code,
+      statusId: record.id,
+      details: { from: pkg.senderCode, via: partner.id, description: s.description, sha256: pkg.sha256 },
+    });
+    return { receiptId, duplicate: false, statusIds: [] };
+  });
+}
+
+function statusRow(packageId: string, code: string, fromCode: string, description: string | undefined, deliveryId: string | null, inboxItemId: string | null, partnerId: string, at: Date) {
+  return {
+    id: randomUUID(),
+    deliveryId,
+    inboxItemId,
+    partnerId,
+    direction: 'in' as const,
+    code,
+    fromCode,
+    description: description ?? null,
+    staff: null,
+    packageId,
+    carried: true,
+    carriedAt: at,
+    createdAt: at,
+  };
+}

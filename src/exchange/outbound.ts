@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Secrets } from '../crypto/secret-box.js';
+import type { Partner } from '../directory/partner.entity.js';
+import { AxisClient, type AxisCredentials } from './axis-client.js';
+import { ExchangeMessageSchema } from './exchange-message.entity.js';
+import { answerJson, partnerFetch, TransportError } from './http-client.js';
+import { assertCircuitClosed, partnerCredentials, recordPartnerFailure, recordPartnerSuccess } from './partners.js';
+
+export interface OutboundPackage {
+  bytes: Buffer;
+  packageId: string;
+  kind: 'edoc' | 'status';
+  senderCode: string;
+  recipientCodes: string[];
+  /** What the message carries, for the pull list and idempotency. */
+  deliveryId?: string;
+  statusId?: string;
+}
+
+/**
+ * Hands a package to a partner: POST to a peer's exchange API, sendEdoc to the axis, or (pull mode)
+ * a place in the list the partner fetches from. Returns the partner's receipt, or null for pull.
+ * Throws TransportError (retryable or not); the circuit breaker counts transport failures.
+ */
+export async function sendToPartner(em: EntityManager, partner: Partner, secrets: Secrets, out: OutboundPackage): Promise<string | null> {
+  if (!partner.active) throw new TransportError(`partner ${partner.id} is deactivated`, false);
+  if (partner.mode === 'pull') {
+    const dedupKey = out.deliveryId ? `delivery:${out.deliveryId}` : `status:${out.statusId}`;
+    await em
+      .getConnection()
+      .execute(
+        `insert into exchange_message (id, direction, partner_id, package_id, kind, sender_code, recipient_codes, dedup_key, delivery_id, status_id, state, created_at)
+         values (?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', now()) on conflict (direction, dedup_key) do nothing`,
+        [randomUUID(), partner.id, out.packageId, out.kind, out.senderCode, `{${out.recipientCodes.join(',')}}`, dedupKey, out.deliveryId ?? null, out.statusId ?? null],
+        'run',
+        em.getTransactionContext(),
+      );
+    return null;
+  }
+  assertCircuitClosed(partner);
+  if (!partner.baseUrl) throw new TransportError(`partner ${partner.id} has no baseUrl`, false);
+  const creds = partnerCredentials(partner, secrets);
+  try {
+    const receipt = partner.kind === 'axis' ? await sendToAxis(partner.baseUrl, creds as unknown as AxisCredentials, out) : await sendToPeer(partner.baseUrl, creds, out);
+    await recordPartnerSuccess(em, partner.id);
+    return receipt;
+  } catch (error) {
+    // Only transport trouble opens the circuit; a refused package is the package's problem.
+    if (error instanceof TransportError && error.retryable) await recordPartnerFailure(em, partner.id, error.message);
+    throw error;
+  }
+}
+
+async function sendToPeer(baseUrl: string, creds: Record<string, unknown>, out: OutboundPackage): Promise<string> {
+  const token = typeof creds.token === 'string' ? creds.token : undefined;
+  if (!token) throw new TransportError('the peer partner has no credentials.token (the token the peer issued to us)', false);
+  const url = new URL('exchange/v1/packages', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).toString();
+  const res = await partnerFetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' },
+    body: new Uint8Array(out.bytes),
+    timeoutMs: typeof creds.timeoutMs === 'number' ? creds.timeoutMs : 15_000,
+  });
+  const answer = await answerJson(res, `POST ${url}`);
+  return String(answer.receiptId ?? '');
+}
+
+async function sendToAxis(baseUrl: string, creds: AxisCredentials, out: OutboundPackage): Promise<string> {
+  return new AxisClient(baseUrl, creds).sendEdoc(out.senderCode, out.kind, out.bytes);
+}
+
+/** Marks a pulled message as taken by the partner. */
+export async function acknowledge(em: EntityManager, partnerId: string, receiptId: string): Promise<boolean> {
+  const n = await em.nativeUpdate(ExchangeMessageSchema, { id: receiptId, partnerId, direction: 'out', state: 'waiting' }, { state: 'acked', ackedAt: new Date() });
+  return n > 0;
+}
