@@ -15,6 +15,14 @@ export interface JobPayloads {
   deliver: { deliveryId: string };
   /** Carry a signed status package to the other side. */
   status: { statusId: string };
+  /** Poll an axis partner for packages waiting for us (AXIS.md: poll, fetch, acknowledge). */
+  poll: { partnerId: string };
+  /** Seal a finished document (sender) or inbox item (recipient) into its agency's hash chain. */
+  archive: { subject: 'document' | 'inbox-item'; id: string };
+  /** Sign the head of an agency's archive chain (node checkpoint). */
+  checkpoint: { agencyCode: string };
+  /** Purge attachments whose retention period ran out. */
+  retention: { trigger: 'sweep' };
   /** Repeatable: heartbeat, and re-enqueue of unfinished work found in PostgreSQL. */
   sweep: { trigger: 'schedule' | 'manual' };
 }
@@ -35,6 +43,11 @@ export const JOBS: { [N in JobName]: JobDefinition<N> } = {
   route: { jobId: (p) => `route-${p.documentId}`, attempts: 5, concurrency: 4 },
   deliver: { jobId: (p) => `deliver-${p.deliveryId}`, attempts: 8, concurrency: 8 },
   status: { jobId: (p) => `status-${p.statusId}`, attempts: 8, concurrency: 8 },
+  // One poll per partner at a time; the sweep starts the next one.
+  poll: { jobId: (p) => `poll-${p.partnerId}`, attempts: 1, concurrency: 2 },
+  archive: { jobId: (p) => `archive-${p.subject}-${p.id}`, attempts: 5, concurrency: 2 },
+  checkpoint: { jobId: (p) => `checkpoint-${p.agencyCode}`, attempts: 5, concurrency: 1 },
+  retention: { jobId: () => 'retention', attempts: 3, concurrency: 1 },
   sweep: {
     // A manual sweep gets its own id so it is not swallowed by a scheduled one that is running.
     jobId: (p) => (p.trigger === 'manual' ? `sweep-manual-${Date.now()}` : 'sweep'),

@@ -1,6 +1,7 @@
 import type { JobProcessor } from './context.js';
 import type { JobName } from './jobs.js';
-import { deliver, route, sign, status } from './processors/pipeline.js';
+import { deliver, poll, route, sign, status } from './processors/pipeline.js';
+import { archive, checkpoint, retention } from './processors/archive.js';
 import { sweep } from './processors/sweep.js';
 
 /** Exactly one processor per job of the registry; the type makes a missing one a compile error. */
@@ -9,5 +10,9 @@ export const PROCESSORS: { [N in JobName]: JobProcessor<N> } = {
   route,
   deliver,
   status,
+  poll,
+  archive,
+  checkpoint,
+  retention,
   sweep,
 };

@@ -57,6 +57,8 @@ const EnvSchema = z
     LIENTHONG_EXCHANGE_RATE_PER_MINUTE: positiveInt(600),
     LIENTHONG_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
     LIENTHONG_CERT_VALIDITY_DAYS: positiveInt(730),
+    LIENTHONG_ARCHIVE_AFTER_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
+    LIENTHONG_CHECKPOINT_EVERY_MS: positiveInt(3_600_000),
     LIENTHONG_PUBLIC_URL: url(['http:', 'https:'], 'https://lienthong.example.gov.vn'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -99,6 +101,10 @@ export interface Config {
   sweepGraceMs: number;
   /** Validity of agency certificates issued by the node CA. */
   certificateValidityDays: number;
+  /** Documents not finished this many days after they were sent are sealed anyway (a snapshot). */
+  archiveAfterDays: number;
+  /** How often the head of each agency's archive chain is signed by the node (when it grew). */
+  checkpointEveryMs: number;
   publicUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
 }
@@ -140,7 +146,22 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jobLockMs: env.LIENTHONG_JOB_LOCK_MS,
     exchangeRatePerMinute: env.LIENTHONG_EXCHANGE_RATE_PER_MINUTE,
     certificateValidityDays: env.LIENTHONG_CERT_VALIDITY_DAYS,
+    archiveAfterDays: env.LIENTHONG_ARCHIVE_AFTER_DAYS,
+    checkpointEveryMs: env.LIENTHONG_CHECKPOINT_EVERY_MS,
     publicUrl: env.LIENTHONG_PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
   };
+}
+
+/** For entry points: the Config, or undefined after printing every problem to `stderr`. */
+export function loadConfigOrReport(source: Record<string, string | undefined>, stderr: { write(s: string): unknown }): Config | undefined {
+  try {
+    return loadConfig(source);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      stderr.write(`${error.message}\n`);
+      return undefined;
+    }
+    throw error;
+  }
 }

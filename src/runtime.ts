@@ -19,6 +19,7 @@ import { registerDirectoryRoutes } from './directory/directory.routes.js';
 import { registerDocumentRoutes } from './documents/documents.routes.js';
 import type { PipelineDeps } from './documents/pipeline.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
+import { registerArchiveRoutes } from './archive/archive.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
@@ -98,6 +99,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         }
       },
     );
+    metrics.gauge('lienthong_deliveries', 'Deliveries by state (failed ones wait for an operator retry)', ['state'], async (set) => {
+      const rows = await orm.em.fork().getConnection().execute<Array<{ state: string; n: string }>>(`select state, count(*) as n from delivery group by state`);
+      for (const r of rows) set({ state: r.state }, Number(r.n));
+    });
+    metrics.gauge('lienthong_partner_circuit_open', 'Partners paused by the circuit breaker (1 = paused)', ['partner'], async (set) => {
+      const rows = await orm.em.fork().getConnection().execute<Array<{ id: string; open: boolean }>>(`select id, coalesce(circuit_open_until > now(), false) as open from partner`);
+      for (const r of rows) set({ partner: r.id }, r.open ? 1 : 0);
+    });
     metrics.gauge(
       'lienthong_certificates_expiring_soon',
       `Active agency certificates expiring within ${EXPIRY_WARNING_DAYS} days`,
@@ -124,6 +133,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         (a) => registerCertificateRoutes(a, pki),
         (a) => registerDocumentRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes }),
         (a) => registerInboxRoutes(a, { pki, queues }),
+        (a) => registerArchiveRoutes(a, { pki, archiveAfterDays: config.archiveAfterDays }),
         (a) => registerExchangeRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute }),
       ],
     });

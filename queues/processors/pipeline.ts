@@ -2,6 +2,8 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { carryStatus, deliverLocal, deliverRemote, isRemoteDelivery, recordDeliveryFailure, recordSignFailure, routeDocument, signDocument, type PipelineDeps } from '../../src/documents/pipeline.js';
 import { DomainError } from '../../src/errors.js';
 import { TransportError } from '../../src/exchange/http-client.js';
+import { pollAxis } from '../../src/exchange/axis-poll.js';
+import { PartnerSchema } from '../../src/directory/partner.entity.js';
 import type { JobContext, JobProcessor } from '../context.js';
 
 const deps = (ctx: JobContext): PipelineDeps => ctx.pipeline;
@@ -56,4 +58,13 @@ export const deliver: JobProcessor<'deliver'> = async ({ deliveryId }, ctx, job)
 /** Applies a signed status on the other side. */
 export const status: JobProcessor<'status'> = async ({ statusId }, ctx) => {
   await carryStatus(ctx.orm.em.fork(), deps(ctx), statusId);
+};
+
+/** Polls one axis partner; the recipients' 01s for what arrived go back through the status queue. */
+export const poll: JobProcessor<'poll'> = async ({ partnerId }, ctx) => {
+  const partner = await ctx.orm.em.fork().findOne(PartnerSchema, { id: partnerId });
+  if (!partner) return { skipped: 'no such partner' };
+  const outcome = await pollAxis(ctx.orm.em.fork(), deps(ctx), partner, ctx.logger);
+  await ctx.queues.enqueueMany('status', outcome.statusIds.map((statusId) => ({ statusId })));
+  return outcome;
 };

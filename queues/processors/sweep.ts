@@ -1,6 +1,7 @@
 import { findStuckWork } from '../../src/documents/stuck-work.js';
 import { recordSweep } from '../../src/ops/heartbeat.repository.js';
 import type { JobProcessor } from '../context.js';
+import { sweepArchive } from './archive.js';
 
 /**
  * The repeatable sweep: writes the worker heartbeat that /metrics reports, and enqueues again every
@@ -17,6 +18,11 @@ export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
     ctx.queues.enqueueMany('deliver', stuck.deliver.map((deliveryId) => ({ deliveryId }))),
     ctx.queues.enqueueMany('status', stuck.status.map((statusId) => ({ statusId }))),
   ]);
+  // Axis partners are polled every sweep (one poll job per partner at a time).
+  const axis = await em.getConnection().execute<Array<{ id: string }>>(`select id from partner where kind = 'axis' and active = true and base_url is not null`);
+  await ctx.queues.enqueueMany('poll', axis.map((p) => ({ partnerId: p.id })));
+  // The archive's share (sealing, checkpoints, retention) must not stop the recovery above.
+  await sweepArchive(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'sweep could not schedule archive work'));
   const requeued = stuck.sign.length + stuck.route.length + stuck.deliver.length + stuck.status.length;
   if (requeued) ctx.logger.info({ ...Object.fromEntries(Object.entries(stuck).map(([k, v]) => [k, v.length])) }, 'sweep re-enqueued unfinished work');
   return { at: at.toISOString(), requeued };

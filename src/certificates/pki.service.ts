@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ArchiveNodeKey } from '../archive/archive.entity.js';
+import { NODE_ARCHIVE_IDENTITY } from '../archive/format.js';
+import { currentNodeKey, insertNodeKey } from '../archive/node-key.repository.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { loadOrCreateDevCa } from '../crypto/ca.js';
 import { describeCertificate, splitPemCertificates, type CertificateDescription } from '../crypto/certificates.js';
@@ -268,11 +271,49 @@ export class PkiService {
     };
   }
 
+  /**
+   * The node's own signer for archive checkpoints: the newest node archive key valid at `at`, issued
+   * from the node CA on first use. Its certificate carries the reserved identity NODE_ARCHIVE_IDENTITY
+   * (never an agency code), so an agency key cannot pass for the node. The key is sealed like agency
+   * keys and only the KeyVault opens it.
+   */
+  async nodeSigner(em: EntityManager, at = new Date()): Promise<NodeSigner> {
+    const key = (await currentNodeKey(em, at)) ?? (await this.rotateNodeKey(em));
+    const signer = this.options.vault.signer(key.id, { certificatePem: key.certificatePem, privateKeyEncrypted: key.privateKeyEncrypted });
+    return { keyId: key.id, certificatePem: signer.certificatePem, chainPem: splitPemCertificates(key.chainPem), sign: (data) => signer.sign(data) };
+  }
+
+  /** Issues a new node archive key from the node CA; later checkpoints use it, earlier ones keep theirs. */
+  async rotateNodeKey(em: EntityManager): Promise<ArchiveNodeKey> {
+    const ca = await this.nodeCa(em);
+    const issued = this.options.vault.issueAgencyCertificate(ca, {
+      agencyCode: NODE_ARCHIVE_IDENTITY,
+      agencyName: 'lienthong archive signer',
+      validityDays: this.options.agencyCertificateDays,
+    });
+    const d = describeCertificate(issued.certificatePem);
+    return insertNodeKey(em, {
+      fingerprintSha256: d.fingerprintSha256,
+      certificatePem: issued.certificatePem,
+      chainPem: ca.certificatePem,
+      privateKeyEncrypted: issued.privateKeyEncrypted,
+      notBefore: d.notBefore,
+      notAfter: d.notAfter,
+    });
+  }
+
   /** Summary of an agency's current certificate (newest active), with expiry warning. */
   async summary(em: EntityManager, agencyCode: string): Promise<CertificateSummary | null> {
     const [current] = await activeCertificates(em, agencyCode);
     return current ? certificateSummary(current) : null;
   }
+}
+
+/** The node's archive signer: RSA-SHA256 signatures, its certificate and the CA chain above it. */
+export interface NodeSigner extends PackageSigner {
+  keyId: string;
+  /** Issuer certificates, the node CA first. */
+  chainPem: string[];
 }
 
 export interface CertificateSummary {

@@ -6,7 +6,8 @@ const USAGE = `Usage: lienthong <command>
   api              serve the API only
   worker           run the queue workers only
   migrate          apply database migrations and exit
-  verify FILE      verify a signed edXML package offline (--trust DIR, --legacy)
+  verify FILE      verify a signed edXML package or an archive file offline (--trust PATH, --legacy)
+  verify-chain FILE  verify an archive chain export offline (--trust PATH)
   seed --demo      load the Kiên Lương demo directory, certificates and clerk tokens (.data/demo-tokens.json)
   migration:create [name]   (developers) generate a migration from the entities
 
@@ -22,8 +23,13 @@ export async function main(argv: string[], env: Record<string, string | undefine
     case 'migrate':
       return runRole(command as Role, env);
     case 'verify': {
-      const { runVerify } = await import('./verify.js');
-      return runVerify(rest, { stdout: process.stdout, stderr: process.stderr });
+      // An archive file (ZIP) is checked by the archive verifier, a package by the package verifier.
+      const { runVerifyFile } = await import('./verify-archive.js');
+      return runVerifyFile(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case 'verify-chain': {
+      const { runVerifyChain } = await import('./verify-archive.js');
+      return runVerifyChain(rest, { stdout: process.stdout, stderr: process.stderr });
     }
     case 'seed': {
       const { runSeed } = await import('./seed.js');

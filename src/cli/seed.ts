@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfigOrReport } from '../config.js';
 import { resolveDevelopmentDefaults } from '../dev-defaults.js';
 import { findAgency, findGroup, findUserByTokenHash } from '../directory/directory.repository.js';
 import { createAgency, createGroup, createUser, type AgencyInput } from '../directory/directory.service.js';
@@ -42,16 +42,8 @@ export async function runSeed(argv: string[], env: Record<string, string | undef
     process.stderr.write('Usage: lienthong seed --demo\n');
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport(env, process.stderr);
+  if (!config) return 2;
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { role: 'seed' });
   const resolved = await resolveDevelopmentDefaults(config, logger);
   const runtime = await createRuntime(resolved.config, { roles: { api: true, worker: false }, migrate: true, logger });

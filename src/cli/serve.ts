@@ -1,5 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { loadConfigOrReport, type Config } from '../config.js';
 import { resolveDevelopmentDefaults } from '../dev-defaults.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createRuntime, type Runtime } from '../runtime.js';
@@ -12,16 +12,8 @@ export type Role = 'start' | 'api' | 'worker' | 'migrate';
  * process), `api`, `worker`, or `migrate` (apply migrations and exit).
  */
 export async function runRole(role: Role, env: Record<string, string | undefined>): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport(env, process.stderr);
+  if (!config) return 2;
   const logger = createLogger(config.logLevel, { role });
   const resolved = await resolveDevelopmentDefaults(config, logger);
   const cfg = resolved.config;
@@ -38,12 +30,14 @@ export async function runRole(role: Role, env: Record<string, string | undefined
     return 0;
   }
 
-  const runtime = await createRuntime(cfg, {
-    roles: { api: role !== 'worker', worker: role !== 'api' },
-    migrate: role === 'start',
-    logger,
-    defaultMetrics: true,
-  });
+  const runtime = await startWithRetry(logger, () =>
+    createRuntime(cfg, {
+      roles: { api: role !== 'worker', worker: role !== 'api' },
+      migrate: role === 'start',
+      logger,
+      defaultMetrics: true,
+    }),
+  );
   logger.info(`database: PostgreSQL ${redactUrl(cfg.databaseUrl!)}${config.databaseUrl ? '' : ' (embedded, data in ' + cfg.dataDir + '/pg)'}`);
   logger.info(`queues: ${runtime.queues.backend.description}`);
   logger.info(`workers: ${runtime.workers ? `${runtime.workers.workers.length} queues in this process` : 'none in this process'}`);
@@ -96,4 +90,23 @@ function redactUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
+}
+
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', '57P01', '57P03', '08006', '08001']);
+
+/**
+ * PostgreSQL restarting, or still starting next to us (compose, a failover): wait for it rather
+ * than exit. Anything else (a bad migration, a wrong password) fails at once.
+ */
+async function startWithRetry<T>(logger: Logger, start: () => Promise<T>, attempts = 30): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      const code = String((error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code ?? '');
+      if (!TRANSIENT.has(code) || attempt >= attempts) throw error;
+      logger.warn({ attempt, code }, 'the database is not reachable yet; trying again in 2 s');
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
 }

@@ -1,3 +1,12 @@
+import {
+  ArchiveCertificateSchema,
+  ArchiveChainHeadSchema,
+  ArchiveCheckpointSchema,
+  ArchiveNodeKeySchema,
+  ArchivePurgeSchema,
+  ArchiveRecordSchema,
+  ArchiveRetentionSchema,
+} from '../archive/archive.entity.js';
 import { AuditEventSchema } from '../audit/audit-event.entity.js';
 import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
 import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
@@ -35,4 +44,11 @@ export const ENTITIES = [
   StatusRecordSchema,
   ExchangeMessageSchema,
   RateWindowSchema,
+  ArchiveRecordSchema,
+  ArchiveChainHeadSchema,
+  ArchiveCheckpointSchema,
+  ArchiveCertificateSchema,
+  ArchiveNodeKeySchema,
+  ArchiveRetentionSchema,
+  ArchivePurgeSchema,
 ];

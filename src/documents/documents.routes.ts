@@ -185,6 +185,26 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     return xmlResponse(await packageBytes(c.get('em'), doc.packageId), `${doc.documentId}.edxml`);
   });
 
+  const xmlAnswer = { 200: { description: 'The signed package, exactly as signed', content: { 'application/xml': { schema: z.string() } } }, ...COMMON_ERRORS, ...NOT_FOUND };
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/documents/{id}/edxml',
+    tags,
+    security: BEARER,
+    summary: 'The signed package bytes, exactly as sent (the package of this node’s recipients, or the first destination’s)',
+    request: { params: IdParam },
+    responses: xmlAnswer,
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/documents/{id}/statuses/{statusId}/edxml',
+    tags,
+    security: BEARER,
+    summary: 'A received status package, exactly as signed by the recipient',
+    request: { params: IdParam.extend({ statusId: z.string().openapi({ param: { name: 'statusId', in: 'path' } }) }) },
+    responses: xmlAnswer,
+  });
+
   app.openapi(
     createRoute({
       method: 'get',

@@ -159,23 +159,7 @@ export async function createDocument(
         content: f.content,
       }),
     );
-    const deliveries = recipients.map((r) =>
-      tx.create(DeliverySchema, {
-        id: randomUUID(),
-        documentId: doc.id,
-        recipientCode: r.code,
-        packageId: null,
-        partnerId: r.endpointType === 'remote' ? (r.partnerId ?? null) : null,
-        remoteReceipt: null,
-        state: 'pending',
-        statusCode: null,
-        statusAt: null,
-        attempts: 0,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
+    const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, null, now));
     recordEvent(tx, { documentId: doc.id, type: 'document.created', state: 'queued', details: { number, recipients: recipients.length } });
     recordAudit(tx, {
       actor: clerk.principal,
@@ -187,6 +171,25 @@ export async function createDocument(
     });
     await tx.flush();
     return documentView(doc, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
+  });
+}
+
+/** A pending delivery of a document to one recipient (remote ones remember their partner). */
+function newDelivery(em: EntityManager, documentId: string, recipient: Agency, packageId: string | null, now: Date): Delivery {
+  return em.create(DeliverySchema, {
+    id: randomUUID(),
+    documentId,
+    recipientCode: recipient.code,
+    packageId,
+    partnerId: recipient.endpointType === 'remote' ? (recipient.partnerId ?? null) : null,
+    remoteReceipt: null,
+    state: 'pending',
+    statusCode: null,
+    statusAt: null,
+    attempts: 0,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
   });
 }
 
@@ -255,23 +258,7 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       createdAt: now,
       updatedAt: now,
     });
-    const deliveries = recipients.map((r) =>
-      tx.create(DeliverySchema, {
-        id: randomUUID(),
-        documentId: doc.id,
-        recipientCode: r.code,
-        packageId: pkg.id,
-        partnerId: r.endpointType === 'remote' ? (r.partnerId ?? null) : null,
-        remoteReceipt: null,
-        state: 'pending',
-        statusCode: null,
-        statusAt: null,
-        attempts: 0,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
+    const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, pkg.id, now));
     recordEvent(tx, { documentId: doc.id, type: 'document.registered', state: 'signed', details: { sha256: verified.sha256 } });
     recordAudit(tx, {
       actor: clerk.principal,

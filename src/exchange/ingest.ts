@@ -118,23 +118,7 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
       businessDocType: edoc.traceHeaderList.bussiness.bussinessDocType,
       bytes: pkg.bytes,
     });
-    const receiptId = randomUUID();
-    tx.create(ExchangeMessageSchema, {
-      id: receiptId,
-      direction: 'in',
-      partnerId: partner.id,
-      packageId: stored.id,
-      kind: 'edoc',
-      senderCode: pkg.senderCode,
-      recipientCodes: to,
-      dedupKey,
-      externalId: externalId ?? null,
-      deliveryId: null,
-      statusId: null,
-      state: 'received',
-      ackedAt: null,
-      createdAt: new Date(),
-    });
+    const receiptId = receivedMessage(tx, { partner, packageId: stored.id, kind: 'edoc', senderCode: pkg.senderCode, recipientCodes: to, dedupKey, externalId });
     await tx.flush();
     const statusIds: string[] = [];
     if (edoc.traceHeaderList.bussiness.bussinessDocType === 1) {
@@ -191,22 +175,14 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
       statusCode: code,
       bytes: pkg.bytes,
     });
-    const receiptId = randomUUID();
-    tx.create(ExchangeMessageSchema, {
-      id: receiptId,
-      direction: 'in',
-      partnerId: partner.id,
+    const receiptId = receivedMessage(tx, {
+      partner,
       packageId: stored.id,
       kind: 'status',
       senderCode: pkg.senderCode,
       recipientCodes: [s.responseFor.organId],
       dedupKey: `sha:${pkg.sha256}`,
-      externalId: externalId ?? null,
-      deliveryId: null,
-      statusId: null,
-      state: 'received',
-      ackedAt: null,
-      createdAt: new Date(),
+      externalId,
     });
     const at = new Date();
     if (code === '13') {
@@ -253,6 +229,31 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
     });
     return { receiptId, duplicate: false, statusIds: [] };
   });
+}
+
+/** Records a package received from a partner; its id is the receipt the partner gets. */
+function receivedMessage(
+  em: EntityManager,
+  m: { partner: Partner; packageId: string; kind: 'edoc' | 'status'; senderCode: string; recipientCodes: string[]; dedupKey: string; externalId: string | undefined },
+): string {
+  const id = randomUUID();
+  em.create(ExchangeMessageSchema, {
+    id,
+    direction: 'in',
+    partnerId: m.partner.id,
+    packageId: m.packageId,
+    kind: m.kind,
+    senderCode: m.senderCode,
+    recipientCodes: m.recipientCodes,
+    dedupKey: m.dedupKey,
+    externalId: m.externalId ?? null,
+    deliveryId: null,
+    statusId: null,
+    state: 'received',
+    ackedAt: null,
+    createdAt: new Date(),
+  });
+  return id;
 }
 
 function statusRow(packageId: string, code: string, fromCode: string, description: string | undefined, deliveryId: string | null, inboxItemId: string | null, partnerId: string, at: Date) {

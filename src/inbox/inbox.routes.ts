@@ -132,6 +132,25 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
     });
   });
 
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/inbox/{id}/attachments/{index}',
+    tags,
+    security: BEARER,
+    summary: 'The attachment bytes with their content type and original name (410 once a recall was accepted)',
+    request: { params: IdParam.extend({ index: z.string().openapi({ param: { name: 'index', in: 'path' } }) }) },
+    responses: { 200: { description: 'The file', content: { 'application/octet-stream': { schema: z.string() } } }, ...COMMON_ERRORS, ...NOT_FOUND, 410: { description: 'Withdrawn by a recall' } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/inbox/{id}/edxml',
+    tags,
+    security: BEARER,
+    summary: 'The package exactly as received',
+    request: { params: IdParam },
+    responses: { 200: { description: 'The package', content: { 'application/xml': { schema: z.string() } } }, ...COMMON_ERRORS, ...NOT_FOUND },
+  });
+
   app.get('/v1/inbox/:id/edxml', async (c) => {
     const item = await findOwnItem(c.get('em'), userOf(c), c.req.param('id'));
     const bytes = await packageBytes(c.get('em'), item.packageId);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError } from '../errors.js';
 import { PackageSchema, type Package } from './package.entity.js';
 
 export interface NewPackage {
@@ -15,7 +16,14 @@ export interface NewPackage {
 /** Stores package bytes once: the same bytes (same SHA-256) return the existing row. */
 export async function storePackage(em: EntityManager, input: NewPackage): Promise<Package> {
   const existing = await em.findOne(PackageSchema, { sha256: input.sha256 });
-  if (existing) return existing;
+  if (existing) {
+    // The same bytes again after a retention purge emptied the row: keep them again (same SHA-256,
+    // so the archive's evidence still matches).
+    await em
+      .getConnection()
+      .execute('update edxml_package set bytes = ? where id = ? and octet_length(bytes) = 0', [input.bytes, existing.id], 'run', em.getTransactionContext());
+    return existing;
+  }
   return em.create(PackageSchema, {
     id: randomUUID(),
     sha256: input.sha256,
@@ -30,8 +38,18 @@ export async function storePackage(em: EntityManager, input: NewPackage): Promis
   });
 }
 
-/** The exact bytes of a stored package. */
+/** The exact bytes of a stored package; 410 when retention purged them. */
 export async function packageBytes(em: EntityManager, id: string): Promise<Buffer> {
+  const bytes = await storedPackageBytes(em, id);
+  if (bytes.length === 0) {
+    // Retention purged the bytes; the hashes, statuses and archive records remain.
+    throw new DomainError('NOT_FOUND', 'The package was purged at the end of its retention period; its archive record still holds its SHA-256.', { status: 410 });
+  }
+  return bytes;
+}
+
+/** The stored bytes as they are, empty after a retention purge (the archive tells the two apart). */
+export async function storedPackageBytes(em: EntityManager, id: string): Promise<Buffer> {
   // Inside a transaction this must run on the transaction's connection: taking a second pooled
   // connection while holding one deadlocks the pool under load.
   const rows = await em

@@ -1,0 +1,395 @@
+/**
+ * Sealing (issue 6): when a document's life ends — every delivery final, or LIENTHONG_ARCHIVE_AFTER_DAYS
+ * after it was sent — its evidence is fixed into a record appended to the agency's hash chain. The
+ * sender seals its outgoing document; every local recipient seals its inbox item, each in its own chain.
+ *
+ * The record content names every package by SHA-256 together with what the node verified when it
+ * sealed (signer, signing time, attachments' digests), the statuses, the delivery timeline, the audit
+ * events and the certificates. A later change (a recall after completion, an operator retrying a failed
+ * delivery) is sealed again as the next version of the same subject; nothing sealed is ever rewritten.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditEvent } from '../audit/audit-event.entity.js';
+import { listCertificates } from '../certificates/certificates.repository.js';
+import type { PkiService } from '../certificates/pki.service.js';
+import { fingerprintSha256, splitPemCertificates } from '../crypto/certificates.js';
+import type { TrustStore } from '../crypto/trust.js';
+import type { DocumentEvent } from '../documents/document.entity.js';
+import { FINAL_STATES } from '../documents/states.js';
+import type { XmlLimits } from '../edxml/harden.js';
+import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
+import { DomainError } from '../errors.js';
+import type { StatusRecord } from '../inbox/inbox.entity.js';
+import type { Package } from '../packages/package.entity.js';
+import { storedPackageBytes } from '../packages/packages.repository.js';
+import type { ArchiveRecord } from './archive.entity.js';
+import {
+  advanceChainHead,
+  auditOf,
+  deliveryEvents,
+  documentAttachments,
+  documentEvents,
+  insertRecord,
+  isPurged,
+  keepCertificates,
+  latestRecord,
+  lockChainHead,
+  lockDocumentForSeal,
+  lockInboxItemForSeal,
+  packagesById,
+  statusesOfDeliveries,
+  statusesOfItem,
+} from './archive.repository.js';
+import { canonicalBytes, canonicalJson } from './canonical-json.js';
+import {
+  CONTENT_FORMAT,
+  ENTRY_FORMAT,
+  sha256Hex,
+  type ArchiveRole,
+  type ChainEntry,
+  type PackageEvidence,
+  type RecordContent,
+  type SealReason,
+  type StatusEvidence,
+} from './format.js';
+
+const DAY_MS = 86_400_000;
+
+export interface SealDeps {
+  pki: PkiService;
+  /** Unfinished documents are sealed this many days after they were sent (snapshot, reason `timeout`). */
+  archiveAfterDays: number;
+  limits: Partial<XmlLimits>;
+}
+
+export type SealOutcome =
+  | { sealed: true; agency: string; index: number; hash: string; version: number }
+  | { sealed: false; reason: 'missing' | 'unfinished' | 'unchanged' };
+
+/** Seals the sender's record of an outgoing document (a no-op when nothing changed since the last seal). */
+export async function sealDocument(em: EntityManager, deps: SealDeps, documentId: string, now = new Date()): Promise<SealOutcome> {
+  return em.transactional(async (tx) => {
+    const locked = await lockDocumentForSeal(tx, documentId);
+    if (!locked) return { sealed: false, reason: 'missing' };
+    const { doc, deliveries } = locked;
+    const allFinal = deliveries.length > 0 && deliveries.every((d) => FINAL_STATES.includes(d.state));
+    const timedOut = doc.createdAt.getTime() <= now.getTime() - deps.archiveAfterDays * DAY_MS;
+    if (doc.state === 'queued' || (!allFinal && !timedOut)) return { sealed: false, reason: 'unfinished' };
+
+    const previous = await latestRecord(tx, 'sender', doc.id);
+    const evidence = new Evidence(tx, deps, previous);
+    const deliveryIds = deliveries.map((d) => d.id);
+    const recipientOf = new Map(deliveries.map((d) => [d.id, d.recipientCode]));
+    // What the sender holds: the statuses carried to it, and the recalls (13) it sent itself.
+    const statuses = (await statusesOfDeliveries(tx, deliveryIds)).filter((s) => s.carried || s.fromCode === doc.agencyCode);
+    const rows = await packagesById(tx, unique([doc.packageId, ...deliveries.map((d) => d.packageId), doc.recallPackageId, ...statuses.map((s) => s.packageId)]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const id of unique([doc.packageId, ...deliveries.map((d) => d.packageId)])) {
+      await evidence.add(need(byId, id), 'document', { from: doc.agencyCode });
+    }
+    if (doc.recallPackageId) await evidence.add(need(byId, doc.recallPackageId), 'recall', { from: doc.agencyCode });
+    for (const s of statuses) await evidence.add(need(byId, s.packageId), 'status', { from: s.fromCode, statusCode: s.code });
+
+    const content: RecordContent = {
+      format: CONTENT_FORMAT,
+      agency: doc.agencyCode,
+      role: 'sender',
+      subject: doc.id,
+      documentId: doc.documentId,
+      document: {
+        id: doc.id,
+        documentId: doc.documentId,
+        type: doc.type,
+        code: `${doc.numberText}/${doc.notation}`,
+        year: doc.year,
+        number: doc.number,
+        subject: doc.subject,
+        content: doc.content ?? null,
+        promulgation: { place: doc.promulgationPlace, date: doc.promulgationDate },
+        signer: json(doc.signer),
+        priority: doc.priority,
+        steeringType: doc.steeringType,
+        dueDate: doc.dueDate ?? null,
+        toPlaces: doc.toPlaces,
+        to: doc.recipientSpec,
+        responseFor: json(doc.responseFor),
+        state: doc.state,
+        source: doc.source,
+        recallReason: doc.recallReason ?? null,
+        createdBy: doc.createdBy,
+        createdAt: doc.createdAt.toISOString(),
+        attachments: await documentAttachments(tx, doc.id),
+      },
+      packages: evidence.packages(),
+      deliveries: deliveries.map((d) => ({
+        id: d.id,
+        recipient: d.recipientCode,
+        state: d.state,
+        statusCode: d.statusCode ?? null,
+        statusAt: d.statusAt?.toISOString() ?? null,
+        attempts: d.attempts,
+        lastError: d.lastError ?? null,
+        packageSha256: evidence.shaOf(d.packageId ?? doc.packageId),
+      })),
+      // The recipients' statuses are addressed to the sender; a recall (13) to the recipient of its delivery.
+      statuses: statuses.map((s) => statusEvidence(s, s.fromCode === doc.agencyCode ? (recipientOf.get(s.deliveryId ?? '') ?? null) : doc.agencyCode, need(byId, s.packageId))),
+      events: (await documentEvents(tx, doc.id)).map(eventView),
+      audit: (await auditOf(tx, 'document', doc.id)).map(auditView),
+      certificates: evidence.fingerprints(),
+    };
+    return append(tx, { agency: doc.agencyCode, role: 'sender', subject: doc.id, documentId: doc.documentId, reason: allFinal ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
+  });
+}
+
+/** Seals a local recipient's record of an inbox item. */
+export async function sealInboxItem(em: EntityManager, deps: SealDeps, itemId: string, now = new Date()): Promise<SealOutcome> {
+  return em.transactional(async (tx) => {
+    const item = await lockInboxItemForSeal(tx, itemId);
+    if (!item) return { sealed: false, reason: 'missing' };
+    const final = FINAL_STATES.includes(item.state);
+    if (!final && item.receivedAt.getTime() > now.getTime() - deps.archiveAfterDays * DAY_MS) return { sealed: false, reason: 'unfinished' };
+
+    const previous = await latestRecord(tx, 'recipient', item.id);
+    const evidence = new Evidence(tx, deps, previous);
+    const statuses = await statusesOfItem(tx, item.id);
+    const rows = await packagesById(tx, unique([item.packageId, ...statuses.map((s) => s.packageId)]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    await evidence.add(need(byId, item.packageId), 'document', { from: item.senderCode });
+    for (const s of statuses) await evidence.add(need(byId, s.packageId), 'status', { from: s.fromCode, statusCode: s.code });
+
+    const content: RecordContent = {
+      format: CONTENT_FORMAT,
+      agency: item.agencyCode,
+      role: 'recipient',
+      subject: item.id,
+      documentId: item.documentId,
+      document: {
+        id: item.id,
+        documentId: item.documentId,
+        sender: { code: item.senderCode, name: item.senderName },
+        subject: item.subject,
+        // The verified edXML header, as the inbox keeps it (DESIGN.md §5 step 4).
+        metadata: json(item.metadata),
+        state: item.state,
+        statusCode: item.statusCode,
+        statusAt: item.statusAt.toISOString(),
+        arrivalNumber: item.arrivalNumber ?? null,
+        arrivalYear: item.arrivalYear ?? null,
+        receivedAt: item.receivedAt.toISOString(),
+        withdrawnAt: item.withdrawnAt?.toISOString() ?? null,
+        deliveryId: item.deliveryId ?? null,
+        partnerId: item.partnerId ?? null,
+        attachments: item.attachments.map((a) => ({ index: a.index, name: a.name, contentType: a.contentType, size: a.size })),
+      },
+      packages: evidence.packages(),
+      deliveries: [],
+      // Each status with the agency it was addressed to: the sender for the recipient's own, the recipient for a 13.
+      statuses: statuses.map((s) => statusEvidence(s, s.fromCode === item.agencyCode ? item.senderCode : item.agencyCode, need(byId, s.packageId))),
+      // The timeline of this delivery as the sending side recorded it, when the sender is on this node.
+      events: item.deliveryId ? (await deliveryEvents(tx, item.deliveryId)).map(eventView) : [],
+      audit: (await auditOf(tx, 'inbox-item', item.id)).map(auditView),
+      certificates: evidence.fingerprints(),
+    };
+    return append(tx, { agency: item.agencyCode, role: 'recipient', subject: item.id, documentId: item.documentId, reason: final ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
+  });
+}
+
+/**
+ * Appends a record to the agency's chain under the head's row lock: the next index, the previous
+ * hash, the hash of the canonical entry. Skipped when the content equals the last version's.
+ */
+async function append(
+  tx: EntityManager,
+  input: { agency: string; role: ArchiveRole; subject: string; documentId: string; reason: SealReason; content: RecordContent; previous: ArchiveRecord | null; certificates: Map<string, string> },
+): Promise<SealOutcome> {
+  const contentText = canonicalJson(input.content);
+  const contentSha256 = sha256Hex(Buffer.from(contentText, 'utf8'));
+  if (input.previous && input.previous.contentSha256 === contentSha256) return { sealed: false, reason: 'unchanged' };
+  const head = await lockChainHead(tx, input.agency);
+  const entry: ChainEntry = {
+    format: ENTRY_FORMAT,
+    agency: input.agency,
+    index: head.lastIndex + 1,
+    prevHash: head.lastHash,
+    // Taken under the lock, so sealedAt never goes backwards along a chain.
+    sealedAt: new Date().toISOString(),
+    role: input.role,
+    subject: input.subject,
+    documentId: input.documentId,
+    version: (input.previous?.version ?? 0) + 1,
+    reason: input.reason,
+    contentSha256,
+  };
+  const entryBytes = canonicalBytes(entry);
+  const hash = sha256Hex(entryBytes);
+  await keepCertificates(tx, input.certificates);
+  insertRecord(tx, {
+    agencyCode: entry.agency,
+    chainIndex: entry.index,
+    prevHash: entry.prevHash,
+    hash,
+    role: entry.role,
+    subjectId: entry.subject,
+    version: entry.version,
+    reason: entry.reason,
+    documentId: entry.documentId,
+    sealedAt: new Date(entry.sealedAt),
+    entry: entryBytes.toString('utf8'),
+    content: contentText,
+    contentSha256,
+  });
+  await tx.flush();
+  await advanceChainHead(tx, entry.agency, entry.index, hash);
+  return { sealed: true, agency: entry.agency, index: entry.index, hash, version: entry.version };
+}
+
+/**
+ * Collects package evidence: each package is verified again, offline-style (chain to the node's
+ * trust anchors at its own signing time, agency binding), and its signer's full chain is kept.
+ * A package whose bytes were purged keeps the evidence sealed in the previous version.
+ */
+class Evidence {
+  private readonly items = new Map<string, PackageEvidence>();
+  private readonly shaById = new Map<string, string>();
+  readonly certificates = new Map<string, string>();
+  private trust: TrustStore | undefined;
+  private readonly earlier: Map<string, PackageEvidence>;
+  private readonly earlierFingerprints: string[];
+  private reusedEarlier = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly deps: SealDeps,
+    previous: ArchiveRecord | null,
+  ) {
+    const content = previous ? (JSON.parse(previous.content) as RecordContent) : undefined;
+    this.earlier = new Map((content?.packages ?? []).map((p) => [p.sha256, p]));
+    this.earlierFingerprints = content?.certificates ?? [];
+  }
+
+  async add(row: Package, role: PackageEvidence['role'], expect: { from: string; statusCode?: string }): Promise<void> {
+    this.shaById.set(row.id, row.sha256);
+    if (this.items.has(row.sha256)) return;
+    const bytes = await storedPackageBytes(this.em, row.id);
+    if (bytes.length === 0 && row.size > 0 && (await isPurged(this.em, row.id))) {
+      const earlier = this.earlier.get(row.sha256);
+      if (!earlier) throw new DomainError('CONFLICT', `Package ${row.sha256} was purged before it was sealed for this record; it cannot be sealed.`);
+      this.items.set(row.sha256, earlier);
+      this.reusedEarlier = true;
+      return;
+    }
+    this.trust ??= (await this.deps.pki.trust(this.em)).store;
+    const intermediates = (await listCertificates(this.em, expect.from)).flatMap((c) => splitPemCertificates(c.chainPem));
+    // Legacy (rsa-sha1) signatures are accepted here: such a package was let in only from a partner
+    // marked legacy, and the algorithm is sealed with it for the verifier to judge.
+    const verified = await verifyPackage(bytes, { checkCertificate: createOfflineCertificateCheck(this.trust, intermediates), limits: this.deps.limits, allowLegacy: true });
+    // The stored row and the signed bytes must tell the same story; a mismatch means the database was
+    // changed behind the application, and sealing it would launder the change.
+    const kind = role === 'status' ? 'status' : 'edoc';
+    if (verified.kind !== kind || verified.senderCode !== expect.from || verified.sha256 !== row.sha256) {
+      throw new DomainError('SIGNATURE_INVALID', `Package ${row.id} does not verify as the ${role} package of ${expect.from} the database says it is.`);
+    }
+    if (verified.model.kind === 'status' && verified.model.status.statusCode !== expect.statusCode) {
+      throw new DomainError('SIGNATURE_INVALID', `Status package ${row.id} carries code ${verified.model.status.statusCode}, the database says ${expect.statusCode}.`);
+    }
+    const chain = this.trust.validate(verified.certificate.certificatePem, { at: verified.signingTime, intermediates }).chainPem;
+    for (const pem of chain) this.certificates.set(fingerprintSha256(pem), pem);
+    this.items.set(row.sha256, {
+      role,
+      sha256: row.sha256,
+      size: bytes.length,
+      from: verified.senderCode,
+      signer: {
+        fingerprintSha256: verified.certificate.fingerprintSha256,
+        subject: verified.certificate.subject,
+        serialNumber: verified.certificate.serialNumber,
+        issuer: verified.certificate.issuer,
+      },
+      signedAt: verified.signingTime.toISOString(),
+      signatureAlgorithm: verified.signatureAlgorithm,
+      statusCode: verified.model.kind === 'status' ? verified.model.status.statusCode : null,
+      attachments:
+        verified.model.kind === 'edoc'
+          ? verified.model.edoc.attachments.map((a, index) => {
+              const decoded = Buffer.from(a.contentBase64, 'base64');
+              return { index, name: a.attachmentName, contentType: a.contentType ?? 'application/octet-stream', size: decoded.length, sha256: sha256Hex(decoded) };
+            })
+          : [],
+    });
+  }
+
+  shaOf(id: string | null | undefined): string | null {
+    return id ? (this.shaById.get(id) ?? null) : null;
+  }
+
+  /** Documents first, then recalls, then statuses in the order they were added. */
+  packages(): PackageEvidence[] {
+    const order = { document: 0, recall: 1, status: 2 } as const;
+    return [...this.items.values()].sort((a, b) => order[a.role] - order[b.role]);
+  }
+
+  /** Fingerprints of every certificate the record needs, sorted. */
+  fingerprints(): string[] {
+    // A purged package's signer chain cannot be read again: the earlier version's certificates
+    // (all kept in archive_certificate) are carried over.
+    return [...new Set([...this.certificates.keys(), ...(this.reusedEarlier ? this.earlierFingerprints : [])])].sort();
+  }
+}
+
+function statusEvidence(s: StatusRecord, recipient: string | null, row: Package): StatusEvidence {
+  return {
+    id: s.id,
+    code: s.code,
+    from: s.fromCode,
+    direction: s.direction,
+    deliveryId: s.deliveryId ?? null,
+    recipient,
+    description: s.description ?? null,
+    at: s.createdAt.toISOString(),
+    packageSha256: row.sha256,
+  };
+}
+
+function eventView(e: DocumentEvent): Record<string, unknown> {
+  return {
+    id: String(e.id),
+    at: e.at.toISOString(),
+    type: e.type,
+    deliveryId: e.deliveryId ?? null,
+    recipient: e.recipientCode ?? null,
+    state: e.state ?? null,
+    statusCode: e.statusCode ?? null,
+    statusId: e.statusId ?? null,
+    details: json(e.details ?? null),
+  };
+}
+
+function auditView(a: AuditEvent): Record<string, unknown> {
+  return {
+    id: String(a.id),
+    at: a.at.toISOString(),
+    actorType: a.actorType,
+    actorId: a.actorId ?? null,
+    agencyCode: a.agencyCode ?? null,
+    action: a.action,
+    subjectType: a.subjectType,
+    subjectId: a.subjectId,
+    details: json(a.details ?? null),
+    requestId: a.requestId ?? null,
+  };
+}
+
+/** A JSON column's value as plain JSON (drops undefined members, turns dates into strings). */
+function json<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value ?? null)) as T;
+}
+
+function unique(ids: Array<string | null | undefined>): string[] {
+  return [...new Set(ids.filter((id): id is string => typeof id === 'string'))];
+}
+
+function need(byId: Map<string, Package>, id: string): Package {
+  const row = byId.get(id);
+  if (!row) throw new Error(`package ${id} is missing`);
+  return row;
+}

@@ -1,0 +1,62 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Partner } from '../directory/partner.entity.js';
+import type { PipelineDeps } from '../documents/pipeline.js';
+import { DomainError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { AxisClient, type AxisCredentials } from './axis-client.js';
+import { ExchangeMessageSchema } from './exchange-message.entity.js';
+import { ingestPackage } from './ingest.js';
+import { assertCircuitClosed, partnerCredentials, recordPartnerFailure, recordPartnerSuccess } from './partners.js';
+import { TransportError } from './http-client.js';
+
+export interface PollOutcome {
+  received: number;
+  duplicates: number;
+  refused: number;
+  statusIds: string[];
+}
+
+/**
+ * Receiving from the axis is poll, fetch, acknowledge (AXIS.md): list what waits (edoc, then
+ * status), fetch each package, store it through the same verified path as the exchange API, then
+ * `updateStatus done` — or `fail` with the reason when it does not verify (it never reaches an
+ * inbox). A package offered again is recognised (by the axis docId, or by its bytes) and
+ * acknowledged again without a second delivery.
+ */
+export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: Partner, logger: Logger): Promise<PollOutcome> {
+  if (partner.kind !== 'axis' || !partner.baseUrl || !partner.active) return { received: 0, duplicates: 0, refused: 0, statusIds: [] };
+  assertCircuitClosed(partner);
+  const client = new AxisClient(partner.baseUrl, partnerCredentials(partner, deps.secrets) as unknown as AxisCredentials);
+  const outcome: PollOutcome = { received: 0, duplicates: 0, refused: 0, statusIds: [] };
+  try {
+    for (const messageType of ['edoc', 'status'] as const) {
+      for (const item of await client.receivedList(messageType)) {
+        const known = await em.fork().findOne(ExchangeMessageSchema, { partnerId: partner.id, direction: 'in', externalId: item.docId });
+        if (known) {
+          outcome.duplicates += 1;
+          await client.updateStatus(item.docId, 'done');
+          continue;
+        }
+        const bytes = await client.getEdoc(item.docId);
+        try {
+          const result = await ingestPackage(em.fork(), deps, partner, bytes, item.docId);
+          if (result.duplicate) outcome.duplicates += 1;
+          else outcome.received += 1;
+          outcome.statusIds.push(...result.statusIds);
+          await client.updateStatus(item.docId, 'done');
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          // The package itself is wrong (signature, certificate, recipient…): tell the axis, keep going.
+          outcome.refused += 1;
+          logger.warn({ partner: partner.id, docId: item.docId, code: error.code, detail: error.message }, 'axis package refused');
+          await client.updateStatus(item.docId, 'fail', `${error.code}: ${error.message}`);
+        }
+      }
+    }
+    await recordPartnerSuccess(em.fork(), partner.id);
+  } catch (error) {
+    if (error instanceof TransportError && error.retryable) await recordPartnerFailure(em.fork(), partner.id, error.message);
+    throw error;
+  }
+  return outcome;
+}
