@@ -54,7 +54,16 @@ afterAll(async () => {
   await node?.close();
 });
 
-const poll = () => node.runtime.queues.enqueue('poll', { partnerId: 'axis-kg' });
+/**
+ * Runs one poll and waits until it is over: poll jobs have one id per partner, so a poll enqueued
+ * while another still runs would be the same job.
+ */
+async function poll(): Promise<void> {
+  const queue = node.runtime.queues.queue('poll');
+  await eventually(async () => !(await queue.getJob('poll-axis-kg')), 20_000, 50);
+  await node.runtime.queues.enqueue('poll', { partnerId: 'axis-kg' });
+  await eventually(async () => !(await queue.getJob('poll-axis-kg')), 20_000, 50);
+}
 
 describe('the provincial axis adapter', () => {
   it('sends a document with sendEdoc (signed request headers), and the 01 from the axis moves the delivery', async () => {
