@@ -18,6 +18,7 @@ import { connectOrm, migrate } from './db/orm.js';
 import { registerDirectoryRoutes } from './directory/directory.routes.js';
 import { registerDocumentRoutes } from './documents/documents.routes.js';
 import type { PipelineDeps } from './documents/pipeline.js';
+import { VerifiedCache } from './documents/verified-cache.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
 import { registerArchiveRoutes } from './archive/archive.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
@@ -85,7 +86,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       devCaDir: config.env === 'production' ? undefined : config.devCaDir,
       agencyCertificateDays: config.certificateValidityDays,
     });
-    const pipeline: PipelineDeps = { pki, limits: { maxBytes: config.maxBodyBytes }, secrets };
+    const pipeline: PipelineDeps = { pki, limits: { maxBytes: config.maxBodyBytes }, secrets, verified: new VerifiedCache() };
     // Creates the node CA on the very first start (and certs/dev/ca.pem in development).
     await pki.nodeCa(orm.em.fork());
     const metrics = new Metrics({ queues, em: () => orm.em.fork(), defaultMetrics: options.defaultMetrics ?? false });

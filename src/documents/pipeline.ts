@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { PkiService } from '../certificates/pki.service.js';
 import type { Secrets } from '../crypto/secret-box.js';
+import type { VerifiedCache } from './verified-cache.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { PartnerSchema } from '../directory/partner.entity.js';
 import { sendToPartner } from '../exchange/outbound.js';
@@ -26,11 +27,23 @@ export interface PipelineDeps {
   limits: Partial<XmlLimits>;
   /** Opens partner credentials (sealed with the master key). */
   secrets: Secrets;
+  /** Recent verification results by SHA-256 (this process only; see VerifiedCache). */
+  verified?: VerifiedCache;
 }
 
 /** Verifies received bytes as the exchange API does (DESIGN.md §5), with this node's registry. */
 export async function verifyReceived(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
   return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits });
+}
+
+/** verifyReceived, reusing a recent result for the same bytes (the same package to many recipients). */
+async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const cached = deps.verified?.get(sha);
+  if (cached) return cached;
+  const verified = await verifyReceived(em, deps, bytes);
+  deps.verified?.set(verified);
+  return verified;
 }
 
 /**
@@ -125,7 +138,7 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
     }
     delivery.attempts += 1;
     if (delivery.state === 'pending') delivery.state = 'sending';
-    const verified = await verifyReceived(tx, deps, await packageBytes(tx, packageId));
+    const verified = await verifyOnce(tx, deps, await packageBytes(tx, packageId));
     const { item, created } = await receiveIntoInbox(tx, recipient, verified, packageId, delivery.id);
     if (!created) {
       const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: item.id, code: '01' });

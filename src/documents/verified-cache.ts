@@ -1,0 +1,35 @@
+import type { VerifiedPackage } from '../edxml/verify-package.js';
+
+/**
+ * Verification results of packages by SHA-256, kept briefly. One package goes to every local
+ * recipient of a document: verifying it once per process instead of once per recipient removes the
+ * largest cost of a fan-out (c14n + digest + RSA per copy) without skipping the check — the first
+ * delivery verifies in full, and a result older than `ttlMs` is verified again (a certificate may
+ * have been withdrawn from the registry since).
+ */
+export class VerifiedCache {
+  private readonly entries = new Map<string, { pkg: VerifiedPackage; at: number }>();
+
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly maxEntries = 256,
+  ) {}
+
+  get(sha256: string, now = Date.now()): VerifiedPackage | undefined {
+    const hit = this.entries.get(sha256);
+    if (!hit) return undefined;
+    if (now - hit.at > this.ttlMs) {
+      this.entries.delete(sha256);
+      return undefined;
+    }
+    return hit.pkg;
+  }
+
+  set(pkg: VerifiedPackage, now = Date.now()): void {
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(pkg.sha256, { pkg, at: now });
+  }
+}
