@@ -83,7 +83,7 @@ describe('the lienthong CLI', () => {
         const r = await readyz(port1);
         return r?.status === 200 ? r : undefined;
       }, 120_000, 250);
-      expect(ready.body).toEqual({ status: 'ok', checks: { db: 'ok', queue: 'ok' } });
+      expect(ready.body).toEqual({ status: 'ok', checks: { db: 'ok', redis: 'ok' } });
       const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
       expect(first.output()).toContain(`Admin token:  ${token}`);
       expect(first.output()).toContain('/docs');
