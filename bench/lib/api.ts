@@ -1,0 +1,66 @@
+/**
+ * The bench talks to the service only through its HTTP API (API.md). Two transports:
+ * - in-process: `runtime.app.request(...)` — the Hono app called without a socket, in the process that
+ *   also runs the workers (the `npm start` topology, used by the single-process scenarios);
+ * - loopback HTTP: `fetch` to a spawned `lienthong api` / `start` process (scale-out, large package).
+ */
+
+export interface ApiResponse {
+  status: number;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read loosely, as in test/acceptance
+  json: any;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Api {
+  readonly transport: 'in-process' | 'http';
+  call(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
+}
+
+type RequestFn = (path: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
+
+function client(transport: Api['transport'], request: RequestFn): Api {
+  return {
+    transport,
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let body: string | undefined;
+      if (options.body !== undefined) {
+        body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await request(path, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, text, json };
+    },
+  };
+}
+
+/** The Hono app of an in-process runtime. */
+export function inProcessApi(app: { request(path: string, init: RequestInit): Response | Promise<Response> }): Api {
+  return client('in-process', (path, init) => Promise.resolve(app.request(path, init)));
+}
+
+/** A spawned api process at `baseUrl` (loopback). */
+export function httpApi(baseUrl: string): Api {
+  return client('http', (path, init) => fetch(new URL(path, baseUrl), init));
+}
+
+/** Throws with the answer when the status is not the expected one. */
+export function expectStatus(res: ApiResponse, expected: number, what: string): ApiResponse {
+  if (res.status !== expected) throw new Error(`${what}: HTTP ${res.status} (expected ${expected}): ${res.text.slice(0, 500)}`);
+  return res;
+}
