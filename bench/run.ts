@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchPki } from './lib/directory.js';
-import { cleanupAll, createScratchDir, installSignalCleanup, preflight, runSecrets } from './lib/infra.js';
+import { cleanupAll, cleanupMark, createScratchDir, installSignalCleanup, preflight, runSecrets } from './lib/infra.js';
 import { FULL, QUICK, type ScenarioResult, type Sizes } from './lib/result.js';
 import { REPO, type RunContext } from './lib/service.js';
 import { cryptoCeiling } from './scenarios/crypto.js';
@@ -23,6 +23,7 @@ import { largePackage } from './scenarios/large.js';
 import { latency } from './scenarios/latency.js';
 import { inProcessThroughput, scaleOut, type Shared } from './scenarios/throughput.js';
 
+const SCENARIO_LIMIT_MS = 8 * 60_000;
 const SCENARIOS = ['crypto', 'throughput', 'latency', 'fanout', 'large', 'pg-queue', 'scale-out'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
@@ -30,8 +31,8 @@ const HELP = `npm run bench -- [options]
 
   --only a,b,…          scenarios to run (default: all): ${SCENARIOS.join(', ')}
   --quick               smaller sizes (quick check, ~2 min)
-  --profile             CPU profiles: throughput and pg-queue in-process (inspector, measured window only),
-                        scale-out workers with --cpu-prof; written to bench/profiles/, summarised on stdout
+  --profile             CPU profiles: throughput, pg-queue and fanout in-process (inspector, measured window
+                        only), scale-out workers with --cpu-prof; written to bench/profiles/, summarised on stdout
   --documents N         throughput documents (default 200; quick 30)
   --rate N              latency scenario: documents per second (default 50; quick 5)
   --duration S          latency scenario: seconds of sending (default 30; quick 8)
@@ -139,8 +140,16 @@ async function main(): Promise<void> {
     if (!args.only.has(id)) return;
     log(`▶ ${id}`);
     const t = Date.now();
+    const mark = cleanupMark();
+    let watchdog: NodeJS.Timeout | undefined;
     try {
-      const r = await fn();
+      // Each scenario bounds its own waits; this is the backstop against anything that hangs.
+      const r = await Promise.race([
+        fn(),
+        new Promise<never>((_, reject) => {
+          watchdog = setTimeout(() => reject(new Error(`${id} did not finish within ${SCENARIO_LIMIT_MS / 60_000} min (watchdog)`)), SCENARIO_LIMIT_MS);
+        }),
+      ]);
       results.push(r);
       log(`  ${r.outcome} in ${((Date.now() - t) / 1000).toFixed(1)} s: ${r.rows.map((x) => `${x.metric} = ${x.value}`).join('; ')}`);
       for (const n of r.notes) log(`  · ${n}`);
@@ -148,6 +157,10 @@ async function main(): Promise<void> {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log(`  FAILED: ${message}`);
       results.push({ id, title: id, outcome: 'failed', setup: '', seconds: (Date.now() - t) / 1000, rows: [], notes: [message.split('\n')[0] ?? message], details: { error: message } });
+      // A scenario that failed half-way may have left a runtime or children behind: clean up now.
+      await cleanupAll(mark);
+    } finally {
+      clearTimeout(watchdog);
     }
   };
 

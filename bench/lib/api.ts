@@ -23,12 +23,16 @@ export interface Api {
   call(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
 }
 
-type RequestFn = (path: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
+type RequestFn = (path: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<Response>;
+
+/** No single call may hang a scenario: past this, it fails (and the scenario reports the error). */
+export const CALL_TIMEOUT_MS = 120_000;
 
 function client(transport: Api['transport'], request: RequestFn): Api {
   return {
     transport,
     async call(method, path, options = {}) {
+      const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       let body: string | undefined;
@@ -36,8 +40,18 @@ function client(transport: Api['transport'], request: RequestFn): Api {
         body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
         headers['content-type'] ??= 'application/json';
       }
-      const res = await request(path, { method, headers, ...(body === undefined ? {} : { body }) });
-      const text = await res.text();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${method} ${path}: no answer within ${CALL_TIMEOUT_MS / 1000} s`)), CALL_TIMEOUT_MS);
+      });
+      let res: Response;
+      let text: string;
+      try {
+        res = await Promise.race([request(path, { method, headers, signal, ...(body === undefined ? {} : { body }) }), timedOut]);
+        text = await Promise.race([res.text(), timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
       let json: unknown;
       try {
         json = text ? JSON.parse(text) : undefined;

@@ -32,14 +32,31 @@ export function onCleanup(label: string, run: () => Promise<unknown> | unknown):
   };
 }
 
-/** Runs every pending cleanup step, newest first; errors are reported, not thrown. */
-export async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
+/** How many cleanup steps are pending: `cleanupAll(mark)` later undoes only what came after. */
+export function cleanupMark(): number {
+  return cleanups.length;
+}
+
+/**
+ * Runs the pending cleanup steps registered after `mark` (default: all), newest first, each for at
+ * most 30 s; errors are reported, not thrown.
+ */
+export async function cleanupAll(mark = 0): Promise<void> {
+  while (cleanups.length > mark) {
     const entry = cleanups.pop()!;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await entry.run();
+      await Promise.race([
+        Promise.resolve().then(() => entry.run()),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timed out after 30 s')), 30_000);
+          timer.unref();
+        }),
+      ]);
     } catch (error) {
       process.stderr.write(`cleanup "${entry.label}" failed: ${String(error)}\n`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

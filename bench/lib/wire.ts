@@ -35,8 +35,12 @@ const KINDS = new Set(['select', 'insert', 'update', 'delete', 'begin', 'commit'
 
 /** [kind, statement key]: the first word, without regular expressions (this runs on every query). */
 function classify(text: string): [string, string] {
-  const named = queueCommands.get(text);
-  if (named) return [`queue:${named}`, `queue:${named}`];
+  // BullMQ's commands all start with a comment and are short; looking a long statement up in the
+  // map would hash (and flatten) all of it — a 100 KB JSON insert, say — on every query.
+  if (text.length <= 4096 && text.charCodeAt(0) === 45 /* - */) {
+    const named = queueCommands.get(text);
+    if (named) return [`queue:${named}`, `queue:${named}`];
+  }
   let i = 0;
   while (i < text.length && text.charCodeAt(i) <= 32) i++;
   let j = i;

@@ -6,7 +6,9 @@
 import { createDirectory, directiveBody } from '../lib/directory.js';
 import { sqlClient } from '../lib/infra.js';
 import { describeIntegrity, integrity, sendClosedLoop, sendOne, waitForDeliveries } from '../lib/load.js';
+import { join } from 'node:path';
 import { CpuMeter, describeCpu } from '../lib/procfs.js';
+import { formatSummary, startProfiler, summarizeProfile } from '../lib/profile.js';
 import type { ScenarioResult } from '../lib/result.js';
 import { scenarioBase, startInProcess } from '../lib/service.js';
 import { ms } from '../lib/stats.js';
@@ -30,12 +32,18 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
     if (!(await waitForDeliveries(sql, 2 * warmTo.length, 60_000)).finished) throw new Error('the warm-up did not finish in 60 s');
 
     const cpu = new CpuMeter(new Map([[process.pid, 'bench+service']]));
+    const profiler = shared.profileDir ? await startProfiler() : undefined;
     const sent = await sendOne(node.api, dir.district.clerk, directiveBody([`children:${dir.district.code}`], 1, att));
     if (sent.recipients !== communes) throw new Error(`children: resolved to ${sent.recipients} recipients, expected ${communes}`);
     const wait = await waitForDeliveries(sql, 2 * warmTo.length + communes, timeoutMs, {
       onProgress: (p, e) => shared.log(`    … ${p.done - 2 * warmTo.length}/${communes} 01s carried after ${ms(e)}`),
     });
     const cpuReport = cpu.stop();
+    let profileFile: string | undefined;
+    if (profiler && shared.profileDir) {
+      profileFile = join(shared.profileDir, 'fanout.cpuprofile');
+      shared.log(formatSummary(await summarizeProfile(await profiler.stop(profileFile)), 'CPU profile of fanout'));
+    }
     const t = (
       await sql.query<{ signed: Date | null; first_arrival: Date | null; last_arrival: Date | null; arrived: string; last01: Date | null }>(
         `select (select min(at) from document_event where document_id = $1 and type = 'document.signed') signed,
@@ -46,9 +54,10 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
       )
     ).rows[0]!;
     const sizes = (
-      await sql.query<{ package: number | null; metadata: number | null }>(
+      await sql.query<{ package: number | null; metadata: number | null; metadata_text: number | null }>(
         `select (select p.size from edxml_package p join outgoing_document o on o.package_id = p.id where o.id = $1) package,
-                (select avg(pg_column_size(i.metadata))::int from inbox_item i join delivery d on d.id = i.delivery_id where d.document_id = $1) metadata`,
+                (select avg(pg_column_size(i.metadata))::int from inbox_item i join delivery d on d.id = i.delivery_id where d.document_id = $1) metadata,
+                (select avg(octet_length(i.metadata::text))::int from inbox_item i join delivery d on d.id = i.delivery_id where d.document_id = $1) metadata_text`,
         [sent.id],
       )
     ).rows[0];
@@ -76,7 +85,8 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
       ],
       notes: [
         ...(wait.finished ? [] : [`did not finish: ${wait.progress.done - 2 * warmTo.length}/${communes} 01s carried within ${ms(timeoutMs)}`]),
-        `the signed package naming ${communes} recipients is ${((sizes?.package ?? 0) / 1024).toFixed(0)} KiB; each inbox item stores ${((sizes?.metadata ?? 0) / 1024).toFixed(1)} KiB of metadata (compressed)`,
+        `the signed package naming ${communes} recipients is ${((sizes?.package ?? 0) / 1024).toFixed(0)} KiB; each inbox item stores ${((sizes?.metadata_text ?? 0) / 1024).toFixed(0)} KiB of metadata JSON (${((sizes?.metadata ?? 0) / 1024).toFixed(1)} KiB compressed): the whole To list, once per recipient`,
+        ...(profileFile ? [`CPU profile: ${profileFile}`] : []),
         `setup (not timed in the figures): ${communes + 1} agencies with certificates and a clerk through the API in ${ms(setupMs)}`,
         `CPU: ${describeCpu(cpuReport)}`,
         `integrity: ${describeIntegrity(integ)}`,
@@ -92,6 +102,8 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
         arrived: arrivedCount,
         packageBytes: sizes?.package ?? null,
         inboxMetadataBytes: sizes?.metadata ?? null,
+        inboxMetadataJsonBytes: sizes?.metadata_text ?? null,
+        profile: profileFile,
         cpu: { ...cpuReport, summary: describeCpu(cpuReport) },
         integrity: integ,
       },
