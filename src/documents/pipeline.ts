@@ -40,7 +40,13 @@ export async function verifyReceived(em: EntityManager, deps: PipelineDeps, byte
 async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
   const sha = createHash('sha256').update(bytes).digest('hex');
   const cached = deps.verified?.get(sha);
-  if (cached) return cached;
+  if (cached) {
+    // The signature of these exact bytes was checked; the certificate is checked again every time,
+    // so a certificate withdrawn from the registry stops deliveries at once, not after the TTL.
+    const check = await deps.pki.certificateCheck(em);
+    await check({ certificatePem: cached.certificate.certificatePem, agencyCode: cached.senderCode, at: cached.signingTime });
+    return cached;
+  }
   const verified = await verifyReceived(em, deps, bytes);
   deps.verified?.set(verified);
   return verified;

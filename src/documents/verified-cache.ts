@@ -4,8 +4,8 @@ import type { VerifiedPackage } from '../edxml/verify-package.js';
  * Verification results of packages by SHA-256, kept briefly. One package goes to every local
  * recipient of a document: verifying it once per process instead of once per recipient removes the
  * largest cost of a fan-out (c14n + digest + RSA per copy) without skipping the check — the first
- * delivery verifies in full, and a result older than `ttlMs` is verified again (a certificate may
- * have been withdrawn from the registry since).
+ * delivery verifies in full; later ones reuse the signature check but run the certificate check
+ * (chain, validity, registry) again; a result older than `ttlMs` is verified again in full.
  */
 export class VerifiedCache {
   private readonly entries = new Map<string, { pkg: VerifiedPackage; at: number }>();
