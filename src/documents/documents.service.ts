@@ -10,7 +10,7 @@ import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { InboxItemSchema } from '../inbox/inbox.entity.js';
 import { issueStatus } from '../inbox/statuses.js';
-import { storePackage } from '../packages/packages.repository.js';
+import { storePackage, storeSignedXml } from '../packages/packages.repository.js';
 import {
   DeliverySchema,
   DocumentAttachmentSchema,
@@ -291,15 +291,7 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
     const statusIds: string[] = [];
     if (holders.length) {
       const xml = signPackage(buildEdoc(edocModel(doc, sender, recipients, [], { type: 1, reason }, at)), await pki.signerFor(tx, sender.code, at));
-      const bytes = Buffer.from(xml, 'utf8');
-      const pkg = await storePackage(tx, {
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        kind: 'edoc',
-        senderCode: sender.code,
-        documentId: doc.documentId,
-        businessDocType: 1,
-        bytes,
-      });
+      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 1 });
       doc.recallPackageId = pkg.id;
     }
     for (const d of deliveries) {

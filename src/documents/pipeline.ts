@@ -15,7 +15,7 @@ import { DomainError } from '../errors.js';
 import { InboxItemSchema, StatusRecordSchema, type StatusRecord } from '../inbox/inbox.entity.js';
 import { receiveIntoInbox } from '../inbox/receive.js';
 import { issueStatus } from '../inbox/statuses.js';
-import { packageBytes, storePackage } from '../packages/packages.repository.js';
+import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
 import { DeliverySchema, OutgoingDocumentSchema, type Delivery } from './document.entity.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
@@ -90,15 +90,7 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
     for (const [key, group] of [...groups.entries()].sort(([a], [b]) => (a === 'local' ? -1 : b === 'local' ? 1 : a < b ? -1 : 1))) {
       const to = group.map((d) => recipients.get(d.recipientCode)).filter((a): a is NonNullable<typeof a> => a !== undefined);
       const xml = signPackage(buildEdoc(edocModel(doc, sender, to, attachments, { type: 0 }, at)), signer);
-      const bytes = Buffer.from(xml, 'utf8');
-      const pkg = await storePackage(tx, {
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        kind: 'edoc',
-        senderCode: sender.code,
-        documentId: doc.documentId,
-        businessDocType: 0,
-        bytes,
-      });
+      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 0 });
       for (const d of group) d.packageId = pkg.id;
       doc.packageId ??= pkg.id;
       recordEvent(tx, { documentId, type: 'package.signed', details: { destination: key, sha256: pkg.sha256, size: pkg.size, recipients: group.length } });

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PkiService } from '../certificates/pki.service.js';
 import type { Agency } from '../directory/agency.entity.js';
@@ -8,7 +8,7 @@ import { buildStatus } from '../edxml/build.js';
 import { dateToEdxmlTimestamp } from '../edxml/dates.js';
 import type { ResponseFor } from '../edxml/model.js';
 import { signPackage } from '../edxml/xmldsig.js';
-import { storePackage } from '../packages/packages.repository.js';
+import { storeSignedXml } from '../packages/packages.repository.js';
 import { StatusRecordSchema, type StatusRecord } from './inbox.entity.js';
 
 export interface StaffInput {
@@ -54,15 +54,7 @@ export async function issueStatus(
     }),
     signer,
   );
-  const bytes = Buffer.from(xml, 'utf8');
-  const pkg = await storePackage(em, {
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    kind: 'status',
-    senderCode: input.from.code,
-    documentId: input.about.documentId,
-    statusCode: input.code,
-    bytes,
-  });
+  const pkg = await storeSignedXml(em, xml, { kind: 'status', senderCode: input.from.code, documentId: input.about.documentId, statusCode: input.code });
   return em.create(StatusRecordSchema, {
     id: randomUUID(),
     deliveryId: input.deliveryId,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../errors.js';
 import { PackageSchema, type Package } from './package.entity.js';
@@ -11,6 +11,12 @@ export interface NewPackage {
   businessDocType?: number | null;
   statusCode?: string | null;
   bytes: Buffer;
+}
+
+/** Stores a package this node just signed: its exact UTF-8 bytes and their SHA-256. */
+export async function storeSignedXml(em: EntityManager, xml: string, meta: Omit<NewPackage, 'sha256' | 'bytes'>): Promise<Package> {
+  const bytes = Buffer.from(xml, 'utf8');
+  return storePackage(em, { ...meta, sha256: createHash('sha256').update(bytes).digest('hex'), bytes });
 }
 
 /** Stores package bytes once: the same bytes (same SHA-256) return the existing row. */
