@@ -11,8 +11,11 @@ export interface JobPayloads {
   sign: { documentId: string };
   /** Hand a signed document to its deliveries. */
   route: { documentId: string };
-  /** Deliver a document to one recipient (local inbox, or a partner). */
-  deliver: { deliveryId: string };
+  /**
+   * Deliver a document to one recipient (local inbox, or a partner). `batch`: more local deliveries
+   * of the same document made by the same job, in one transaction (the route step's first pass).
+   */
+  deliver: { deliveryId: string; batch?: string[] };
   /** Carry a signed status package to the other side. */
   status: { statusId: string };
   /** Poll an axis partner for packages waiting for us (AXIS.md: poll, fetch, acknowledge). */

@@ -22,26 +22,34 @@ export const sign: JobProcessor<'sign'> = async ({ documentId }, ctx, job) => {
   if (signed) await ctx.queues.enqueue('route', { documentId });
 };
 
-/** route → deliver, in one bulk enqueue. */
+/** route → deliver, in one bulk enqueue (local recipients in batches, each remote one alone). */
 export const route: JobProcessor<'route'> = async ({ documentId }, ctx) => {
-  const deliveryIds = await routeDocument(ctx.orm.em.fork(), documentId);
-  await ctx.queues.enqueueMany(
-    'deliver',
-    deliveryIds.map((deliveryId) => ({ deliveryId })),
-  );
+  await ctx.queues.enqueueMany('deliver', await routeDocument(ctx.orm.em.fork(), documentId));
 };
 
 /**
- * deliver → status. A failure is recorded on the delivery (attempt, last error) and retried with
- * exponential back-off; after the last attempt the delivery is `failed`, visible in the API.
+ * deliver (→ status only for what is not applied at once). A failure is recorded on the delivery
+ * (attempt, last error) and retried with exponential back-off; after the last attempt the delivery is
+ * `failed`, visible in the API. A batch that fails is split: each of its other deliveries gets its own
+ * job, so one recipient's problem (no key, say) never holds back the others or hides its own reason.
  */
-export const deliver: JobProcessor<'deliver'> = async ({ deliveryId }, ctx, job) => {
+export const deliver: JobProcessor<'deliver'> = async ({ deliveryId, batch }, ctx, job) => {
+  if (batch?.length && job.attemptsMade === 0) {
+    try {
+      const statusIds = await deliverLocal(ctx.orm.em.fork(), deps(ctx), [deliveryId, ...batch], { skipLocked: true });
+      await ctx.queues.enqueueMany('status', statusIds.map((statusId) => ({ statusId })));
+      return;
+    } catch (error) {
+      ctx.logger.warn({ err: error, deliveryId, batch: batch.length + 1 }, 'batched delivery failed; delivering one by one');
+      await ctx.queues.enqueueMany('deliver', batch.map((id) => ({ deliveryId: id })));
+    }
+  }
   try {
     if (await isRemoteDelivery(ctx.orm.em, deliveryId)) {
       await deliverRemote(ctx.orm.em.fork(), deps(ctx), deliveryId);
     } else {
-      const statusId = await deliverLocal(ctx.orm.em.fork(), deps(ctx), deliveryId);
-      if (statusId) await ctx.queues.enqueue('status', { statusId });
+      const statusIds = await deliverLocal(ctx.orm.em.fork(), deps(ctx), [deliveryId]);
+      await ctx.queues.enqueueMany('status', statusIds.map((statusId) => ({ statusId })));
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

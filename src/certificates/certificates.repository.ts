@@ -44,6 +44,18 @@ export async function signingCertificate(em: EntityManager, agencyCode: string, 
   );
 }
 
+/** signingCertificate for several agencies in one query: code → its newest usable certificate. */
+export async function signingCertificates(em: EntityManager, agencyCodes: readonly string[], at: Date): Promise<Map<string, AgencyCertificate>> {
+  const rows = await em.find(
+    AgencyCertificateSchema,
+    { agencyCode: { $in: [...agencyCodes] }, active: true, privateKeyEncrypted: { $ne: null }, notBefore: { $lte: at }, notAfter: { $gt: at } },
+    { orderBy: { agencyCode: 'asc', notBefore: 'desc', createdAt: 'desc' } },
+  );
+  const newest = new Map<string, AgencyCertificate>();
+  for (const row of rows) if (!newest.has(row.agencyCode)) newest.set(row.agencyCode, row);
+  return newest;
+}
+
 /** Every active certificate with its agency and expiry, for /metrics. */
 export async function activeCertificateExpiries(em: EntityManager): Promise<Array<{ agencyCode: string; serialNumber: string; notAfter: Date }>> {
   const rows = await em.find(AgencyCertificateSchema, { active: true }, { fields: ['agencyCode', 'serialNumber', 'notAfter'] });

@@ -25,6 +25,7 @@ import {
   insertNodeCaIfAbsent,
   listTrustAnchors,
   signingCertificate,
+  signingCertificates,
 } from './certificates.repository.js';
 
 const DAY_MS = 86_400_000;
@@ -239,8 +240,17 @@ export class PkiService {
   }
 
   /** The signer for an agency's newest usable key, or 422 when the agency has none. */
-  async signerFor(em: EntityManager, agencyCode: string, at = new Date()): Promise<PackageSigner & { certificateId: string }> {
-    const cert = await signingCertificate(em, agencyCode, at);
+  async signerFor(em: EntityManager, agencyCode: string, at = new Date()): Promise<AgencySigner> {
+    return this.openSigner(agencyCode, await signingCertificate(em, agencyCode, at));
+  }
+
+  /** signerFor for several agencies with one query (a batch of deliveries); 422 if any has no key. */
+  async signersFor(em: EntityManager, agencyCodes: readonly string[], at = new Date()): Promise<Map<string, AgencySigner>> {
+    const certs = await signingCertificates(em, agencyCodes, at);
+    return new Map(agencyCodes.map((code) => [code, this.openSigner(code, certs.get(code) ?? null)]));
+  }
+
+  private openSigner(agencyCode: string, cert: AgencyCertificate | null): AgencySigner {
     if (!cert || !cert.privateKeyEncrypted) {
       throw new DomainError(
         'VALIDATION_FAILED',
@@ -308,6 +318,9 @@ export class PkiService {
     return current ? certificateSummary(current) : null;
   }
 }
+
+/** An agency's signer and the registry id of its certificate. */
+export type AgencySigner = PackageSigner & { certificateId: string };
 
 /** The node's archive signer: RSA-SHA256 signatures, its certificate and the CA chain above it. */
 export interface NodeSigner extends PackageSigner {

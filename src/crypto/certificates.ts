@@ -79,11 +79,31 @@ export interface ParsedCertificate {
   readonly fingerprintSha256: string;
 }
 
+// Certificates are read on every verification (signer, chain, registry) and every signature made:
+// the same few thousand PEM texts over and over. A parse depends on the text alone, so the result is
+// kept by text (bounded; least recently used first out). Only successful parses are kept.
+const PARSED_CACHE_MAX = 4_096;
+const parsedCache = new Map<string, ParsedCertificate>();
+
 /**
  * Parses one PEM certificate; throws VALIDATION_FAILED when it is not one. node-forge reads only RSA
  * certificates, which is all this service signs or verifies with (XMLDSig allow-list: rsa-sha*).
+ * The result is shared: callers must not change it.
  */
 export function parseCertificate(pem: string): ParsedCertificate {
+  const hit = parsedCache.get(pem);
+  if (hit) {
+    parsedCache.delete(pem);
+    parsedCache.set(pem, hit);
+    return hit;
+  }
+  const parsed = parseCertificateUncached(pem);
+  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
+  parsedCache.set(pem, parsed);
+  return parsed;
+}
+
+function parseCertificateUncached(pem: string): ParsedCertificate {
   const der = pemToDer(pem, 'CERTIFICATE');
   let x509: X509Certificate;
   let parsed: forge.pki.Certificate;
@@ -104,6 +124,8 @@ export function parseCertificate(pem: string): ParsedCertificate {
 
 /** Lower-case hex SHA-256 fingerprint of a PEM certificate's DER encoding. */
 export function fingerprintSha256(certPem: string): string {
+  const hit = parsedCache.get(certPem);
+  if (hit) return hit.fingerprintSha256;
   return createHash('sha256').update(pemToDer(certPem)).digest('hex');
 }
 

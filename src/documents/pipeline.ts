@@ -13,8 +13,8 @@ import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js'
 import { signPackage } from '../edxml/xmldsig.js';
 import { DomainError } from '../errors.js';
 import { InboxItemSchema, StatusRecordSchema, type StatusRecord } from '../inbox/inbox.entity.js';
-import { receiveIntoInbox } from '../inbox/receive.js';
-import { issueStatus } from '../inbox/statuses.js';
+import { newInboxItem } from '../inbox/receive.js';
+import { issueSignedStatus } from '../inbox/statuses.js';
 import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
 import { DeliverySchema, OutgoingDocumentSchema, type Delivery } from './document.entity.js';
 import { edocModel } from './edoc-model.js';
@@ -103,9 +103,9 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
 
 /**
  * `route` step: the document leaves for its recipients. Returns the deliveries still to be made
- * (pending or sending), for the `deliver` jobs.
+ * (pending or sending), for the `deliver` jobs, local ones in batches of LOCAL_DELIVERY_BATCH.
  */
-export async function routeDocument(em: EntityManager, documentId: string): Promise<string[]> {
+export async function routeDocument(em: EntityManager, documentId: string): Promise<Array<{ deliveryId: string; batch?: string[] }>> {
   return em.transactional(async (tx) => {
     const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!doc || !doc.packageId) return [];
@@ -113,54 +113,108 @@ export async function routeDocument(em: EntityManager, documentId: string): Prom
       doc.state = 'sent';
       recordEvent(tx, { documentId, type: 'document.sent', state: 'sent' });
     }
-    const open = await tx.find(DeliverySchema, { documentId, state: { $in: ['pending', 'sending'] } });
-    return open.map((d) => d.id);
+    const open = await tx.find(DeliverySchema, { documentId, state: { $in: ['pending', 'sending'] } }, { orderBy: { id: 'asc' } });
+    const jobs: Array<{ deliveryId: string; batch?: string[] }> = open.filter((d) => d.partnerId).map((d) => ({ deliveryId: d.id }));
+    const local = open.filter((d) => !d.partnerId).map((d) => d.id);
+    for (let i = 0; i < local.length; i += LOCAL_DELIVERY_BATCH) {
+      const [head, ...batch] = local.slice(i, i + LOCAL_DELIVERY_BATCH);
+      jobs.push(batch.length ? { deliveryId: head!, batch } : { deliveryId: head! });
+    }
+    return jobs;
   });
 }
 
+/** At most this many local deliveries of one document are made by one job, in one transaction. */
+export const LOCAL_DELIVERY_BATCH = 25;
+
 /**
- * `deliver` step for a recipient on this node: verify the package exactly as a received one, put it
- * into the inbox, and issue the recipient's signed 01. One transaction; a retry after any crash
- * finds the inbox item and does nothing twice. Returns the status to carry, if one was made.
+ * `deliver` step for recipients on this node — one delivery, or a batch of them. For each: verify the
+ * package exactly as a received one (once per package and batch; the certificate check runs for the
+ * batch), put it into the recipient's inbox, sign the recipient's 01 and apply it to the sender's
+ * delivery at once. All in one transaction: a retry after any crash finds the inbox items and does
+ * nothing twice. With `skipLocked`, deliveries another job holds are left to that job.
+ *
+ * The 01 is applied here rather than by a `status` job because both sides are on this node: the
+ * package was just signed and its signature checked by signPackage (fail closed), with the
+ * recipient's registered key, in this transaction. Returns statuses still to be carried by the
+ * `status` job (an item whose 01 an earlier attempt left uncarried).
  */
-export async function deliverLocal(em: EntityManager, deps: PipelineDeps, deliveryId: string): Promise<string | null> {
+export async function deliverLocal(em: EntityManager, deps: PipelineDeps, deliveryIds: readonly string[], opts: { skipLocked?: boolean } = {}): Promise<string[]> {
   return em.transactional(async (tx) => {
-    const delivery = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!delivery || !['pending', 'sending'].includes(delivery.state)) return null;
-    const doc = await tx.findOneOrFail(OutgoingDocumentSchema, { id: delivery.documentId });
-    const packageId = delivery.packageId ?? doc.packageId;
-    if (!packageId) return null;
-    const recipient = await tx.findOneOrFail(AgencySchema, { code: delivery.recipientCode });
-    if (recipient.endpointType !== 'local') {
-      throw new DomainError('UNAVAILABLE', `Recipient ${recipient.code} is remote; remote delivery is not available on this node.`);
+    const deliveries = await tx.find(
+      DeliverySchema,
+      { id: { $in: [...deliveryIds] }, state: { $in: ['pending', 'sending'] } },
+      // Locks in id order, so two batches that overlap cannot deadlock.
+      { lockMode: opts.skipLocked ? LockMode.PESSIMISTIC_PARTIAL_WRITE : LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
+    );
+    if (deliveries.length === 0) return [];
+    const docs = new Map((await tx.find(OutgoingDocumentSchema, { id: { $in: unique(deliveries.map((d) => d.documentId)) } })).map((d) => [d.id, d]));
+    const codes = unique(deliveries.map((d) => d.recipientCode));
+    const recipients = new Map((await tx.find(AgencySchema, { code: { $in: codes } })).map((a) => [a.code, a]));
+    const packageOf = (d: Delivery): string | null => d.packageId ?? docs.get(d.documentId)?.packageId ?? null;
+    const held = new Map(
+      (await tx.find(InboxItemSchema, { agencyCode: { $in: codes }, packageId: { $in: unique(deliveries.map(packageOf).filter((id): id is string => id !== null)) } })).map(
+        (i) => [`${i.agencyCode} ${i.packageId}`, i],
+      ),
+    );
+    for (const code of codes) {
+      const recipient = recipients.get(code);
+      if (!recipient) throw new DomainError('NOT_FOUND', `Recipient ${code} no longer exists.`);
+      if (recipient.endpointType !== 'local') {
+        throw new DomainError('UNAVAILABLE', `Recipient ${code} is remote; remote delivery is not available on this node.`);
+      }
     }
-    delivery.attempts += 1;
-    if (delivery.state === 'pending') delivery.state = 'sending';
-    const verified = await verifyOnce(tx, deps, await packageBytes(tx, packageId));
-    const { item, created } = await receiveIntoInbox(tx, recipient, verified, packageId, delivery.id);
-    if (!created) {
-      const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: item.id, code: '01' });
-      return pending && !pending.carried ? pending.id : null;
+    const at = new Date();
+    const signers = await deps.pki.signersFor(
+      tx,
+      codes.filter((code) => deliveries.some((d) => d.recipientCode === code && !held.has(`${code} ${packageOf(d)}`))),
+      at,
+    );
+    const verifiedPackages = new Map<string, VerifiedPackage>();
+    const toCarry: string[] = [];
+    for (const delivery of deliveries) {
+      const doc = docs.get(delivery.documentId)!;
+      const packageId = packageOf(delivery);
+      if (!packageId) continue;
+      const recipient = recipients.get(delivery.recipientCode)!;
+      delivery.attempts += 1;
+      if (delivery.state === 'pending') delivery.state = 'sending';
+      let verified = verifiedPackages.get(packageId);
+      if (!verified) {
+        verified = await verifyOnce(tx, deps, await packageBytes(tx, packageId));
+        verifiedPackages.set(packageId, verified);
+      }
+      const existing = held.get(`${recipient.code} ${packageId}`);
+      if (existing) {
+        const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: existing.id, code: '01' });
+        if (pending && !pending.carried) toCarry.push(pending.id);
+        continue;
+      }
+      const item = newInboxItem(tx, recipient, verified, packageId, delivery.id);
+      const { record, sha256 } = await issueSignedStatus(tx, deps.pki, {
+        from: recipient,
+        about: { organId: doc.agencyCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: verifiedDate(verified) },
+        code: '01',
+        deliveryId: delivery.id,
+        inboxItemId: item.id,
+        at,
+        signer: signers.get(recipient.code)!,
+      });
+      recordEvent(tx, {
+        documentId: doc.id,
+        deliveryId: delivery.id,
+        recipientCode: delivery.recipientCode,
+        type: 'delivery.delivered',
+        state: delivery.state,
+        details: { attempt: delivery.attempts, inboxItemId: item.id },
+      });
+      markCarried(tx, delivery, record, sha256);
     }
-    await tx.flush();
-    const status = await issueStatus(tx, deps.pki, {
-      from: recipient,
-      about: { organId: doc.agencyCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: verifiedDate(verified) },
-      code: '01',
-      deliveryId: delivery.id,
-      inboxItemId: item.id,
-    });
-    recordEvent(tx, {
-      documentId: doc.id,
-      deliveryId: delivery.id,
-      recipientCode: delivery.recipientCode,
-      type: 'delivery.delivered',
-      state: delivery.state,
-      details: { attempt: delivery.attempts, inboxItemId: item.id },
-    });
-    return status.id;
+    return toCarry;
   });
 }
+
+const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
 
 function verifiedDate(pkg: VerifiedPackage): string | undefined {
   return pkg.model.kind === 'edoc' ? pkg.model.edoc.messageHeader.promulgationInfo.promulgationDate : undefined;
@@ -218,31 +272,38 @@ export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusI
     if (verified.model.kind !== 'status' || verified.senderCode !== status.fromCode) {
       throw new DomainError('SIGNATURE_INVALID', `Status package ${status.packageId} does not verify as a status of ${status.fromCode}.`);
     }
-    const code = status.code as StatusCode;
     if (!status.deliveryId) throw new Error(`status ${status.id} has neither a local delivery nor a partner`);
     const delivery = await tx.findOneOrFail(DeliverySchema, { id: status.deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (code === '13') {
+    if (status.code === '13') {
       const item = status.inboxItemId ? await tx.findOne(InboxItemSchema, { id: status.inboxItemId }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
       if (item && canMove(item.state, 'recall_requested')) {
         item.state = 'recall_requested';
         item.statusCode = '13';
         item.statusAt = status.createdAt;
       }
-    } else {
-      applyToDelivery(delivery, status);
     }
-    status.carried = true;
-    status.carriedAt = new Date();
-    recordEvent(tx, {
-      documentId: delivery.documentId,
-      deliveryId: delivery.id,
-      recipientCode: delivery.recipientCode,
-      type: 'status',
-      state: delivery.state,
-      statusCode: code,
-      statusId: status.id,
-      details: { from: status.fromCode, description: status.description ?? undefined, sha256: verified.sha256 },
-    });
+    markCarried(tx, delivery, status, verified.sha256);
+  });
+}
+
+/**
+ * Records a verified status as applied on the sender's side: the delivery moves (every code but 13,
+ * which moves the recipient's item), `carried` is set, and the timeline keeps the status with the
+ * SHA-256 of its signed package.
+ */
+function markCarried(tx: EntityManager, delivery: Delivery, status: StatusRecord, sha256: string): void {
+  if (status.code !== '13') applyToDelivery(delivery, status);
+  status.carried = true;
+  status.carriedAt = new Date();
+  recordEvent(tx, {
+    documentId: delivery.documentId,
+    deliveryId: delivery.id,
+    recipientCode: delivery.recipientCode,
+    type: 'status',
+    state: delivery.state,
+    statusCode: status.code,
+    statusId: status.id,
+    details: { from: status.fromCode, description: status.description ?? undefined, sha256 },
   });
 }
 

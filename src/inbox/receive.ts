@@ -27,6 +27,23 @@ export function attachmentInfos(edoc: EdocPackage): AttachmentInfo[] {
   });
 }
 
+/** Above this many recipients an item keeps only its own To entry (and the count); see itemMetadata. */
+export const MAX_STORED_RECIPIENTS = 50;
+
+/**
+ * The verified header as the item keeps it. A directive to every commune of a province names
+ * hundreds of recipients: copying that list into each of them made a fan-out quadratic (1,000 items ×
+ * 1,000 entries). Past MAX_STORED_RECIPIENTS the item keeps its own entry and `toCount`; the full
+ * list stays in the signed package (GET /v1/inbox/{id}/edxml).
+ */
+function itemMetadata(edoc: EdocPackage, agencyCode: string): Record<string, unknown> {
+  const header = edoc.messageHeader;
+  const to = header.to.length > MAX_STORED_RECIPIENTS ? header.to.filter((t) => t.organId === agencyCode) : header.to;
+  return JSON.parse(
+    JSON.stringify({ messageHeader: { ...header, to, ...(to.length < header.to.length ? { toCount: header.to.length } : {}) }, bussiness: edoc.traceHeaderList.bussiness }),
+  ) as Record<string, unknown>;
+}
+
 /**
  * Puts a verified edoc package into a local agency's inbox (state arrived). Everything comes from the
  * VerifiedPackage (DESIGN.md §5 step 4). Returns the existing item if this agency already holds this
@@ -41,13 +58,22 @@ export async function receiveIntoInbox(
 ): Promise<{ item: InboxItem; created: boolean }> {
   const existing = await em.findOne(InboxItemSchema, { agencyCode: agency.code, packageId });
   if (existing) return { item: existing, created: false };
+  return { item: newInboxItem(em, agency, pkg, packageId, deliveryId), created: true };
+}
+
+/**
+ * The inbox item of a verified edoc for a local agency, added to the unit of work of `em`. The caller
+ * has made sure the agency does not hold this package yet (receiveIntoInbox; a batch looks up all its
+ * recipients at once); the unique (agency, package) constraint stops a second item all the same.
+ */
+export function newInboxItem(em: EntityManager, agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null): InboxItem {
   const edoc = verifiedEdoc(pkg);
   const header = edoc.messageHeader;
   if (!header.to.some((t) => t.organId === agency.code)) {
     throw new DomainError('UNKNOWN_RECIPIENT', `The package is not addressed to ${agency.code}.`);
   }
   const now = new Date();
-  const item = em.create(InboxItemSchema, {
+  return em.create(InboxItemSchema, {
     id: randomUUID(),
     agencyCode: agency.code,
     packageId,
@@ -56,7 +82,7 @@ export async function receiveIntoInbox(
     senderName: header.from.organName,
     documentId: header.documentId,
     subject: header.subject,
-    metadata: JSON.parse(JSON.stringify({ messageHeader: header, bussiness: edoc.traceHeaderList.bussiness })) as Record<string, unknown>,
+    metadata: itemMetadata(edoc, agency.code),
     attachments: attachmentInfos(edoc),
     verification: {
       signatureValid: true,
@@ -78,5 +104,4 @@ export async function receiveIntoInbox(
     receivedAt: now,
     updatedAt: now,
   });
-  return { item, created: true };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PkiService } from '../certificates/pki.service.js';
+import type { PackageSigner } from '../crypto/signer.js';
 import type { Agency } from '../directory/agency.entity.js';
 import { organization } from '../documents/edoc-model.js';
 import { CODE_MEANING, type StatusCode } from '../documents/states.js';
@@ -18,29 +19,34 @@ export interface StaffInput {
   mobile?: string;
 }
 
+export interface StatusInput {
+  from: Agency;
+  about: ResponseFor;
+  code: StatusCode;
+  description?: string;
+  staff?: StaffInput;
+  /** The sender's delivery when the sender is on this node; null when it is remote. */
+  deliveryId: string | null;
+  inboxItemId: string | null;
+  /** The partner the status travels through when the other side is remote. */
+  partnerId?: string | null;
+  at?: Date;
+  /** The signer of `from` when the caller already holds it (a batch); looked up otherwise. */
+  signer?: PackageSigner;
+}
+
 /**
  * Makes a status package (01–06, 13, 15, 16) signed with the key of the agency that sends it, stores
  * its bytes and a StatusRecord that the `status` job will carry to the other side.
  */
-export async function issueStatus(
-  em: EntityManager,
-  pki: PkiService,
-  input: {
-    from: Agency;
-    about: ResponseFor;
-    code: StatusCode;
-    description?: string;
-    staff?: StaffInput;
-    /** The sender's delivery when the sender is on this node; null when it is remote. */
-    deliveryId: string | null;
-    inboxItemId: string | null;
-    /** The partner the status travels through when the other side is remote. */
-    partnerId?: string | null;
-    at?: Date;
-  },
-): Promise<StatusRecord> {
+export async function issueStatus(em: EntityManager, pki: PkiService, input: StatusInput): Promise<StatusRecord> {
+  return (await issueSignedStatus(em, pki, input)).record;
+}
+
+/** issueStatus, also giving the SHA-256 of the signed bytes (the evidence of a status applied at once). */
+export async function issueSignedStatus(em: EntityManager, pki: PkiService, input: StatusInput): Promise<{ record: StatusRecord; sha256: string }> {
   const at = input.at ?? new Date();
-  const signer = await pki.signerFor(em, input.from.code, at);
+  const signer = input.signer ?? (await pki.signerFor(em, input.from.code, at));
   const xml = signPackage(
     buildStatus({
       from: organization(input.from),
@@ -55,7 +61,7 @@ export async function issueStatus(
     signer,
   );
   const pkg = await storeSignedXml(em, xml, { kind: 'status', senderCode: input.from.code, documentId: input.about.documentId, statusCode: input.code });
-  return em.create(StatusRecordSchema, {
+  const record = em.create(StatusRecordSchema, {
     id: randomUUID(),
     deliveryId: input.deliveryId,
     inboxItemId: input.inboxItemId,
@@ -70,4 +76,5 @@ export async function issueStatus(
     carriedAt: null,
     createdAt: at,
   });
+  return { record, sha256: pkg.sha256 };
 }
