@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -59,6 +60,7 @@ const EnvSchema = z
     LIENTHONG_CERT_VALIDITY_DAYS: positiveInt(730),
     LIENTHONG_ARCHIVE_AFTER_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
     LIENTHONG_CHECKPOINT_EVERY_MS: positiveInt(3_600_000),
+    LIENTHONG_SIGNING_THREADS: z.coerce.number().int().min(0).max(64).optional(),
     LIENTHONG_PUBLIC_URL: url(['http:', 'https:'], 'https://lienthong.example.gov.vn'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -105,6 +107,8 @@ export interface Config {
   archiveAfterDays: number;
   /** How often the head of each agency's archive chain is signed by the node (when it grew). */
   checkpointEveryMs: number;
+  /** Worker threads that compute package signatures (0: the main thread signs). */
+  signingThreads: number;
   publicUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
 }
@@ -148,6 +152,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     certificateValidityDays: env.LIENTHONG_CERT_VALIDITY_DAYS,
     archiveAfterDays: env.LIENTHONG_ARCHIVE_AFTER_DAYS,
     checkpointEveryMs: env.LIENTHONG_CHECKPOINT_EVERY_MS,
+    // One per core beside the main thread's (at most 4): XML signing is CPU work the event loop
+    // should not do while it serves requests and runs jobs.
+    signingThreads: env.LIENTHONG_SIGNING_THREADS ?? Math.min(4, availableParallelism() - 1),
     publicUrl: env.LIENTHONG_PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
   };

@@ -26,6 +26,7 @@ import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Metrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
+import { createSigning, type PackageSigning } from './edxml/sign-pool.js';
 
 export interface RuntimeOptions {
   /** Which roles this process plays; `start` plays both. Default: both. */
@@ -64,6 +65,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const backend = createQueueBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, prefix: config.queuePrefix });
   const queues = new JobQueues(backend);
   let workers: WorkerHandle | undefined;
+  let signing: PackageSigning | undefined;
   let closed: Promise<void> | undefined;
 
   const close = () =>
@@ -72,6 +74,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await queues.close();
       await backend.close();
       await orm.close(true);
+      await signing?.close();
     })());
 
   try {
@@ -79,8 +82,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       const applied = await migrate(orm);
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
+    signing = createSigning({ threads: config.signingThreads, logger });
     const pki = new PkiService({
       vault: new KeyVault(masterKey),
+      signing,
       logger,
       trustDir: config.trustDir,
       devCaDir: config.env === 'production' ? undefined : config.devCaDir,

@@ -41,7 +41,10 @@ export const deliver: JobProcessor<'deliver'> = async ({ deliveryId, batch }, ct
       return;
     } catch (error) {
       ctx.logger.warn({ err: error, deliveryId, batch: batch.length + 1 }, 'batched delivery failed; delivering one by one');
-      await ctx.queues.enqueueMany('deliver', batch.map((id) => ({ deliveryId: id })));
+      // Should the queue be unreachable too, the sweep finds these deliveries in PostgreSQL.
+      await ctx.queues
+        .enqueueMany('deliver', batch.map((id) => ({ deliveryId: id })))
+        .catch((err: unknown) => ctx.logger.warn({ err, deliveryId }, 'could not enqueue the members of a failed batch; the sweep will'));
     }
   }
   try {

@@ -9,6 +9,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { loadOrCreateDevCa } from '../crypto/ca.js';
 import { describeCertificate, splitPemCertificates, type CertificateDescription } from '../crypto/certificates.js';
 import type { PackageSigner } from '../crypto/signer.js';
+import { inlineSigning, type PackageSigning } from '../edxml/sign-pool.js';
 import { TrustStore } from '../crypto/trust.js';
 import type { KeyVault, SealedKeyPair } from '../crypto/vault.js';
 import { findAgency } from '../directory/directory.repository.js';
@@ -42,6 +43,8 @@ export interface PkiOptions {
   /** Development: keep the node CA in this folder too (certs/dev). Undefined in production. */
   devCaDir: string | undefined;
   agencyCertificateDays: number;
+  /** Where package signatures are computed (signing threads); in the calling thread by default. */
+  signing?: PackageSigning;
 }
 
 export interface CertificateView {
@@ -76,7 +79,16 @@ export class PkiService {
   private nodeCaCache: SealedKeyPair | undefined;
   private trustCache: { at: number; store: TrustStore; anchors: AnchorView[] } | undefined;
 
-  constructor(private readonly options: PkiOptions) {}
+  private readonly signing: PackageSigning;
+
+  constructor(private readonly options: PkiOptions) {
+    this.signing = options.signing ?? inlineSigning();
+  }
+
+  /** Signs a package (xmldsig.signPackage's contract) — in the node's signing threads when it has them. */
+  signPackage(unsignedXml: string, signer: PackageSigner): Promise<string> {
+    return this.signing.sign(unsignedXml, signer);
+  }
 
   /** The node's CA, created on first use (from certs/dev/ in development) and stored once for all. */
   async nodeCa(em: EntityManager): Promise<SealedKeyPair> {

@@ -1,11 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { buildEdoc } from '../edxml/build.js';
 import { edxmlDateToIso } from '../edxml/dates.js';
-import { signPackage } from '../edxml/xmldsig.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { InboxItemSchema } from '../inbox/inbox.entity.js';
@@ -115,15 +114,16 @@ export async function createDocument(
     const now = new Date();
     const date = input.promulgation.date ?? vietnamToday(now);
     const year = Number(date.slice(0, 4)) || vietnamYear(now);
-    const number = await nextRegisterNumber(tx, senderCode, year, 'out');
-    const numberText = formatNumber(number);
+    const id = randomUUID();
+    // Written first with a provisional number (negative: never a register number) and DocumentId;
+    // the real number is taken last, below.
     const doc = tx.create(OutgoingDocumentSchema, {
-      id: randomUUID(),
+      id,
       agencyCode: senderCode,
-      documentId: `${senderCode},${date.replace(/-/g, '/')},${numberText}/${input.notation}`,
+      documentId: `provisional:${id}`,
       year,
-      number,
-      numberText,
+      number: -randomInt(1, 2 ** 31 - 1),
+      numberText: '',
       notation: input.notation,
       type: documentType(input.type)!.key,
       subject: input.subject,
@@ -160,6 +160,14 @@ export async function createDocument(
       }),
     );
     const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, null, now));
+    await tx.flush();
+    // The register number as the last step before COMMIT: the upsert holds the counter row's lock
+    // until the transaction ends, and every other send of this agency waits for it — so nothing but
+    // the number itself, the timeline event and the audit record happens while it is held.
+    const number = await nextRegisterNumber(tx, senderCode, year, 'out');
+    doc.number = number;
+    doc.numberText = formatNumber(number);
+    doc.documentId = `${senderCode},${date.replace(/-/g, '/')},${doc.numberText}/${input.notation}`;
     recordEvent(tx, { documentId: doc.id, type: 'document.created', state: 'queued', details: { number, recipients: recipients.length } });
     recordAudit(tx, {
       actor: clerk.principal,
@@ -290,7 +298,7 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
     const at = new Date();
     const statusIds: string[] = [];
     if (holders.length) {
-      const xml = signPackage(buildEdoc(edocModel(doc, sender, recipients, [], { type: 1, reason }, at)), await pki.signerFor(tx, sender.code, at));
+      const xml = await pki.signPackage(buildEdoc(edocModel(doc, sender, recipients, [], { type: 1, reason }, at)), await pki.signerFor(tx, sender.code, at));
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 1 });
       doc.recallPackageId = pkg.id;
     }

@@ -3,18 +3,17 @@ import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { PkiService } from '../certificates/pki.service.js';
 import type { Secrets } from '../crypto/secret-box.js';
 import type { VerifiedCache } from './verified-cache.js';
-import { AgencySchema } from '../directory/agency.entity.js';
+import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { PartnerSchema } from '../directory/partner.entity.js';
 import { sendToPartner } from '../exchange/outbound.js';
 import { PackageSchema } from '../packages/package.entity.js';
 import { buildEdoc } from '../edxml/build.js';
 import type { XmlLimits } from '../edxml/harden.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
-import { signPackage } from '../edxml/xmldsig.js';
 import { DomainError } from '../errors.js';
-import { InboxItemSchema, StatusRecordSchema, type StatusRecord } from '../inbox/inbox.entity.js';
+import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from '../inbox/inbox.entity.js';
 import { newInboxItem } from '../inbox/receive.js';
-import { issueSignedStatus } from '../inbox/statuses.js';
+import { signStatus, storeStatus, type StatusInput } from '../inbox/statuses.js';
 import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
 import { DeliverySchema, OutgoingDocumentSchema, type Delivery } from './document.entity.js';
 import { edocModel } from './edoc-model.js';
@@ -89,7 +88,7 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
     }
     for (const [key, group] of [...groups.entries()].sort(([a], [b]) => (a === 'local' ? -1 : b === 'local' ? 1 : a < b ? -1 : 1))) {
       const to = group.map((d) => recipients.get(d.recipientCode)).filter((a): a is NonNullable<typeof a> => a !== undefined);
-      const xml = signPackage(buildEdoc(edocModel(doc, sender, to, attachments, { type: 0 }, at)), signer);
+      const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, attachments, { type: 0 }, at)), signer);
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 0 });
       for (const d of group) d.packageId = pkg.id;
       doc.packageId ??= pkg.id;
@@ -129,79 +128,51 @@ export const LOCAL_DELIVERY_BATCH = 25;
 
 /**
  * `deliver` step for recipients on this node — one delivery, or a batch of them. For each: verify the
- * package exactly as a received one (once per package and batch; the certificate check runs for the
- * batch), put it into the recipient's inbox, sign the recipient's 01 and apply it to the sender's
- * delivery at once. All in one transaction: a retry after any crash finds the inbox items and does
- * nothing twice. With `skipLocked`, deliveries another job holds are left to that job.
+ * package exactly as a received one, put it into the recipient's inbox, sign the recipient's 01 and
+ * apply it to the sender's delivery at once.
  *
- * The 01 is applied here rather than by a `status` job because both sides are on this node: the
- * package was just signed and its signature checked by signPackage (fail closed), with the
- * recipient's registered key, in this transaction. Returns statuses still to be carried by the
- * `status` job (an item whose 01 an earlier attempt left uncarried).
+ * In two phases, so that no lock is held while CPU work runs:
+ *  1. outside any transaction: read what is open, verify each package (once; VerifiedCache keeps
+ *     the result for later batches, the certificate check runs again), and sign the 01s of the
+ *     recipients that have no item yet — concurrently, in the signing threads when the node has them;
+ *  2. one short write transaction: lock the deliveries (in id order, so overlapping batches cannot
+ *     deadlock; with `skipLocked`, rows another job holds are left to it), look again at what the
+ *     recipients hold, and write the items, the 01s and the delivery states. A delivery that another
+ *     job finished meanwhile is left alone (its signed 01 is dropped unstored); a retry after any
+ *     crash finds the items and does nothing twice.
+ *
+ * The 01 is applied here rather than by a `status` job because both sides are on this node: it was
+ * just signed with the recipient's registered key and checked by signPackage (fail closed). Returns
+ * statuses still to be carried by the `status` job (an item whose 01 an earlier attempt left
+ * uncarried).
  */
 export async function deliverLocal(em: EntityManager, deps: PipelineDeps, deliveryIds: readonly string[], opts: { skipLocked?: boolean } = {}): Promise<string[]> {
+  const plan = await planLocalDeliveries(em.fork(), deps, deliveryIds);
+  if (plan.size === 0) return [];
   return em.transactional(async (tx) => {
     const deliveries = await tx.find(
       DeliverySchema,
-      { id: { $in: [...deliveryIds] }, state: { $in: ['pending', 'sending'] } },
-      // Locks in id order, so two batches that overlap cannot deadlock.
+      { id: { $in: [...plan.keys()] }, state: { $in: ['pending', 'sending'] } },
       { lockMode: opts.skipLocked ? LockMode.PESSIMISTIC_PARTIAL_WRITE : LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
     );
     if (deliveries.length === 0) return [];
-    const docs = new Map((await tx.find(OutgoingDocumentSchema, { id: { $in: unique(deliveries.map((d) => d.documentId)) } })).map((d) => [d.id, d]));
-    const codes = unique(deliveries.map((d) => d.recipientCode));
-    const recipients = new Map((await tx.find(AgencySchema, { code: { $in: codes } })).map((a) => [a.code, a]));
-    const packageOf = (d: Delivery): string | null => d.packageId ?? docs.get(d.documentId)?.packageId ?? null;
-    const held = new Map(
-      (await tx.find(InboxItemSchema, { agencyCode: { $in: codes }, packageId: { $in: unique(deliveries.map(packageOf).filter((id): id is string => id !== null)) } })).map(
-        (i) => [`${i.agencyCode} ${i.packageId}`, i],
-      ),
-    );
-    for (const code of codes) {
-      const recipient = recipients.get(code);
-      if (!recipient) throw new DomainError('NOT_FOUND', `Recipient ${code} no longer exists.`);
-      if (recipient.endpointType !== 'local') {
-        throw new DomainError('UNAVAILABLE', `Recipient ${code} is remote; remote delivery is not available on this node.`);
-      }
-    }
-    const at = new Date();
-    const signers = await deps.pki.signersFor(
-      tx,
-      codes.filter((code) => deliveries.some((d) => d.recipientCode === code && !held.has(`${code} ${packageOf(d)}`))),
-      at,
-    );
-    const verifiedPackages = new Map<string, VerifiedPackage>();
+    const held = await heldItems(tx, deliveries.map((d) => plan.get(d.id)!));
     const toCarry: string[] = [];
     for (const delivery of deliveries) {
-      const doc = docs.get(delivery.documentId)!;
-      const packageId = packageOf(delivery);
-      if (!packageId) continue;
-      const recipient = recipients.get(delivery.recipientCode)!;
+      const p = plan.get(delivery.id)!;
       delivery.attempts += 1;
       if (delivery.state === 'pending') delivery.state = 'sending';
-      let verified = verifiedPackages.get(packageId);
-      if (!verified) {
-        verified = await verifyOnce(tx, deps, await packageBytes(tx, packageId));
-        verifiedPackages.set(packageId, verified);
-      }
-      const existing = held.get(`${recipient.code} ${packageId}`);
+      const existing = held.get(`${p.recipient.code} ${p.packageId}`);
       if (existing) {
         const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: existing.id, code: '01' });
         if (pending && !pending.carried) toCarry.push(pending.id);
         continue;
       }
-      const item = newInboxItem(tx, recipient, verified, packageId, delivery.id);
-      const { record, sha256 } = await issueSignedStatus(tx, deps.pki, {
-        from: recipient,
-        about: { organId: doc.agencyCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: verifiedDate(verified) },
-        code: '01',
-        deliveryId: delivery.id,
-        inboxItemId: item.id,
-        at,
-        signer: signers.get(recipient.code)!,
-      });
+      if (!p.status) continue; // held when read, so nothing was signed; nothing to do
+      const item = newInboxItem(tx, p.recipient, p.verified, p.packageId, delivery.id);
+      const { record, sha256 } = await storeStatus(tx, { ...p.status.input, deliveryId: delivery.id, inboxItemId: item.id }, p.status.xml);
       recordEvent(tx, {
-        documentId: doc.id,
+        documentId: delivery.documentId,
         deliveryId: delivery.id,
         recipientCode: delivery.recipientCode,
         type: 'delivery.delivered',
@@ -212,6 +183,67 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
     }
     return toCarry;
   });
+}
+
+interface LocalDeliveryPlan {
+  recipient: Agency;
+  packageId: string;
+  verified: VerifiedPackage;
+  /** The recipient's signed 01, when it held no item for the package at planning time. */
+  status?: { input: StatusInput & { at: Date }; xml: string };
+}
+
+/** Phase 1 of deliverLocal: reads, verifications and signatures, no transaction and no lock. */
+async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, deliveryIds: readonly string[]): Promise<Map<string, LocalDeliveryPlan>> {
+  const plan = new Map<string, LocalDeliveryPlan>();
+  const deliveries = await em.find(DeliverySchema, { id: { $in: [...deliveryIds] }, state: { $in: ['pending', 'sending'] } }, { orderBy: { id: 'asc' } });
+  if (deliveries.length === 0) return plan;
+  const docs = new Map((await em.find(OutgoingDocumentSchema, { id: { $in: unique(deliveries.map((d) => d.documentId)) } })).map((d) => [d.id, d]));
+  const codes = unique(deliveries.map((d) => d.recipientCode));
+  const recipients = new Map((await em.find(AgencySchema, { code: { $in: codes } })).map((a) => [a.code, a]));
+  for (const code of codes) {
+    const recipient = recipients.get(code);
+    if (!recipient) throw new DomainError('NOT_FOUND', `Recipient ${code} no longer exists.`);
+    if (recipient.endpointType !== 'local') {
+      throw new DomainError('UNAVAILABLE', `Recipient ${code} is remote; remote delivery is not available on this node.`);
+    }
+  }
+  const verified = new Map<string, VerifiedPackage>();
+  for (const d of deliveries) {
+    const packageId = d.packageId ?? docs.get(d.documentId)?.packageId;
+    if (!packageId) continue;
+    if (!verified.has(packageId)) verified.set(packageId, await verifyOnce(em, deps, await packageBytes(em, packageId)));
+    plan.set(d.id, { recipient: recipients.get(d.recipientCode)!, packageId, verified: verified.get(packageId)! });
+  }
+  const held = await heldItems(em, [...plan.values()]);
+  const unsigned = [...plan.entries()].filter(([, p]) => !held.has(`${p.recipient.code} ${p.packageId}`));
+  if (unsigned.length === 0) return plan;
+  const at = new Date();
+  const signers = await deps.pki.signersFor(em, unique(unsigned.map(([, p]) => p.recipient.code)), at);
+  await Promise.all(
+    unsigned.map(async ([deliveryId, p]) => {
+      const doc = docs.get(deliveries.find((d) => d.id === deliveryId)!.documentId)!;
+      const input = {
+        from: p.recipient,
+        about: { organId: doc.agencyCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: verifiedDate(p.verified) },
+        code: '01' as const,
+        deliveryId,
+        inboxItemId: null,
+        at,
+      };
+      p.status = { input, xml: await signStatus(deps.pki, input, signers.get(p.recipient.code)!) };
+    }),
+  );
+  return plan;
+}
+
+/** The inbox items the recipients already hold for these packages, by "agency package". */
+async function heldItems(em: EntityManager, wanted: ReadonlyArray<{ recipient: Agency; packageId: string }>): Promise<Map<string, InboxItem>> {
+  const items = await em.find(InboxItemSchema, {
+    agencyCode: { $in: unique(wanted.map((w) => w.recipient.code)) },
+    packageId: { $in: unique(wanted.map((w) => w.packageId)) },
+  });
+  return new Map(items.map((i) => [`${i.agencyCode} ${i.packageId}`, i]));
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];

@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import { createOptionalCallbackFunction, SignedXml } from 'xml-crypto';
-import type { HashAlgorithm, SignatureAlgorithm } from 'xml-crypto';
+import type { ErrorFirstCallback, HashAlgorithm, SignatureAlgorithm } from 'xml-crypto';
 import type { PackageSigner, RsaHash } from '../crypto/signer.js';
 import { verifyRsaSignature } from '../crypto/signer.js';
 import { derToPem, fingerprintSha256 } from '../crypto/certificates.js';
@@ -371,6 +371,27 @@ function rsaAlgorithm(uri: string, hash: RsaHash, signer?: PackageSigner): new (
   };
 }
 
+/** RSA-SHA256 signing through an asynchronous signer (xml-crypto's callback flow). */
+function asyncRsaSha256(signer: AsyncPackageSigner): new () => SignatureAlgorithm {
+  return class implements SignatureAlgorithm {
+    getSignature(signedInfo: BinaryLike, _privateKey: KeyLike, callback?: ErrorFirstCallback<string>): string {
+      if (!callback) throw new Error('asynchronous signer used without a callback');
+      const bytes = typeof signedInfo === 'string' ? Buffer.from(signedInfo, 'utf8') : Buffer.from(signedInfo as Uint8Array);
+      signer.sign(bytes).then(
+        (signature) => callback(null, signature.toString('base64')),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
+      return '';
+    }
+    verifySignature(): boolean {
+      throw new Error('this algorithm only signs');
+    }
+    getAlgorithmName(): string {
+      return ALGORITHMS.RSA_SHA256;
+    }
+  };
+}
+
 const BUILTIN = new SignedXml();
 const C14N_TABLE = {
   [ALGORITHMS.EXC_C14N]: BUILTIN.CanonicalizationAlgorithms[ALGORITHMS.EXC_C14N],
@@ -436,6 +457,37 @@ const HEADER_XPATH = "/*[local-name()='edXML']/*[local-name()='edXMLEnvelope']/*
  * signer certificate in KeyInfo) and returns the final text, which must be stored and sent as is.
  */
 export function signPackage(unsignedXml: string, signer: PackageSigner, limits?: Partial<XmlLimits>): string {
+  const prepared = prepareSigning(unsignedXml, limits);
+  const sig = signedXmlFor(signer.certificatePem, rsaAlgorithm(ALGORITHMS.RSA_SHA256, 'sha256', signer));
+  sig.computeSignature(prepared.text, { location: { reference: HEADER_XPATH, action: 'append' } });
+  return finishSigning(prepared, sig, signer.certificatePem, limits);
+}
+
+/** A signer whose RSA operation completes later (another thread's caller, an HSM, a remote signer). */
+export interface AsyncPackageSigner {
+  readonly certificatePem: string;
+  /** RSA-SHA256 PKCS#1 v1.5 over data */
+  sign(data: Buffer): Promise<Buffer>;
+}
+
+/** signPackage with an asynchronous RSA step; the same checks and the same bytes. */
+export async function signPackageAsync(unsignedXml: string, signer: AsyncPackageSigner, limits?: Partial<XmlLimits>): Promise<string> {
+  const prepared = prepareSigning(unsignedXml, limits);
+  const sig = signedXmlFor(signer.certificatePem, asyncRsaSha256(signer));
+  await new Promise<void>((resolve, reject) =>
+    sig.computeSignature(prepared.text, { location: { reference: HEADER_XPATH, action: 'append' } }, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+  return finishSigning(prepared, sig, signer.certificatePem, limits);
+}
+
+interface PreparedSigning {
+  text: string;
+  doc: Document;
+  header: Element;
+}
+
+/** The hardening gate, then a package with an edXMLHeader and no signature anywhere yet. */
+function prepareSigning(unsignedXml: string, limits?: Partial<XmlLimits>): PreparedSigning {
   const text = assertSafeXml(unsignedXml, limits);
   const doc = parseDom(text);
   const header = headerOf(doc, (d) => new DomainError('VALIDATION_FAILED', `cannot sign: ${d}`));
@@ -444,19 +496,25 @@ export function signPackage(unsignedXml: string, signer: PackageSigner, limits?:
       throw new DomainError('VALIDATION_FAILED', `cannot sign: the package already holds ${(n as Element).localName} at ${pathOf(n as Element)}`);
     }
   }
+  return { text, doc, header };
+}
 
+function signedXmlFor(certificatePem: string, algorithm: new () => SignatureAlgorithm): SignedXml {
   const sig = new SignedXml({
     privateKey: KEY_HELD_BY_PORT,
-    publicCert: signer.certificatePem,
+    publicCert: certificatePem,
     canonicalizationAlgorithm: ALGORITHMS.EXC_C14N,
     signatureAlgorithm: ALGORITHMS.RSA_SHA256,
   });
   sig.CanonicalizationAlgorithms = C14N_TABLE;
   sig.HashAlgorithms = { [ALGORITHMS.SHA256]: hashAlgorithm(ALGORITHMS.SHA256, 'sha256') };
-  sig.SignatureAlgorithms = { [ALGORITHMS.RSA_SHA256]: rsaAlgorithm(ALGORITHMS.RSA_SHA256, 'sha256', signer) };
+  sig.SignatureAlgorithms = { [ALGORITHMS.RSA_SHA256]: algorithm };
   sig.addReference({ xpath: '/*', transforms: [ALGORITHMS.ENVELOPED, ALGORITHMS.EXC_C14N], digestAlgorithm: ALGORITHMS.SHA256, uri: '', isEmptyUri: true });
-  sig.computeSignature(text, { location: { reference: HEADER_XPATH, action: 'append' } });
+  return sig;
+}
 
+/** Splices the computed Signature into the caller's text, then verifies the result (fail closed). */
+function finishSigning({ text, doc, header }: PreparedSigning, sig: SignedXml, certificatePem: string, limits?: Partial<XmlLimits>): string {
   // Splice the Signature element into the caller's text instead of taking xml-crypto's re-serialised
   // document: the signed bytes are the caller's bytes plus exactly one element.
   const at = endTagOffset(text, [doc.documentElement?.tagName ?? '', (header.parentNode as Element).tagName, header.tagName]);
@@ -464,7 +522,7 @@ export function signPackage(unsignedXml: string, signer: PackageSigner, limits?:
 
   // Fail closed: never hand out a package that does not verify, or verifies with another certificate.
   const check = verifyXmlSignature(signed, limits ? { limits } : {});
-  if (fingerprintSha256(check.certificatePem) !== fingerprintSha256(signer.certificatePem)) {
+  if (fingerprintSha256(check.certificatePem) !== fingerprintSha256(certificatePem)) {
     throw new Error('signPackage: the signed package does not carry the signer certificate');
   }
   return signed;

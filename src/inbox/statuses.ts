@@ -8,7 +8,6 @@ import { CODE_MEANING, type StatusCode } from '../documents/states.js';
 import { buildStatus } from '../edxml/build.js';
 import { dateToEdxmlTimestamp } from '../edxml/dates.js';
 import type { ResponseFor } from '../edxml/model.js';
-import { signPackage } from '../edxml/xmldsig.js';
 import { storeSignedXml } from '../packages/packages.repository.js';
 import { StatusRecordSchema, type StatusRecord } from './inbox.entity.js';
 
@@ -31,8 +30,6 @@ export interface StatusInput {
   /** The partner the status travels through when the other side is remote. */
   partnerId?: string | null;
   at?: Date;
-  /** The signer of `from` when the caller already holds it (a batch); looked up otherwise. */
-  signer?: PackageSigner;
 }
 
 /**
@@ -40,14 +37,14 @@ export interface StatusInput {
  * its bytes and a StatusRecord that the `status` job will carry to the other side.
  */
 export async function issueStatus(em: EntityManager, pki: PkiService, input: StatusInput): Promise<StatusRecord> {
-  return (await issueSignedStatus(em, pki, input)).record;
+  const at = input.at ?? new Date();
+  const xml = await signStatus(pki, { ...input, at }, await pki.signerFor(em, input.from.code, at));
+  return (await storeStatus(em, { ...input, at }, xml)).record;
 }
 
-/** issueStatus, also giving the SHA-256 of the signed bytes (the evidence of a status applied at once). */
-export async function issueSignedStatus(em: EntityManager, pki: PkiService, input: StatusInput): Promise<{ record: StatusRecord; sha256: string }> {
-  const at = input.at ?? new Date();
-  const signer = input.signer ?? (await pki.signerFor(em, input.from.code, at));
-  const xml = signPackage(
+/** The signed status package (its text, to be stored as is by storeStatus), without touching the database. */
+export async function signStatus(pki: PkiService, input: StatusInput & { at: Date }, signer: PackageSigner): Promise<string> {
+  return pki.signPackage(
     buildStatus({
       from: organization(input.from),
       responseFor: input.about,
@@ -56,10 +53,14 @@ export async function issueSignedStatus(em: EntityManager, pki: PkiService, inpu
         : {}),
       statusCode: input.code,
       description: input.description ?? CODE_MEANING[input.code],
-      timestamp: dateToEdxmlTimestamp(at),
+      timestamp: dateToEdxmlTimestamp(input.at),
     }),
     signer,
   );
+}
+
+/** Stores a status signed by signStatus and its StatusRecord; gives the SHA-256 of the stored bytes. */
+export async function storeStatus(em: EntityManager, input: StatusInput & { at: Date }, xml: string): Promise<{ record: StatusRecord; sha256: string }> {
   const pkg = await storeSignedXml(em, xml, { kind: 'status', senderCode: input.from.code, documentId: input.about.documentId, statusCode: input.code });
   const record = em.create(StatusRecordSchema, {
     id: randomUUID(),
@@ -74,7 +75,7 @@ export async function issueSignedStatus(em: EntityManager, pki: PkiService, inpu
     packageId: pkg.id,
     carried: false,
     carriedAt: null,
-    createdAt: at,
+    createdAt: input.at,
   });
   return { record, sha256: pkg.sha256 };
 }

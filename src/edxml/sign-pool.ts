@@ -1,0 +1,146 @@
+/**
+ * Where packages are signed. Signing a package is mostly XML work — parsing, exclusive
+ * canonicalisation, digests, and the fail-closed self-verification of the result — and only ~5 % RSA.
+ * On a busy node that XML work competes with the event loop that serves HTTP and runs the jobs, and
+ * Node gives one process one core. `createSigning({ threads: n })` moves it to n worker threads;
+ * `threads: 0` signs in the calling thread.
+ *
+ * The keys stay where they are: a thread computes the canonical SignedInfo and asks the main thread
+ * for the RSA signature through the PackageSigner port (DESIGN.md §2: keys never leave src/crypto;
+ * an HSM or a remote signer would answer the same question). The bytes are exactly those of
+ * `signPackage` — the same function body, with an asynchronous RSA step.
+ */
+import { Worker } from 'node:worker_threads';
+import type { PackageSigner } from '../crypto/signer.js';
+import { DomainError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { XmlLimits } from './harden.js';
+import { signPackage } from './xmldsig.js';
+
+/** Messages from the pool to a thread. */
+export type ThreadRequest =
+  | { type: 'sign'; id: number; xml: string; certificatePem: string }
+  | { type: 'rsa'; id: number; signature?: Uint8Array; error?: string };
+
+/** Messages from a thread to the pool. */
+export type ThreadReply =
+  | { type: 'rsa'; id: number; data: Uint8Array }
+  | { type: 'signed'; id: number; xml: string }
+  | { type: 'failed'; id: number; error: { message: string; code?: ErrorCode; status?: number } };
+
+/** Signs packages (signPackage's contract), here or in a pool of threads. */
+export interface PackageSigning {
+  /** Worker threads in use; 0 when signing happens in the calling thread. */
+  readonly threads: number;
+  sign(unsignedXml: string, signer: PackageSigner): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createSigning(options: { threads: number; limits?: Partial<XmlLimits>; logger?: Logger }): PackageSigning {
+  if (options.threads <= 0) return inlineSigning(options.limits);
+  return new SigningPool(options.threads, options.limits, options.logger);
+}
+
+/** Signing in the calling thread. */
+export function inlineSigning(limits?: Partial<XmlLimits>): PackageSigning {
+  return {
+    threads: 0,
+    sign: async (xml, signer) => signPackage(xml, signer, limits),
+    close: async () => undefined,
+  };
+}
+
+// The threads run the TypeScript sources through tsx's loader, like the main thread (bin/ts-thread.js).
+const LAUNCHER = new URL('../../bin/ts-thread.js', import.meta.url);
+const THREAD_MODULE = new URL('./sign-thread.ts', import.meta.url).href;
+
+interface Task {
+  signer: PackageSigner;
+  resolve: (xml: string) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  tasks: Map<number, Task>;
+}
+
+class SigningPool implements PackageSigning {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    readonly threads: number,
+    private readonly limits: Partial<XmlLimits> | undefined,
+    private readonly logger: Logger | undefined,
+  ) {
+    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
+  }
+
+  sign(unsignedXml: string, signer: PackageSigner): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
+    const slot = this.slots.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
+    const id = this.nextId++;
+    return new Promise<string>((resolve, reject) => {
+      if (slot.tasks.size === 0) slot.worker.ref();
+      slot.tasks.set(id, { signer, resolve, reject });
+      slot.worker.postMessage({ type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem } satisfies ThreadRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(LAUNCHER, { workerData: { module: THREAD_MODULE, limits: this.limits } });
+    const slot: Slot = { worker, tasks: new Map() };
+    // An idle pool does not keep the process alive; a thread with work does (see sign()).
+    worker.unref();
+    worker.on('message', (message: ThreadReply) => this.onReply(slot, message));
+    worker.on('error', (error) => this.logger?.error({ err: error }, 'signing thread failed'));
+    worker.on('exit', (code) => {
+      this.failAll(slot, new Error(`the signing thread stopped (exit code ${code}) before it answered`));
+      if (this.closed) return;
+      this.logger?.warn({ code }, 'signing thread stopped; starting another');
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots[index] = this.spawn();
+    });
+    return slot;
+  }
+
+  private onReply(slot: Slot, message: ThreadReply): void {
+    const task = slot.tasks.get(message.id);
+    if (!task) return;
+    if (message.type === 'rsa') {
+      let answer: ThreadRequest;
+      try {
+        answer = { type: 'rsa', id: message.id, signature: task.signer.sign(Buffer.from(message.data)) };
+      } catch (error) {
+        answer = { type: 'rsa', id: message.id, error: error instanceof Error ? error.message : String(error) };
+      }
+      slot.worker.postMessage(answer);
+      return;
+    }
+    this.settle(slot, message.id);
+    if (message.type === 'signed') task.resolve(message.xml);
+    else {
+      const { message: detail, code, status } = message.error;
+      task.reject(code ? new DomainError(code, detail, status === undefined ? undefined : { status }) : new Error(detail));
+    }
+  }
+
+  private settle(slot: Slot, id: number): void {
+    slot.tasks.delete(id);
+    if (slot.tasks.size === 0) slot.worker.unref();
+  }
+
+  private failAll(slot: Slot, error: Error): void {
+    for (const [id, task] of slot.tasks) {
+      this.settle(slot, id);
+      task.reject(error);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * A signing thread of the SigningPool (sign-pool.ts): builds, canonicalises and self-verifies
+ * signatures off the main thread. It never holds a key: the RSA step is asked of the main thread,
+ * where the PackageSigner port lives (DESIGN.md §2).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { DomainError } from '../errors.js';
+import type { XmlLimits } from './harden.js';
+import type { ThreadReply, ThreadRequest } from './sign-pool.js';
+import { signPackageAsync } from './xmldsig.js';
+
+const port = parentPort;
+if (!port) throw new Error('sign-thread runs only as a worker thread');
+const limits = (workerData as { limits?: Partial<XmlLimits> } | undefined)?.limits;
+
+/** RSA answers awaited from the main thread, by task id. */
+const waiting = new Map<number, { resolve: (signature: Buffer) => void; reject: (error: Error) => void }>();
+
+const reply = (message: ThreadReply): void => port.postMessage(message);
+
+port.on('message', (message: ThreadRequest) => {
+  switch (message.type) {
+    case 'sign': {
+      const { id, xml, certificatePem } = message;
+      const signer = {
+        certificatePem,
+        sign: (data: Buffer) =>
+          new Promise<Buffer>((resolve, reject) => {
+            waiting.set(id, { resolve, reject });
+            reply({ type: 'rsa', id, data });
+          }),
+      };
+      signPackageAsync(xml, signer, limits).then(
+        (signed) => reply({ type: 'signed', id, xml: signed }),
+        (error: unknown) => reply({ type: 'failed', id, error: describe(error) }),
+      );
+      break;
+    }
+    case 'rsa': {
+      const pending = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (!pending) break;
+      if (message.signature) pending.resolve(Buffer.from(message.signature));
+      else pending.reject(new Error(message.error ?? 'the signer failed'));
+      break;
+    }
+  }
+});
+
+function describe(error: unknown): { message: string; code?: DomainError['code']; status?: number } {
+  if (error instanceof DomainError) return { message: error.message, code: error.code, status: error.status };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
