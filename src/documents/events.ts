@@ -1,5 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { DocumentEventSchema } from './document.entity.js';
+import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
+import { DocumentEventSchema, type DocumentEvent } from './document.entity.js';
 
 export interface EventInput {
   documentId: string;
@@ -14,7 +14,12 @@ export interface EventInput {
 
 /** Adds a timeline event to the unit of work of `em` (flushed with the change it records). */
 export function recordEvent(em: EntityManager, e: EventInput): void {
-  em.create(DocumentEventSchema, {
+  em.create(DocumentEventSchema, eventRow(e));
+}
+
+/** The row of a timeline event (recordEvent; a batch inserts many at once). */
+export function eventRow(e: EventInput): RequiredEntityData<DocumentEvent> {
+  return {
     documentId: e.documentId,
     type: e.type,
     deliveryId: e.deliveryId ?? null,
@@ -24,5 +29,5 @@ export function recordEvent(em: EntityManager, e: EventInput): void {
     statusId: e.statusId ?? null,
     details: e.details ?? null,
     at: new Date(),
-  });
+  };
 }

@@ -6,18 +6,18 @@ import type { VerifiedCache } from './verified-cache.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { PartnerSchema } from '../directory/partner.entity.js';
 import { sendToPartner } from '../exchange/outbound.js';
-import { PackageSchema } from '../packages/package.entity.js';
+import { PackageSchema, type Package } from '../packages/package.entity.js';
 import { buildEdoc } from '../edxml/build.js';
 import type { XmlLimits } from '../edxml/harden.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from '../inbox/inbox.entity.js';
-import { newInboxItem } from '../inbox/receive.js';
-import { signStatus, storeStatus, type StatusInput } from '../inbox/statuses.js';
-import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
-import { DeliverySchema, OutgoingDocumentSchema, type Delivery } from './document.entity.js';
+import { inboxItemRow } from '../inbox/receive.js';
+import { signStatus, statusRecordRow, type StatusInput } from '../inbox/statuses.js';
+import { packageBytes, signedPackageRow, storeSignedXml, type PackageRow } from '../packages/packages.repository.js';
+import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent } from './document.entity.js';
 import { edocModel } from './edoc-model.js';
-import { recordEvent } from './events.js';
+import { eventRow, recordEvent, type EventInput } from './events.js';
 import { assertTransition, canMove, STATE_OF_CODE, type StatusCode } from './states.js';
 
 /** What the pipeline steps need besides a database context. */
@@ -158,6 +158,9 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
     if (deliveries.length === 0) return [];
     const held = await heldItems(tx, deliveries.map((d) => plan.get(d.id)!));
     const toCarry: string[] = [];
+    // Rows written with one INSERT per table for the whole batch (no unit-of-work bookkeeping); the
+    // deliveries, loaded above, are updated at COMMIT.
+    const rows = { packages: [] as PackageRow[], items: [] as InboxItem[], statuses: [] as StatusRecord[], events: [] as EventInput[] };
     for (const delivery of deliveries) {
       const p = plan.get(delivery.id)!;
       delivery.attempts += 1;
@@ -169,18 +172,32 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
         continue;
       }
       if (!p.status) continue; // held when read, so nothing was signed; nothing to do
-      const item = newInboxItem(tx, p.recipient, p.verified, p.packageId, delivery.id);
-      const { record, sha256 } = await storeStatus(tx, { ...p.status.input, deliveryId: delivery.id, inboxItemId: item.id }, p.status.xml);
-      recordEvent(tx, {
-        documentId: delivery.documentId,
-        deliveryId: delivery.id,
-        recipientCode: delivery.recipientCode,
-        type: 'delivery.delivered',
-        state: delivery.state,
-        details: { attempt: delivery.attempts, inboxItemId: item.id },
-      });
-      markCarried(tx, delivery, record, sha256);
+      const item = inboxItemRow(p.recipient, p.verified, p.packageId, delivery.id);
+      const input = { ...p.status.input, deliveryId: delivery.id, inboxItemId: item.id };
+      // A fresh 01 names its document, its signer and its second: its bytes are new (the unique
+      // SHA-256 index would refuse a repeat, and the transaction would roll back).
+      const pkg = signedPackageRow(p.status.xml, { kind: 'status', senderCode: input.from.code, documentId: input.about.documentId, statusCode: input.code });
+      const status = { ...statusRecordRow(input, pkg.id), carried: true, carriedAt: new Date() };
+      applyToDelivery(delivery, status);
+      rows.packages.push(pkg);
+      rows.items.push(item);
+      rows.statuses.push(status);
+      rows.events.push(
+        {
+          documentId: delivery.documentId,
+          deliveryId: delivery.id,
+          recipientCode: delivery.recipientCode,
+          type: 'delivery.delivered',
+          state: 'sending',
+          details: { attempt: delivery.attempts, inboxItemId: item.id },
+        },
+        carriedEvent(delivery, status, pkg.sha256),
+      );
     }
+    if (rows.packages.length) await tx.insertMany<Package>(PackageSchema, rows.packages as unknown as Package[]);
+    if (rows.items.length) await tx.insertMany(InboxItemSchema, rows.items);
+    if (rows.statuses.length) await tx.insertMany(StatusRecordSchema, rows.statuses);
+    if (rows.events.length) await tx.insertMany<DocumentEvent>(DocumentEventSchema, rows.events.map(eventRow));
     return toCarry;
   });
 }
@@ -327,7 +344,12 @@ function markCarried(tx: EntityManager, delivery: Delivery, status: StatusRecord
   if (status.code !== '13') applyToDelivery(delivery, status);
   status.carried = true;
   status.carriedAt = new Date();
-  recordEvent(tx, {
+  recordEvent(tx, carriedEvent(delivery, status, sha256));
+}
+
+/** The timeline event of a status applied on the sender's side (after the delivery moved). */
+function carriedEvent(delivery: Delivery, status: Pick<StatusRecord, 'id' | 'code' | 'fromCode' | 'description'>, sha256: string): EventInput {
+  return {
     documentId: delivery.documentId,
     deliveryId: delivery.id,
     recipientCode: delivery.recipientCode,
@@ -336,10 +358,10 @@ function markCarried(tx: EntityManager, delivery: Delivery, status: StatusRecord
     statusCode: status.code,
     statusId: status.id,
     details: { from: status.fromCode, description: status.description ?? undefined, sha256 },
-  });
+  };
 }
 
-function applyToDelivery(delivery: Delivery, status: StatusRecord): void {
+function applyToDelivery(delivery: Delivery, status: Pick<StatusRecord, 'code' | 'createdAt'>): void {
   const to = STATE_OF_CODE[status.code as StatusCode];
   if (delivery.state === to) return;
   // 01 may overtake 'pending' when the deliver job's own state change is still in flight.

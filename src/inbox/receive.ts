@@ -67,17 +67,23 @@ export async function receiveIntoInbox(
  * recipients at once); the unique (agency, package) constraint stops a second item all the same.
  */
 export function newInboxItem(em: EntityManager, agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null): InboxItem {
+  return em.create(InboxItemSchema, inboxItemRow(agency, pkg, packageId, deliveryId));
+}
+
+/** The row of a new inbox item (newInboxItem; a batch inserts many at once). UNKNOWN_RECIPIENT if not addressed to `agency`. */
+export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null): InboxItem {
   const edoc = verifiedEdoc(pkg);
   const header = edoc.messageHeader;
   if (!header.to.some((t) => t.organId === agency.code)) {
     throw new DomainError('UNKNOWN_RECIPIENT', `The package is not addressed to ${agency.code}.`);
   }
   const now = new Date();
-  return em.create(InboxItemSchema, {
+  return {
     id: randomUUID(),
     agencyCode: agency.code,
     packageId,
     deliveryId,
+    partnerId: null,
     senderCode: pkg.senderCode,
     senderName: header.from.organName,
     documentId: header.documentId,
@@ -103,5 +109,5 @@ export function newInboxItem(em: EntityManager, agency: Agency, pkg: VerifiedPac
     withdrawnAt: null,
     receivedAt: now,
     updatedAt: now,
-  });
+  };
 }

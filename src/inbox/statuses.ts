@@ -62,7 +62,13 @@ export async function signStatus(pki: PkiService, input: StatusInput & { at: Dat
 /** Stores a status signed by signStatus and its StatusRecord; gives the SHA-256 of the stored bytes. */
 export async function storeStatus(em: EntityManager, input: StatusInput & { at: Date }, xml: string): Promise<{ record: StatusRecord; sha256: string }> {
   const pkg = await storeSignedXml(em, xml, { kind: 'status', senderCode: input.from.code, documentId: input.about.documentId, statusCode: input.code });
-  const record = em.create(StatusRecordSchema, {
+  const record = em.create(StatusRecordSchema, statusRecordRow(input, pkg.id));
+  return { record, sha256: pkg.sha256 };
+}
+
+/** The row of a status record made here (storeStatus; a batch inserts many at once). */
+export function statusRecordRow(input: StatusInput & { at: Date }, packageId: string): StatusRecord {
+  return {
     id: randomUUID(),
     deliveryId: input.deliveryId,
     inboxItemId: input.inboxItemId,
@@ -72,10 +78,9 @@ export async function storeStatus(em: EntityManager, input: StatusInput & { at: 
     fromCode: input.from.code,
     description: input.description ?? null,
     staff: input.staff ? (Object.fromEntries(Object.entries(input.staff).filter(([, v]) => v !== undefined)) as Record<string, string>) : null,
-    packageId: pkg.id,
+    packageId,
     carried: false,
     carriedAt: null,
     createdAt: input.at,
-  });
-  return { record, sha256: pkg.sha256 };
+  };
 }

@@ -15,9 +15,14 @@ export interface NewPackage {
 
 /** Stores a package this node just signed: its exact UTF-8 bytes and their SHA-256. */
 export async function storeSignedXml(em: EntityManager, xml: string, meta: Omit<NewPackage, 'sha256' | 'bytes'>): Promise<Package> {
-  const bytes = Buffer.from(xml, 'utf8');
-  return storePackage(em, { ...meta, sha256: createHash('sha256').update(bytes).digest('hex'), bytes });
+  return storePackage(em, { ...meta, ...signedBytes(xml) });
 }
+
+/** The exact UTF-8 bytes of a signed text and their SHA-256. */
+const signedBytes = (xml: string): { bytes: Buffer; sha256: string } => {
+  const bytes = Buffer.from(xml, 'utf8');
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+};
 
 /** Stores package bytes once: the same bytes (same SHA-256) return the existing row. */
 export async function storePackage(em: EntityManager, input: NewPackage): Promise<Package> {
@@ -30,7 +35,15 @@ export async function storePackage(em: EntityManager, input: NewPackage): Promis
       .execute('update edxml_package set bytes = ? where id = ? and octet_length(bytes) = 0', [input.bytes, existing.id], 'run', em.getTransactionContext());
     return existing;
   }
-  return em.create(PackageSchema, {
+  return em.create(PackageSchema, packageRow(input));
+}
+
+/** A package row as written (the entity holds its bytes as a lazy reference). */
+export type PackageRow = Omit<Package, 'bytes'> & { bytes: Buffer };
+
+/** The row of a new package (storePackage; a batch inserts many at once). */
+export function packageRow(input: NewPackage): PackageRow {
+  return {
     id: randomUUID(),
     sha256: input.sha256,
     kind: input.kind,
@@ -41,7 +54,12 @@ export async function storePackage(em: EntityManager, input: NewPackage): Promis
     size: input.bytes.length,
     bytes: input.bytes,
     createdAt: new Date(),
-  });
+  };
+}
+
+/** The row of a package this node just signed (storeSignedXml's, for a batch). */
+export function signedPackageRow(xml: string, meta: Omit<NewPackage, 'sha256' | 'bytes'>): PackageRow {
+  return packageRow({ ...meta, ...signedBytes(xml) });
 }
 
 /** The exact bytes of a stored package; 410 when retention purged them. */
