@@ -116,6 +116,22 @@ describe('hostile input on the exchange API', () => {
     expect(again.json.receiptId).toBe(first.json.receiptId);
   });
 
+  it('a package that also names agencies hosted elsewhere lands for the one hosted here only', async () => {
+    // The national axis hands every system the package naming all recipients of the document.
+    const model = edocModel({ from: { code: SERVED, name: 'Sở A' }, to: { code: LOCAL, name: 'UBND xã' }, at: new Date(), number: 77 });
+    model.messageHeader.to.push({ organId: '000.09.70.H33', organName: 'UBND xã ở nơi khác' });
+    const bytes = signPackage(buildEdoc(model), createPackageSigner(servedCert.certificatePem, servedCert.privateKeyPem!));
+    const before = await inboxCount();
+    const res = await push(bytes);
+    expect(res.status).toBe(202);
+    expect(await inboxCount()).toBe(before + 1);
+    const rows = await node.runtime.orm.em
+      .fork()
+      .getConnection()
+      .execute<Array<{ agency_code: string }>>(`select i.agency_code from inbox_item i join edxml_package p on p.id = i.package_id where p.document_id = ?`, [model.messageHeader.documentId]);
+    expect(rows.map((r) => r.agency_code)).toEqual([LOCAL]);
+  });
+
   it('past the per-partner rate limit: 429 RATE_LIMITED with Retry-After', async () => {
     let limited: Awaited<ReturnType<typeof push>> | undefined;
     for (let i = 0; i < 60 && !limited; i++) {

@@ -117,6 +117,19 @@ describe('two nodes on loopback', () => {
     const recall = await a.call('POST', `/v1/documents/${id}/recall`, { token: district.clerk, body: { reason: 'Ban hành nhầm' } });
     expect(recall.status).toBe(202);
     await eventually(async () => (await b.call('GET', `/v1/inbox/${item.id}`, { token: communes[0]!.clerk })).json.state === 'recall_requested', 30_000, 100);
+    // B received the recall package itself (BussinessDocType 1), signed by the district and naming
+    // exactly B's holders — the package of B's destination, not one naming agencies B does not host.
+    const recallPackages = await eventually(async () => {
+      const rows = await b.runtime.orm.em
+        .fork()
+        .getConnection()
+        .execute<Array<{ bytes: Buffer }>>(`select bytes from edxml_package where kind = 'edoc' and business_doc_type = 1 and document_id = ? and sender_code = ?`, [documentId, DISTRICT]);
+      return rows.length ? rows : undefined;
+    }, 30_000, 100);
+    expect(recallPackages).toHaveLength(1);
+    const recallXml = recallPackages[0]!.bytes.toString('utf8');
+    expect(recallXml).toContain('<edXML:BussinessDocType>1</edXML:BussinessDocType>');
+    expect([...recallXml.matchAll(/<edXML:To>\s*<edXML:OrganId>([^<]+)<\/edXML:OrganId>/g)].map((m) => m[1]).sort()).toEqual([...COMMUNES].sort());
     const answer = await b.call('POST', `/v1/inbox/${item.id}/status`, { token: communes[0]!.clerk, body: { code: '15' } });
     expect(answer.status).toBe(200);
     await eventually(async () => (await deliveries(id))[COMMUNES[0]!]?.state === 'recalled', 30_000, 100);

@@ -85,7 +85,7 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
       ],
       notes: [
         ...(wait.finished ? [] : [`did not finish: ${wait.progress.done - 2 * warmTo.length}/${communes} 01s carried within ${ms(timeoutMs)}`]),
-        `the signed package naming ${communes} recipients is ${((sizes?.package ?? 0) / 1024).toFixed(0)} KiB; each inbox item stores ${((sizes?.metadata_text ?? 0) / 1024).toFixed(0)} KiB of metadata JSON (${((sizes?.metadata ?? 0) / 1024).toFixed(1)} KiB compressed): the whole To list, once per recipient`,
+        `the signed package naming ${communes} recipients is ${((sizes?.package ?? 0) / 1024).toFixed(0)} KiB; each inbox item stores ${((sizes?.metadata_text ?? 0) / 1024).toFixed(0)} KiB of metadata JSON (${((sizes?.metadata ?? 0) / 1024).toFixed(1)} KiB compressed)`,
         ...(profileFile ? [`CPU profile: ${profileFile}`] : []),
         `setup (not timed in the figures): ${communes + 1} agencies with certificates and a clerk through the API in ${ms(setupMs)}`,
         `CPU: ${describeCpu(cpuReport)}`,

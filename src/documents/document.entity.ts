@@ -92,6 +92,8 @@ export const DeliverySchema = defineEntity({
     recipientCode: p.string().length(13).index(),
     /** The package this recipient gets: one per destination (this node, or each partner), signed once. */
     packageId: p.uuid().nullable(),
+    /** After a recall: the recall package (BussinessDocType 1) of this recipient's destination. */
+    recallPackageId: p.uuid().nullable(),
     /** For a remote recipient: the partner it is reached through, and the receipt the partner gave. */
     partnerId: p.string().length(100).nullable(),
     remoteReceipt: p.string().length(200).nullable(),

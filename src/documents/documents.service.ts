@@ -20,6 +20,7 @@ import {
 } from './document.entity.js';
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, formatNumber } from './document-types.js';
 import { ATTACHMENT_TYPES, type DocumentInput } from './documents.schemas.js';
+import { byDestination } from './destinations.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { verifyReceived, type PipelineDeps } from './pipeline.js';
@@ -190,6 +191,7 @@ function newDelivery(em: EntityManager, documentId: string, recipient: Agency, p
     recipientCode: recipient.code,
     packageId,
     partnerId: recipient.endpointType === 'remote' ? (recipient.partnerId ?? null) : null,
+    recallPackageId: null,
     remoteReceipt: null,
     state: 'pending',
     statusCode: null,
@@ -294,13 +296,18 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
     const deliveries = await tx.find(DeliverySchema, { documentId: id }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { recipientCode: 'asc' } });
     const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state));
-    const recipients = await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } }, { orderBy: { code: 'asc' } });
+    const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
     const at = new Date();
     const statusIds: string[] = [];
-    if (holders.length) {
-      const xml = await pki.signPackage(buildEdoc(edocModel(doc, sender, recipients, [], { type: 1, reason }, at)), await pki.signerFor(tx, sender.code, at));
+    // One recall package per destination, like the document itself: this node's holders read it here;
+    // a partner gets its own before the 13s of its recipients (carryStatusToPartner).
+    const signer = holders.length ? await pki.signerFor(tx, sender.code, at) : undefined;
+    for (const [, group] of byDestination(holders)) {
+      const to = group.map((d) => agencies.get(d.recipientCode)).filter((a): a is Agency => a !== undefined);
+      const xml = await pki.signPackage(buildEdoc(edocModel(doc, sender, to, [], { type: 1, reason }, at)), signer!);
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 1 });
-      doc.recallPackageId = pkg.id;
+      for (const d of group) d.recallPackageId = pkg.id;
+      doc.recallPackageId ??= pkg.id;
     }
     for (const d of deliveries) {
       if (DELIVERED_STATES.includes(d.state)) {

@@ -4,7 +4,7 @@ import type { PkiService } from '../certificates/pki.service.js';
 import type { Secrets } from '../crypto/secret-box.js';
 import type { VerifiedCache } from './verified-cache.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
-import { PartnerSchema } from '../directory/partner.entity.js';
+import { PartnerSchema, type Partner } from '../directory/partner.entity.js';
 import { sendToPartner } from '../exchange/outbound.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
 import { buildEdoc } from '../edxml/build.js';
@@ -16,6 +16,7 @@ import { inboxItemRow } from '../inbox/receive.js';
 import { signStatus, statusRecordRow, type StatusInput } from '../inbox/statuses.js';
 import { packageBytes, signedPackageRow, storeSignedXml, type PackageRow } from '../packages/packages.repository.js';
 import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent } from './document.entity.js';
+import { byDestination } from './destinations.js';
 import { edocModel } from './edoc-model.js';
 import { eventRow, recordEvent, type EventInput } from './events.js';
 import { assertTransition, canMove, STATE_OF_CODE, type StatusCode } from './states.js';
@@ -78,15 +79,9 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
     const attachments = files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content }));
     const at = new Date();
     const signer = await deps.pki.signerFor(tx, sender.code, at);
-    // One package per destination — this node, or each partner — whose To lists exactly the
-    // recipients reached there (a peer refuses a package naming agencies it does not host).
-    // Signed once per destination, never per recipient.
-    const groups = new Map<string, typeof deliveries>();
-    for (const d of deliveries) {
-      const key = d.partnerId ? `partner:${d.partnerId}` : 'local';
-      groups.set(key, [...(groups.get(key) ?? []), d]);
-    }
-    for (const [key, group] of [...groups.entries()].sort(([a], [b]) => (a === 'local' ? -1 : b === 'local' ? 1 : a < b ? -1 : 1))) {
+    // One package per destination, signed once per destination, never per recipient.
+    const groups = byDestination(deliveries);
+    for (const [key, group] of groups) {
       const to = group.map((d) => recipients.get(d.recipientCode)).filter((a): a is NonNullable<typeof a> => a !== undefined);
       const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, attachments, { type: 0 }, at)), signer);
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 0 });
@@ -95,7 +90,7 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
       recordEvent(tx, { documentId, type: 'package.signed', details: { destination: key, sha256: pkg.sha256, size: pkg.size, recipients: group.length } });
     }
     doc.state = 'signed';
-    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: groups.size } });
+    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: groups.length } });
     return true;
   });
 }
@@ -379,6 +374,7 @@ function applyToDelivery(delivery: Delivery, status: Pick<StatusRecord, 'code' |
  */
 async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, status: StatusRecord): Promise<void> {
   const partner = await em.fork().findOneOrFail(PartnerSchema, { id: status.partnerId! });
+  if (status.code === '13') await sendRecallPackage(em, deps, partner, status);
   const pkg = await em.fork().findOneOrFail(PackageSchema, { id: status.packageId });
   const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
     bytes: await packageBytes(em.fork(), status.packageId),
@@ -408,6 +404,27 @@ async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, statu
         });
       }
     }
+  });
+}
+
+/**
+ * Before a 13 goes to a partner, the recall package (BussinessDocType 1) of that partner's
+ * destination goes (API.md: recipients get a recall package and status 13). Sent with every 13 of
+ * the destination: the partner answers a repeat with its first receipt (same SHA-256), and the pull
+ * list keeps one entry per package.
+ */
+async function sendRecallPackage(em: EntityManager, deps: PipelineDeps, partner: Partner, status: StatusRecord): Promise<void> {
+  const delivery = status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
+  const recallPackageId = delivery?.recallPackageId;
+  if (!recallPackageId) return; // recalled before recall packages were made per destination
+  const named = await em.fork().find(DeliverySchema, { recallPackageId }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } });
+  await sendToPartner(em.fork(), partner, deps.secrets, {
+    bytes: await packageBytes(em.fork(), recallPackageId),
+    packageId: recallPackageId,
+    kind: 'edoc',
+    senderCode: status.fromCode,
+    recipientCodes: named.map((d) => d.recipientCode),
+    dedupKey: `recall:${recallPackageId}`,
   });
 }
 

@@ -46,8 +46,10 @@ async function firstReceipt(em: EntityManager, where: { dedupKey?: string; sha?:
 /**
  * Takes in a package from a partner (exchange API push, or fetched from the axis). Verified before
  * anything is stored (DESIGN.md §5); the sender must be an agency the partner serves (403);
- * edoc recipients must all be local agencies (422). Edoc packages land in the recipients' inboxes
- * and each recipient issues a signed 01; status packages move our own deliveries. The same package
+ * at least one edoc recipient must be an active agency of this node (422 otherwise). Edoc packages land
+ * in the inboxes of the recipients hosted here — a package of the national axis names every
+ * recipient of the document, wherever it is hosted; the others are not ours to serve — and each
+ * recipient issues a signed 01; status packages move our own deliveries. The same package
  * twice answers the first receipt and changes nothing.
  */
 export async function ingestPackage(
@@ -106,9 +108,9 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
         .filter((a) => a.endpointType === 'local' && a.active && (!a.validTo || a.validTo >= today) && (!a.validFrom || a.validFrom <= today))
         .map((a) => [a.code, a]),
     );
-    const notHere = to.filter((code) => !local.has(code));
-    if (notHere.length) {
-      throw new DomainError('UNKNOWN_RECIPIENT', `Not active agencies of this node: ${notHere.join(', ')}. Nothing was stored.`);
+    const ours = to.filter((code) => local.has(code));
+    if (ours.length === 0) {
+      throw new DomainError('UNKNOWN_RECIPIENT', `No recipient of this package is an active agency of this node (${to.join(', ')}). Nothing was stored.`);
     }
     const stored = await storePackage(tx, {
       sha256: pkg.sha256,
@@ -118,14 +120,14 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
       businessDocType: edoc.traceHeaderList.bussiness.bussinessDocType,
       bytes: pkg.bytes,
     });
-    const receiptId = receivedMessage(tx, { partner, packageId: stored.id, kind: 'edoc', senderCode: pkg.senderCode, recipientCodes: to, dedupKey, externalId });
+    const receiptId = receivedMessage(tx, { partner, packageId: stored.id, kind: 'edoc', senderCode: pkg.senderCode, recipientCodes: ours, dedupKey, externalId });
     await tx.flush();
     const statusIds: string[] = [];
     if (edoc.traceHeaderList.bussiness.bussinessDocType === 1) {
       // A recall package: every copy of that document from that sender is asked back (13).
       const items = await tx.find(
         InboxItemSchema,
-        { agencyCode: { $in: to }, documentId: edoc.messageHeader.documentId, senderCode: pkg.senderCode },
+        { agencyCode: { $in: ours }, documentId: edoc.messageHeader.documentId, senderCode: pkg.senderCode },
         { lockMode: LockMode.PESSIMISTIC_WRITE },
       );
       for (const item of items) {
@@ -137,7 +139,7 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
       }
       return { receiptId, duplicate: false, statusIds };
     }
-    for (const code of to) {
+    for (const code of ours) {
       const agency = local.get(code)!;
       const { item, created } = await receiveIntoInbox(tx, agency, pkg, stored.id, null);
       if (!created) continue;

@@ -16,6 +16,8 @@ export interface OutboundPackage {
   /** What the message carries, for the pull list and idempotency. */
   deliveryId?: string;
   statusId?: string;
+  /** The pull list's idempotency key when neither of the above names the message (a recall package). */
+  dedupKey?: string;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface OutboundPackage {
 export async function sendToPartner(em: EntityManager, partner: Partner, secrets: Secrets, out: OutboundPackage): Promise<string | null> {
   if (!partner.active) throw new TransportError(`partner ${partner.id} is deactivated`, false);
   if (partner.mode === 'pull') {
-    const dedupKey = out.deliveryId ? `delivery:${out.deliveryId}` : `status:${out.statusId}`;
+    const dedupKey = out.dedupKey ?? (out.deliveryId ? `delivery:${out.deliveryId}` : `status:${out.statusId}`);
     await em
       .getConnection()
       .execute(
