@@ -53,44 +53,52 @@ async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer):
 }
 
 /**
- * `sign` step: builds the edoc package of a queued document, signs it once with the sender
- * agency's key, stores the exact bytes. Idempotent: a document already signed is left alone.
- * Returns true when the document is (now) signed.
+ * `sign` step: builds the edoc package of a queued document, signs it once per destination with the
+ * sender agency's key, stores the exact bytes. The packages are built and signed before the
+ * transaction opens (a large attachment takes a while); the transaction then locks the document and
+ * stores them only if it is still queued with the same deliveries. Idempotent: a document already
+ * signed is left alone. Returns true when the document is (now) signed.
  */
 export async function signDocument(em: EntityManager, deps: PipelineDeps, documentId: string): Promise<boolean> {
+  const read = em.fork();
+  const draft = await read.findOne(OutgoingDocumentSchema, { id: documentId });
+  if (!draft) return false;
+  if (draft.state !== 'queued') return draft.packageId !== null;
+  const sender = await read.findOneOrFail(AgencySchema, { code: draft.agencyCode });
+  const planned = await read.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
+  const recipients = new Map((await read.find(AgencySchema, { code: { $in: planned.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
+  // Attachment bytes are read with plain SQL: the entity keeps them lazy so listings stay small.
+  const files = await read
+    .getConnection()
+    .execute<Array<{ name: string; content_type: string; content: Buffer }>>('select name, content_type, content from document_attachment where document_id = ? order by index', [documentId]);
+  const attachments = files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content }));
+  const at = new Date();
+  const signer = await deps.pki.signerFor(read, sender.code, at);
+  // One package per destination, signed once per destination, never per recipient.
+  const packages = await Promise.all(
+    byDestination(planned).map(async ([destination, group]) => {
+      const to = group.map((d) => recipients.get(d.recipientCode)).filter((a): a is NonNullable<typeof a> => a !== undefined);
+      const xml = await deps.pki.signPackage(buildEdoc(edocModel(draft, sender, to, attachments, { type: 0 }, at)), signer);
+      return { destination, deliveryIds: group.map((d) => d.id), xml };
+    }),
+  );
+
   return em.transactional(async (tx) => {
     const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!doc) return false;
-    if (doc.state !== 'queued') return doc.packageId !== null;
-    const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
-    const deliveries = await tx.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
-    const recipients = new Map(
-      (await tx.find(AgencySchema, { code: { $in: deliveries.map((d) => d.recipientCode) } })).map((a) => [a.code, a]),
-    );
-    // Attachment bytes are read with plain SQL: the entity keeps them lazy so listings stay small.
-    const files = await tx
-      .getConnection()
-      .execute<Array<{ name: string; content_type: string; content: Buffer }>>(
-        'select name, content_type, content from document_attachment where document_id = ? order by index',
-        [documentId],
-        'all',
-        tx.getTransactionContext(),
-      );
-    const attachments = files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content }));
-    const at = new Date();
-    const signer = await deps.pki.signerFor(tx, sender.code, at);
-    // One package per destination, signed once per destination, never per recipient.
-    const groups = byDestination(deliveries);
-    for (const [key, group] of groups) {
-      const to = group.map((d) => recipients.get(d.recipientCode)).filter((a): a is NonNullable<typeof a> => a !== undefined);
-      const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, attachments, { type: 0 }, at)), signer);
+    if (doc.state !== 'queued') return doc.packageId !== null; // another job signed it meanwhile
+    const deliveries = new Map((await tx.find(DeliverySchema, { documentId })).map((d) => [d.id, d]));
+    if (deliveries.size !== planned.length || planned.some((d) => !deliveries.has(d.id))) {
+      throw new Error(`the deliveries of document ${documentId} changed while it was signed; signing again`);
+    }
+    for (const { destination, deliveryIds, xml } of packages) {
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 0 });
-      for (const d of group) d.packageId = pkg.id;
+      for (const id of deliveryIds) deliveries.get(id)!.packageId = pkg.id;
       doc.packageId ??= pkg.id;
-      recordEvent(tx, { documentId, type: 'package.signed', details: { destination: key, sha256: pkg.sha256, size: pkg.size, recipients: group.length } });
+      recordEvent(tx, { documentId, type: 'package.signed', details: { destination, sha256: pkg.sha256, size: pkg.size, recipients: deliveryIds.length } });
     }
     doc.state = 'signed';
-    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: groups.length } });
+    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: packages.length } });
     return true;
   });
 }

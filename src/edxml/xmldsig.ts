@@ -499,10 +499,26 @@ function prepareSigning(unsignedXml: string, limits?: Partial<XmlLimits>): Prepa
   return { text, doc, header };
 }
 
+// xml-crypto's KeyInfo for a certificate, computed by xml-crypto once per certificate (it parses the
+// PEM each time otherwise): the same text, kept by PEM (bounded).
+const keyInfoCache = new Map<string, string | null>();
+function keyInfoContent(args: { publicCert?: KeyLike; prefix?: string | null }): string | null {
+  const key = `${args.prefix ?? ''}\u0000${typeof args.publicCert === 'string' ? args.publicCert : ''}`;
+  if (typeof args.publicCert !== 'string') return SignedXml.getKeyInfoContent(args);
+  let content = keyInfoCache.get(key);
+  if (content === undefined) {
+    if (keyInfoCache.size >= 4_096) keyInfoCache.delete(keyInfoCache.keys().next().value!);
+    content = SignedXml.getKeyInfoContent(args);
+    keyInfoCache.set(key, content);
+  }
+  return content;
+}
+
 function signedXmlFor(certificatePem: string, algorithm: new () => SignatureAlgorithm): SignedXml {
   const sig = new SignedXml({
     privateKey: KEY_HELD_BY_PORT,
     publicCert: certificatePem,
+    getKeyInfoContent: keyInfoContent,
     canonicalizationAlgorithm: ALGORITHMS.EXC_C14N,
     signatureAlgorithm: ALGORITHMS.RSA_SHA256,
   });
