@@ -18,14 +18,14 @@ import {
   type Delivery,
   type OutgoingDocument,
 } from './document.entity.js';
-import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, formatNumber } from './document-types.js';
+import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName } from './document-types.js';
 import { ATTACHMENT_TYPES, type DocumentInput } from './documents.schemas.js';
 import { byDestination } from './destinations.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { verifyReceived, type PipelineDeps } from './pipeline.js';
 import { resolveRecipients } from './recipients.js';
-import { nextRegisterNumber, vietnamToday, vietnamYear } from './registers.js';
+import { registerOutgoing, vietnamToday, vietnamYear } from './registers.js';
 import { DELIVERED_STATES } from './states.js';
 import { StatusRecordSchema } from '../inbox/inbox.entity.js';
 
@@ -162,24 +162,22 @@ export async function createDocument(
     );
     const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, null, now));
     await tx.flush();
-    // The register number as the last step before COMMIT: the upsert holds the counter row's lock
-    // until the transaction ends, and every other send of this agency waits for it — so nothing but
-    // the number itself, the timeline event and the audit record happens while it is held.
-    const number = await nextRegisterNumber(tx, senderCode, year, 'out');
-    doc.number = number;
-    doc.numberText = formatNumber(number);
-    doc.documentId = `${senderCode},${date.replace(/-/g, '/')},${doc.numberText}/${input.notation}`;
-    recordEvent(tx, { documentId: doc.id, type: 'document.created', state: 'queued', details: { number, recipients: recipients.length } });
-    recordAudit(tx, {
-      actor: clerk.principal,
-      action: 'document.created',
-      subjectType: 'document',
-      subjectId: doc.id,
-      details: { documentId: doc.documentId, recipients: recipients.map((r) => r.code) },
-      requestId: clerk.requestId,
+    // The register number as the very last statement before COMMIT, with the event and the audit
+    // record that name it (registerOutgoing): the counter row's lock is held only from there.
+    const registered = await registerOutgoing(tx, {
+      id: doc.id,
+      agencyCode: senderCode,
+      year,
+      documentIdPrefix: `${senderCode},${date.replace(/-/g, '/')},`,
+      documentIdSuffix: `/${input.notation}`,
+      recipients: recipients.map((r) => r.code),
+      actor: { kind: clerk.principal.kind, id: clerk.principal.id, agencyCode: clerk.principal.agencyCode },
+      requestId: clerk.requestId ?? null,
+      at: now,
     });
-    await tx.flush();
-    return documentView(doc, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
+    // The entity keeps its provisional values (so the commit writes nothing more); the answer shows the registered ones.
+    const numbered = { ...doc, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
+    return documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
   });
 }
 

@@ -29,3 +29,69 @@ export async function nextRegisterNumber(em: EntityManager, agencyCode: string, 
   if (!row) throw new Error('the register did not return a number');
   return Number(row.last);
 }
+
+/** What registerOutgoing writes besides the number: the timeline event and the audit record. */
+export interface OutgoingRegistration {
+  /** The document row, written in this transaction with a provisional number. */
+  id: string;
+  agencyCode: string;
+  year: number;
+  /** DocumentId before and after the number: `<agency>,<yyyy/mm/dd>,` and `/<notation>`. */
+  documentIdPrefix: string;
+  documentIdSuffix: string;
+  recipients: string[];
+  actor: { kind: string; id: string; agencyCode: string | null };
+  requestId: string | null;
+  at: Date;
+}
+
+/**
+ * Numbers an outgoing document as the last statement before COMMIT: the next number of the
+ * agency's outgoing register (nextRegisterNumber's counter row and rules), the document's number,
+ * number text (two digits at least, as formatNumber) and DocumentId, its `document.created` timeline
+ * event and its audit record — one statement. The counter row's lock is held from this statement to
+ * COMMIT, and every other send of the agency waits for it: one round trip instead of one per
+ * statement keeps an agency's sends from queueing behind each other.
+ */
+export async function registerOutgoing(em: EntityManager, r: OutgoingRegistration): Promise<{ number: number; numberText: string; documentId: string }> {
+  const rows = await em.getConnection().execute<Array<{ number: number; number_text: string; document_id: string }>>(
+    `with n as (
+       insert into register_counter (agency_code, year, kind, last) values (?, ?, 'out', 1)
+       on conflict (agency_code, year, kind) do update set last = register_counter.last + 1
+       returning last
+     ), f as (
+       select last as number, case when last < 10 then '0' || last::text else last::text end as number_text from n
+     ), d as (
+       update outgoing_document o set number = f.number, number_text = f.number_text, document_id = ? || f.number_text || ?
+       from f where o.id = ?
+       returning o.id, o.number, o.number_text, o.document_id
+     ), e as (
+       insert into document_event (document_id, type, state, details, at)
+       select d.id, 'document.created', 'queued', jsonb_build_object('number', d.number, 'recipients', ?::int), ? from d
+     ), a as (
+       insert into audit_event (at, actor_type, actor_id, agency_code, action, subject_type, subject_id, details, request_id)
+       select ?, ?, ?, ?, 'document.created', 'document', d.id::text, jsonb_build_object('documentId', d.document_id, 'recipients', ?::jsonb), ? from d
+     )
+     select number, number_text, document_id from d`,
+    [
+      r.agencyCode,
+      r.year,
+      r.documentIdPrefix,
+      r.documentIdSuffix,
+      r.id,
+      r.recipients.length,
+      r.at,
+      r.at,
+      r.actor.kind,
+      r.actor.id,
+      r.actor.agencyCode,
+      JSON.stringify(r.recipients),
+      r.requestId,
+    ],
+    'all',
+    em.getTransactionContext(),
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`document ${r.id} was not written before it was numbered`);
+  return { number: Number(row.number), numberText: row.number_text, documentId: row.document_id };
+}

@@ -396,6 +396,25 @@ describe('the outgoing register', () => {
         expect(documentId).toMatch(new RegExp(`^${escape(district.code)},${escape(today)},0*${Number(code.number)}/CT-UBND$`));
       }
       expect(await outgoingIds(district.clerk)).toHaveLength(50);
+
+      // What was stored says the same as the answers: the document, its timeline event, its audit record.
+      const conn = node.runtime.orm.em.fork().getConnection();
+      for (const a of answers.slice(0, 10)) {
+        const stored = await node.call('GET', `/v1/documents/${a.json.id}`, { token: district.clerk });
+        expect(stored.json).toMatchObject({ documentId: a.json.documentId, code: { number: a.json.code.number } });
+        const [created] = await conn.execute<Array<{ details: { number: number; recipients: number } }>>(
+          `select details from document_event where document_id = ? and type = 'document.created'`,
+          [a.json.id],
+        );
+        expect(created?.details).toEqual({ number: Number(a.json.code.number), recipients: 1 });
+        const audit = await conn.execute<Array<{ details: { documentId: string; recipients: string[] }; actor_id: string; agency_code: string }>>(
+          `select details, actor_id, agency_code from audit_event where action = 'document.created' and subject_id = ?`,
+          [a.json.id],
+        );
+        expect(audit).toHaveLength(1);
+        expect(audit[0]!.details).toEqual({ documentId: a.json.documentId, recipients: to });
+        expect(audit[0]!.agency_code).toBe(district.code);
+      }
     },
     SLOW,
   );
