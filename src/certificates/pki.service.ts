@@ -10,6 +10,7 @@ import { loadOrCreateDevCa } from '../crypto/ca.js';
 import { describeCertificate, splitPemCertificates, type CertificateDescription } from '../crypto/certificates.js';
 import type { PackageSigner } from '../crypto/signer.js';
 import { inlineSigning, type PackageSigning } from '../edxml/sign-pool.js';
+import type { VerifyXmlSignatureOptions, XmlSignatureResult } from '../edxml/xmldsig.js';
 import { TrustStore } from '../crypto/trust.js';
 import type { KeyVault, SealedKeyPair } from '../crypto/vault.js';
 import { findAgency } from '../directory/directory.repository.js';
@@ -89,6 +90,9 @@ export class PkiService {
   signPackage(unsignedXml: string, signer: PackageSigner): Promise<string> {
     return this.signing.sign(unsignedXml, signer);
   }
+
+  /** verifyPackage's step 2 (xmldsig.verifyXmlSignature's contract) — in the signing threads when the node has them. */
+  readonly verifySignature = (text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult> => this.signing.verify(text, options);
 
   /** The node's CA, created on first use (from certs/dev/ in development) and stored once for all. */
   async nodeCa(em: EntityManager): Promise<SealedKeyPair> {

@@ -33,13 +33,13 @@ export interface PipelineDeps {
 
 /** Verifies received bytes as the exchange API does (DESIGN.md §5), with this node's registry. */
 export async function verifyReceived(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
-  return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits });
+  return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits, verifySignature: deps.pki.verifySignature });
 }
 
 /** verifyReceived, reusing a recent result for the same bytes (the same package to many recipients). */
 async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
   const sha = createHash('sha256').update(bytes).digest('hex');
-  const cached = deps.verified?.get(sha);
+  const cached = deps.verified?.get(sha) ?? (await deps.verified?.inFlight(sha));
   if (cached) {
     // The signature of these exact bytes was checked; the certificate is checked again every time,
     // so a certificate withdrawn from the registry stops deliveries at once, not after the TTL.
@@ -47,9 +47,9 @@ async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer):
     await check({ certificatePem: cached.certificate.certificatePem, agencyCode: cached.senderCode, at: cached.signingTime });
     return cached;
   }
-  const verified = await verifyReceived(em, deps, bytes);
-  deps.verified?.set(verified);
-  return verified;
+  const verifying = verifyReceived(em, deps, bytes);
+  deps.verified?.track(sha, verifying);
+  return verifying;
 }
 
 /**

@@ -22,4 +22,28 @@ describe('VerifiedCache', () => {
     expect(cache.get('b', 1)?.sha256).toBe('b');
     expect(cache.get('c', 1)?.sha256).toBe('c');
   });
+
+  it('lets callers wait for a verification of the same bytes that is running, and keeps its result', async () => {
+    const cache = new VerifiedCache();
+    let finish: (p: VerifiedPackage) => void = () => undefined;
+    const running = new Promise<VerifiedPackage>((resolve) => (finish = resolve));
+    cache.track('a', running);
+    expect(cache.inFlight('a')).toBe(running);
+    expect(cache.get('a')).toBeUndefined();
+    finish(pkg('a'));
+    expect((await cache.inFlight('a'))?.sha256).toBe('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cache.inFlight('a')).toBeUndefined();
+    expect(cache.get('a')?.sha256).toBe('a');
+  });
+
+  it('forgets a verification that failed (the next caller verifies again)', async () => {
+    const cache = new VerifiedCache();
+    const failing = Promise.reject(new Error('SIGNATURE_INVALID'));
+    cache.track('b', failing);
+    await expect(cache.inFlight('b')).rejects.toThrow('SIGNATURE_INVALID');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cache.inFlight('b')).toBeUndefined();
+    expect(cache.get('b')).toBeUndefined();
+  });
 });

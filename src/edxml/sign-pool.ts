@@ -1,9 +1,14 @@
 /**
- * Where packages are signed. Signing a package is mostly XML work — parsing, exclusive
- * canonicalisation, digests, and the fail-closed self-verification of the result — and only ~5 % RSA.
- * On a busy node that XML work competes with the event loop that serves HTTP and runs the jobs, and
- * Node gives one process one core. `createSigning({ threads: n })` moves it to n worker threads;
- * `threads: 0` signs in the calling thread.
+ * Where package signatures are made and checked. Signing a package is mostly XML work — parsing,
+ * exclusive canonicalisation, digests, and the fail-closed self-verification of the result — and
+ * only ~5 % RSA; checking a received one is the same XML work. On a busy node it competes with the
+ * event loop that serves HTTP and runs the jobs, and Node gives one process one core.
+ * `createSigning({ threads: n })` moves it to n worker threads; `threads: 0` does it in the calling
+ * thread.
+ *
+ * Verification in a thread is step 2 of verifyPackage only (the signature profile and the
+ * cryptographic check, `verifyXmlSignature`); the hardening gate runs first on the caller's side
+ * too, and the model and the certificate check stay with the caller (DESIGN.md §5).
  *
  * The keys stay where they are: a thread computes the canonical SignedInfo and asks the main thread
  * for the RSA signature through the PackageSigner port (DESIGN.md §2: keys never leave src/crypto;
@@ -15,17 +20,19 @@ import type { PackageSigner } from '../crypto/signer.js';
 import { DomainError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { XmlLimits } from './harden.js';
-import { signPackage } from './xmldsig.js';
+import { signPackage, verifyXmlSignature, type VerifyXmlSignatureOptions, type XmlSignatureResult } from './xmldsig.js';
 
 /** Messages from the pool to a thread. */
 export type ThreadRequest =
   | { type: 'sign'; id: number; xml: string; certificatePem: string }
-  | { type: 'rsa'; id: number; signature?: Uint8Array; error?: string };
+  | { type: 'rsa'; id: number; signature?: Uint8Array; error?: string }
+  | { type: 'verify'; id: number; text: string; options: VerifyXmlSignatureOptions };
 
 /** Messages from a thread to the pool. */
 export type ThreadReply =
   | { type: 'rsa'; id: number; data: Uint8Array }
   | { type: 'signed'; id: number; xml: string }
+  | { type: 'verified'; id: number; result: XmlSignatureResult }
   | { type: 'failed'; id: number; error: { message: string; code?: ErrorCode; status?: number } };
 
 /** Signs packages (signPackage's contract), here or in a pool of threads. */
@@ -33,6 +40,8 @@ export interface PackageSigning {
   /** Worker threads in use; 0 when signing happens in the calling thread. */
   readonly threads: number;
   sign(unsignedXml: string, signer: PackageSigner): Promise<string>;
+  /** verifyXmlSignature's contract. */
+  verify(text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult>;
   close(): Promise<void>;
 }
 
@@ -46,6 +55,7 @@ export function inlineSigning(limits?: Partial<XmlLimits>): PackageSigning {
   return {
     threads: 0,
     sign: async (xml, signer) => signPackage(xml, signer, limits),
+    verify: async (text, options) => verifyXmlSignature(text, options),
     close: async () => undefined,
   };
 }
@@ -54,9 +64,18 @@ export function inlineSigning(limits?: Partial<XmlLimits>): PackageSigning {
 const LAUNCHER = new URL('../../bin/ts-thread.js', import.meta.url);
 const THREAD_MODULE = new URL('./sign-thread.ts', import.meta.url).href;
 
+/**
+ * Packages longer than this (characters) are signed and verified in the calling thread: handing one
+ * to a thread copies its text there and the result back (a package with Vietnamese text is a
+ * two-byte string: 50 MB for a 25 MiB package), which costs more memory than the event loop's pause
+ * costs time. Documents with large attachments are few; statuses and ordinary documents are small.
+ */
+export const IN_THREAD_MAX_CHARS = 2 * 1024 * 1024;
+
 interface Task {
-  signer: PackageSigner;
-  resolve: (xml: string) => void;
+  /** Present for a signature: the port the thread's RSA requests go to. */
+  signer?: PackageSigner;
+  resolve: (value: never) => void;
   reject: (error: Error) => void;
 }
 
@@ -79,13 +98,23 @@ class SigningPool implements PackageSigning {
   }
 
   sign(unsignedXml: string, signer: PackageSigner): Promise<string> {
+    if (unsignedXml.length > IN_THREAD_MAX_CHARS) return Promise.resolve().then(() => signPackage(unsignedXml, signer, this.limits));
+    return this.submit<string>(signer, (id) => ({ type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem }));
+  }
+
+  verify(text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult> {
+    if (text.length > IN_THREAD_MAX_CHARS) return Promise.resolve().then(() => verifyXmlSignature(text, options));
+    return this.submit<XmlSignatureResult>(undefined, (id) => ({ type: 'verify', id, text, options }));
+  }
+
+  private submit<T>(signer: PackageSigner | undefined, request: (id: number) => ThreadRequest): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
     const slot = this.slots.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
     const id = this.nextId++;
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       if (slot.tasks.size === 0) slot.worker.ref();
-      slot.tasks.set(id, { signer, resolve, reject });
-      slot.worker.postMessage({ type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem } satisfies ThreadRequest);
+      slot.tasks.set(id, { ...(signer ? { signer } : {}), resolve: resolve as (value: never) => void, reject });
+      slot.worker.postMessage(request(id));
     });
   }
 
@@ -117,6 +146,7 @@ class SigningPool implements PackageSigning {
     if (message.type === 'rsa') {
       let answer: ThreadRequest;
       try {
+        if (!task.signer) throw new Error('a verification asked for a signature');
         answer = { type: 'rsa', id: message.id, signature: task.signer.sign(Buffer.from(message.data)) };
       } catch (error) {
         answer = { type: 'rsa', id: message.id, error: error instanceof Error ? error.message : String(error) };
@@ -125,7 +155,8 @@ class SigningPool implements PackageSigning {
       return;
     }
     this.settle(slot, message.id);
-    if (message.type === 'signed') task.resolve(message.xml);
+    if (message.type === 'signed') task.resolve(message.xml as never);
+    else if (message.type === 'verified') task.resolve(message.result as never);
     else {
       const { message: detail, code, status } = message.error;
       task.reject(code ? new DomainError(code, detail, status === undefined ? undefined : { status }) : new Error(detail));

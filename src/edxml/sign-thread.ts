@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../errors.js';
 import type { XmlLimits } from './harden.js';
 import type { ThreadReply, ThreadRequest } from './sign-pool.js';
-import { signPackageAsync } from './xmldsig.js';
+import { signPackageAsync, verifyXmlSignature } from './xmldsig.js';
 
 const port = parentPort;
 if (!port) throw new Error('sign-thread runs only as a worker thread');
@@ -34,6 +34,14 @@ port.on('message', (message: ThreadRequest) => {
         (signed) => reply({ type: 'signed', id, xml: signed }),
         (error: unknown) => reply({ type: 'failed', id, error: describe(error) }),
       );
+      break;
+    }
+    case 'verify': {
+      try {
+        reply({ type: 'verified', id: message.id, result: verifyXmlSignature(message.text, message.options) });
+      } catch (error) {
+        reply({ type: 'failed', id: message.id, error: describe(error) });
+      }
       break;
     }
     case 'rsa': {

@@ -19,7 +19,7 @@ import { assertSafeXml, DEFAULT_XML_LIMITS } from './harden.js';
 import type { XmlLimits } from './harden.js';
 import type { EdocPackage, EdxmlPackage } from './model.js';
 import { parsePackage, peekSender } from './parse.js';
-import { verifyXmlSignature } from './xmldsig.js';
+import { verifyXmlSignature, type VerifyXmlSignatureOptions, type XmlSignatureResult } from './xmldsig.js';
 
 /** What a certificate check reports about the signer certificate it accepted. */
 export interface CheckedCertificate {
@@ -67,6 +67,8 @@ export interface VerifyPackageDeps {
   /** Accept rsa-sha1/sha1 (partner explicitly marked legacy). */
   readonly allowLegacy?: boolean;
   readonly now?: () => Date;
+  /** Step 2 elsewhere (the signing threads); verifyXmlSignature in this thread by default. */
+  readonly verifySignature?: (text: string, options: VerifyXmlSignatureOptions) => Promise<XmlSignatureResult>;
 }
 
 const verified = new WeakSet<object>();
@@ -118,7 +120,8 @@ export async function verifyPackage(input: Buffer, deps: VerifyPackageDeps): Pro
   const text = assertSafeXml(bytes, deps.limits);
 
   // 2. Signature profile + digest + SignatureValue (certificate still a candidate).
-  const sig = verifyXmlSignature(text, { allowLegacy: deps.allowLegacy === true, ...(deps.limits ? { limits: deps.limits } : {}) });
+  const options: VerifyXmlSignatureOptions = { allowLegacy: deps.allowLegacy === true, ...(deps.limits ? { limits: deps.limits } : {}) };
+  const sig = deps.verifySignature ? await deps.verifySignature(text, options) : verifyXmlSignature(text, options);
 
   // 3. The model, from the signed content only. Canonical XML can be longer than its source (`>` in
   // text becomes `&gt;`), so its size bound follows the input size; the depth limit is the same.

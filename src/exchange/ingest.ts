@@ -66,6 +66,7 @@ export async function ingestPackage(
     checkCertificate: await deps.pki.certificateCheck(em),
     limits: deps.limits,
     allowLegacy: partner.legacy,
+    verifySignature: deps.pki.verifySignature,
   });
   if (!partner.agencies.includes(verified.senderCode)) {
     throw new DomainError('FORBIDDEN', `Partner ${partner.id} does not act for agency ${verified.senderCode}.`);

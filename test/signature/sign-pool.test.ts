@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa, issueAgencyCertificate } from '../../src/crypto/ca.js';
 import type { PackageSigner } from '../../src/crypto/signer.js';
 import { createPackageSigner } from '../../src/crypto/signer.js';
-import { createSigning, type PackageSigning } from '../../src/edxml/sign-pool.js';
+import { createSigning, IN_THREAD_MAX_CHARS, type PackageSigning } from '../../src/edxml/sign-pool.js';
 import { signPackage, verifyXmlSignature } from '../../src/edxml/xmldsig.js';
 import { DomainError } from '../../src/errors.js';
 import { AGENCY_A, unsignedEdoc, unsignedStatus } from './packages.js';
@@ -73,6 +73,36 @@ describe('the signing pool', () => {
       expect((pooled as DomainError).code).toBe((inline as DomainError).code);
       expect((pooled as DomainError).message).toBe((inline as DomainError).message);
     }
+  });
+
+  it('verifies in worker threads with verifyXmlSignature’s result, and its refusals', async () => {
+    const signed = signPackage(unsignedEdoc({ at }), signer);
+    expect(await pool.verify(signed, {})).toEqual(verifyXmlSignature(signed));
+    const tampered = signed.replace('Về việc triển khai', 'Về việc hủy bỏ');
+    const inline = (() => {
+      try {
+        verifyXmlSignature(tampered);
+      } catch (error) {
+        return error as DomainError;
+      }
+      throw new Error('the tampered package verified');
+    })();
+    const pooled = await pool.verify(tampered, {}).then(
+      () => undefined,
+      (error: unknown) => error as DomainError,
+    );
+    expect(pooled).toBeInstanceOf(DomainError);
+    expect([pooled?.code, pooled?.message]).toEqual([inline.code, inline.message]);
+    // The limits travel with the call.
+    await expect(pool.verify(signed, { limits: { maxBytes: 100 } })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('signs and verifies a package past IN_THREAD_MAX_CHARS in the calling thread, to the same bytes', async () => {
+    const big = unsignedEdoc({ at, attachmentBytes: Math.ceil((IN_THREAD_MAX_CHARS * 3) / 4) + 1024 });
+    expect(big.length).toBeGreaterThan(IN_THREAD_MAX_CHARS);
+    const signed = await pool.sign(big, signer);
+    expect(signed).toBe(signPackage(big, signer));
+    expect((await pool.verify(signed, {})).certificatePem).toBe(signer.certificatePem);
   });
 
   it('refuses work once closed', async () => {
