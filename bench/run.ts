@@ -2,7 +2,7 @@
  * End-to-end benchmark of the exchange (issue 7). One command from a clean clone, with PostgreSQL on
  * 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379:
  *
- *     npm run bench                                  all scenarios, full sizes (~8 min on 2 cores)
+ *     npm run bench                                  all scenarios, full sizes (~4–5 min on 2 cores)
  *     npm run bench -- --quick                       smaller sizes (~2 min)
  *     npm run bench -- --only throughput,fanout      a subset
  *     npm run bench -- --only throughput --profile   + a CPU profile of the measured window
