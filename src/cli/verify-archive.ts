@@ -11,12 +11,11 @@
  * Exit codes: 0 valid; 1 invalid (every failed check printed, also on stderr as `INVALID …`);
  * 2 usage or setup error.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
 import { verifyArchiveFile, verifyChainExport, type VerificationReport, type VerifyOptions } from '../archive/verify.js';
-import { splitPemCertificates } from '../crypto/certificates.js';
-import { TrustStore } from '../crypto/trust.js';
+import type { TrustStore } from '../crypto/trust.js';
 import { runVerify, type VerifyIo } from './verify.js';
+import { loadAnchors, parseVerifyArgs, resolvePath, TRUST_DEFAULTS, type VerifyArgs } from './verify-args.js';
 
 const ARCHIVE_USAGE = `Usage: lienthong verify ARCHIVE.zip [--trust PATH]...
        lienthong verify-chain CHAIN.json [--trust PATH]...
@@ -34,66 +33,6 @@ const ARCHIVE_USAGE = `Usage: lienthong verify ARCHIVE.zip [--trust PATH]...
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const END_MAGIC = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const END_RECORD_BYTES = 22;
-
-interface Args {
-  file: string;
-  trust: string[];
-  legacy: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Args | 'help' | string {
-  let file: string | undefined;
-  const trust: string[] = [];
-  let legacy = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--help' || a === '-h') return 'help';
-    if (a === '--legacy') legacy = true;
-    else if (a === '--trust' || a.startsWith('--trust=')) {
-      const value = a === '--trust' ? argv[++i] : a.slice('--trust='.length);
-      if (!value) return '--trust needs a PEM file or a folder';
-      trust.push(value);
-    } else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
-    else if (file === undefined) file = a;
-    else return `unexpected argument ${a} (one FILE only)`;
-  }
-  if (file === undefined) return 'FILE is required';
-  return { file, trust, legacy };
-}
-
-const resolve = (cwd: string, p: string): string => (isAbsolute(p) ? p : join(cwd, p));
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Anchors from each PATH (file or folder), or the defaults under `cwd`. */
-async function loadAnchors(paths: string[], cwd: string): Promise<TrustStore> {
-  const store = new TrustStore();
-  const addFile = async (file: string) => {
-    const pems = splitPemCertificates(await readFile(file, 'utf8'));
-    if (pems.length === 0) throw new Error(`${file} holds no PEM certificate`);
-    for (const pem of pems) store.add(pem);
-  };
-  const addPath = async (path: string) => {
-    if ((await stat(path)).isDirectory()) {
-      for (const name of (await readdir(path)).filter((n) => n.endsWith('.pem')).sort()) {
-        const text = await readFile(join(path, name), 'utf8');
-        for (const pem of splitPemCertificates(text)) store.add(pem);
-      }
-    } else await addFile(path);
-  };
-  if (paths.length) {
-    for (const p of paths) await addPath(resolve(cwd, p));
-    return store;
-  }
-  if (await exists(resolve(cwd, 'certs/trusted'))) await addPath(resolve(cwd, 'certs/trusted'));
-  if (await exists(resolve(cwd, 'certs/dev/ca.pem'))) await addFile(resolve(cwd, 'certs/dev/ca.pem'));
-  return store;
-}
 
 /**
  * True when the file is a ZIP (an archive file rather than an edXML package): it starts with a local
@@ -123,8 +62,8 @@ export interface RunOptions {
 /** `lienthong verify FILE`: archive files here, packages in verify.ts. */
 export async function runVerifyFile(argv: string[], io: VerifyIo, options: RunOptions = {}): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
-  const args = parseArgs(argv);
-  if (typeof args === 'object' && (await looksLikeZip(resolve(cwd, args.file)))) return run('archive', args, io, cwd, options);
+  const args = parseVerifyArgs(argv);
+  if (typeof args === 'object' && (await looksLikeZip(resolvePath(cwd, args.file)))) return run('archive', args, io, cwd, options);
   if (args === 'help') {
     const code = await runVerify(argv, io, options);
     io.stdout.write(`\n${ARCHIVE_USAGE}`);
@@ -135,7 +74,7 @@ export async function runVerifyFile(argv: string[], io: VerifyIo, options: RunOp
 
 /** `lienthong verify-chain FILE`. */
 export async function runVerifyChain(argv: string[], io: VerifyIo, options: RunOptions = {}): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseVerifyArgs(argv);
   if (args === 'help') {
     io.stdout.write(ARCHIVE_USAGE);
     return 0;
@@ -147,19 +86,19 @@ export async function runVerifyChain(argv: string[], io: VerifyIo, options: RunO
   return run('chain', args, io, options.cwd ?? process.cwd(), options);
 }
 
-async function run(kind: 'archive' | 'chain', args: Args, io: VerifyIo, cwd: string, options: RunOptions): Promise<number> {
+async function run(kind: 'archive' | 'chain', args: VerifyArgs, io: VerifyIo, cwd: string, options: RunOptions): Promise<number> {
   const command = kind === 'archive' ? 'lienthong verify' : 'lienthong verify-chain';
   let trust: TrustStore;
   let bytes: Buffer;
   try {
     trust = await loadAnchors(args.trust, cwd);
-    bytes = await readFile(resolve(cwd, args.file));
+    bytes = await readFile(resolvePath(cwd, args.file));
   } catch (error) {
     io.stderr.write(`${command}: ${(error as Error).message}\n`);
     return 2;
   }
   if (trust.size === 0) {
-    io.stderr.write(`${command}: no trust anchors (${args.trust.length ? args.trust.join(', ') : 'certs/trusted/*.pem, certs/dev/ca.pem'}); give --trust NODE-CA.pem\n`);
+    io.stderr.write(`${command}: no trust anchors (${args.trust.length ? args.trust.join(', ') : TRUST_DEFAULTS}); give --trust NODE-CA.pem\n`);
     return 2;
   }
   const verifyOptions: VerifyOptions = { trust, ...(options.now ? { now: options.now() } : {}), ...(args.legacy ? { allowLegacy: true } : {}) };

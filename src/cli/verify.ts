@@ -1,21 +1,21 @@
 /**
- * `lienthong verify FILE [--trust DIR] [--legacy]`: verifies a signed edXML package offline.
+ * `lienthong verify FILE [--trust PATH]... [--legacy]`: verifies a signed edXML package offline.
  *
  * Offline means no database: the rule "the certificate is the agency's registered certificate"
  * cannot be checked, so this checks everything else of DESIGN.md §5 — the hardening gate, the
- * signature profile and cryptography, the chain to the anchors in DIR (default `certs/trusted/*.pem`
+ * signature profile and cryptography, the chain to the anchors given (default `certs/trusted/*.pem`
  * plus `certs/dev/ca.pem` when present), validity at the package's signing time, key usage, and that
  * the certificate's agency code equals From/OrganId.
  *
  * Exit codes: 0 valid; 1 invalid (the reason is printed as `CODE: detail`); 2 usage or setup error.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
-import { TrustStore } from '../crypto/trust.js';
+import { readFile } from 'node:fs/promises';
+import type { TrustStore } from '../crypto/trust.js';
 import { dateToEdxmlTimestamp } from '../edxml/dates.js';
 import { peekDocumentId } from '../edxml/parse.js';
 import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
 import { isDomainError } from '../errors.js';
+import { loadAnchors, parseVerifyArgs, resolvePath, TRUST_DEFAULTS } from './verify-args.js';
 
 /** Where the command writes. */
 export interface VerifyIo {
@@ -23,68 +23,21 @@ export interface VerifyIo {
   stderr: { write(text: string): unknown };
 }
 
-const USAGE = `Usage: lienthong verify FILE [--trust DIR] [--legacy]
+const USAGE = `Usage: lienthong verify FILE [--trust PATH]... [--legacy]
 
-  Verifies a signed edXML package offline: signature, certificate chain to the anchors in DIR
+  Verifies a signed edXML package offline: signature, certificate chain to the anchors given
   (default: certs/trusted/*.pem and certs/dev/ca.pem if present), validity at the signing time,
   and that the certificate belongs to the agency in From/OrganId. The agency's registered
   certificate cannot be checked offline.
 
-  --trust DIR   trust the CA certificates in DIR/*.pem (instead of the defaults)
+  --trust PATH  trust the CA certificate(s) in PATH: a PEM file, or a folder of *.pem (repeatable;
+                instead of the defaults)
   --legacy      accept rsa-sha1 / sha1 signatures (partners marked legacy)
 `;
 
-interface Args {
-  file: string;
-  trustDir: string | undefined;
-  legacy: boolean;
-}
-
-/** Parses argv; returns a string (the usage problem) when it is not usable. */
-function parseArgs(argv: readonly string[]): Args | 'help' | string {
-  let file: string | undefined;
-  let trustDir: string | undefined;
-  let legacy = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--help' || a === '-h') return 'help';
-    if (a === '--legacy') legacy = true;
-    else if (a === '--trust' || a.startsWith('--trust=')) {
-      const value = a === '--trust' ? argv[++i] : a.slice('--trust='.length);
-      if (!value) return '--trust needs a directory';
-      if (trustDir !== undefined) return '--trust given twice';
-      trustDir = value;
-    } else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
-    else if (file === undefined) file = a;
-    else return `unexpected argument ${a} (one FILE only)`;
-  }
-  if (file === undefined) return 'FILE is required';
-  return { file, trustDir, legacy };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Builds the trust store: DIR, or the defaults under `cwd`. */
-async function loadTrust(trustDir: string | undefined, cwd: string): Promise<TrustStore> {
-  const abs = (p: string): string => (isAbsolute(p) ? p : join(cwd, p));
-  if (trustDir !== undefined) return TrustStore.fromDirectory(abs(trustDir));
-  const trusted = abs('certs/trusted');
-  const store = (await exists(trusted)) ? await TrustStore.fromDirectory(trusted) : new TrustStore();
-  const devCa = abs('certs/dev/ca.pem');
-  if (await exists(devCa)) store.add(await readFile(devCa, 'utf8'));
-  return store;
-}
-
 /** Runs `lienthong verify`; resolves to the exit code. */
 export async function runVerify(argv: string[], io: VerifyIo, options: { cwd?: string; now?: () => Date } = {}): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseVerifyArgs(argv);
   if (args === 'help') {
     io.stdout.write(USAGE);
     return 0;
@@ -98,14 +51,14 @@ export async function runVerify(argv: string[], io: VerifyIo, options: { cwd?: s
   let trust: TrustStore;
   let bytes: Buffer;
   try {
-    trust = await loadTrust(args.trustDir, cwd);
-    bytes = await readFile(isAbsolute(args.file) ? args.file : join(cwd, args.file));
+    trust = await loadAnchors(args.trust, cwd);
+    bytes = await readFile(resolvePath(cwd, args.file));
   } catch (e) {
     io.stderr.write(`lienthong verify: ${(e as Error).message}\n`);
     return 2;
   }
   if (trust.size === 0) {
-    io.stderr.write(`lienthong verify: no trust anchors (${args.trustDir ?? 'certs/trusted/*.pem, certs/dev/ca.pem'}); give --trust DIR\n`);
+    io.stderr.write(`lienthong verify: no trust anchors (${args.trust.length ? args.trust.join(', ') : TRUST_DEFAULTS}); give --trust PATH\n`);
     return 2;
   }
 

@@ -89,6 +89,15 @@ describe('lienthong verify', () => {
     expect(accepted.out).toContain('algorithm:   http://www.w3.org/2000/09/xmldsig#rsa-sha1');
   });
 
+  it('takes --trust as a PEM file or a folder, repeated, like the archive verifier', async () => {
+    expect((await cli(['edoc.edxml', '--trust', 'anchors/ca.pem'])).code).toBe(0);
+    expect((await cli(['edoc.edxml', '--trust', 'other', '--trust', 'anchors'])).code).toBe(0);
+    expect((await cli(['edoc.edxml', '--trust', 'other/other.pem'])).code).toBe(1);
+    const missing = await cli(['edoc.edxml', '--trust', 'no-such.pem']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('no-such.pem');
+  });
+
   it('trusts certs/trusted and certs/dev/ca.pem by default', async () => {
     const cwd = mkdtempSync(join(root, 'cwd-'));
     expect((await cli(['../edoc.edxml'], cwd)).code).toBe(2); // no anchors at all: setup error
