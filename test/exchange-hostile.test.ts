@@ -116,14 +116,24 @@ describe('hostile input on the exchange API', () => {
     expect(again.json.receiptId).toBe(first.json.receiptId);
   });
 
-  it('a package that also names agencies hosted elsewhere lands for the one hosted here only', async () => {
-    // The national axis hands every system the package naming all recipients of the document.
+  it('a package that also names an agency hosted elsewhere: a peer gets 422; from the axis it lands for ours only', async () => {
+    // The national axis hands every system the package naming all recipients of the document; a
+    // lienthong peer sends one package per destination, so a foreign recipient is its mistake.
     const model = edocModel({ from: { code: SERVED, name: 'Sở A' }, to: { code: LOCAL, name: 'UBND xã' }, at: new Date(), number: 77 });
     model.messageHeader.to.push({ organId: '000.09.70.H33', organName: 'UBND xã ở nơi khác' });
     const bytes = signPackage(buildEdoc(model), createPackageSigner(servedCert.certificatePem, servedCert.privateKeyPem!));
     const before = await inboxCount();
-    const res = await push(bytes);
-    expect(res.status).toBe(202);
+    const fromPeer = await push(bytes);
+    expect([fromPeer.status, fromPeer.json.code]).toEqual([422, 'UNKNOWN_RECIPIENT']);
+    expect(await inboxCount()).toBe(before);
+
+    const axis = await node.call('POST', '/v1/partners', {
+      token: node.adminToken,
+      body: { id: 'axis', name: 'Trục', kind: 'axis', credentials: { systemId: 'lt', secret: 'axis-secret' }, agencies: [SERVED] },
+    });
+    expect(axis.status, axis.text).toBe(201);
+    const fromAxis = await push(bytes, { authorization: `Bearer ${axis.json.token as string}` });
+    expect(fromAxis.status).toBe(202);
     expect(await inboxCount()).toBe(before + 1);
     const rows = await node.runtime.orm.em
       .fork()

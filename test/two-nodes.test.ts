@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgency, directive, sendDocument, type Agency } from './acceptance/helpers.js';
+import { entriesOf, waitForArchive } from './archive/helpers.js';
 import { HttpNode } from './support/http-node.js';
 import { freePort } from './support/redis-server.js';
 import { eventually, startTestNode, type TestNode } from './support/runtime.js';
@@ -129,10 +130,38 @@ describe('two nodes on loopback', () => {
     expect(recallPackages).toHaveLength(1);
     const recallXml = recallPackages[0]!.bytes.toString('utf8');
     expect(recallXml).toContain('<edXML:BussinessDocType>1</edXML:BussinessDocType>');
+    // The sender's timeline says the destination's recall package went (two 13s carried at the same
+    // moment may both send it; the peer keeps one, as checked above).
+    await eventually(async () => {
+      const timeline = (await a.call('GET', `/v1/documents/${id}/events`, { token: district.clerk })).json.items as Array<{ type: string }>;
+      return timeline.some((e) => e.type === 'recall.package-sent');
+    }, 30_000, 100);
     expect([...recallXml.matchAll(/<edXML:To>\s*<edXML:OrganId>([^<]+)<\/edXML:OrganId>/g)].map((m) => m[1]).sort()).toEqual([...COMMUNES].sort());
     const answer = await b.call('POST', `/v1/inbox/${item.id}/status`, { token: communes[0]!.clerk, body: { code: '15' } });
     expect(answer.status).toBe(200);
     await eventually(async () => (await deliveries(id))[COMMUNES[0]!]?.state === 'recalled', 30_000, 100);
+  }, 120_000);
+
+  it('a recall reaching two destinations: each gets its own recall package, and the sender seals both', async () => {
+    const local = await createAgency(a, { code: '000.03.40.H33', name: 'UBND xã 3 Giang Thành', level: 'commune', parentCode: DISTRICT });
+    const sent = await sendDocument(a, district.clerk, directive({ to: [local.code, COMMUNES[0]!] }));
+    expect(sent.status, sent.text).toBe(201);
+    const { id, documentId } = sent.json as { id: string; documentId: string };
+    await eventually(async () => Object.values(await deliveries(id)).every((d) => d.state === 'arrived'), 30_000, 100);
+    expect((await a.call('POST', `/v1/documents/${id}/recall`, { token: district.clerk, body: { reason: 'Ban hành nhầm' } })).status).toBe(202);
+    const onA = await inboxItem(a, local.clerk, documentId);
+    const onB = await inboxItem(b, communes[0]!.clerk, documentId);
+    await eventually(async () => (await a.call('GET', `/v1/inbox/${onA.id}`, { token: local.clerk })).json.state === 'recall_requested', 30_000, 100);
+    await eventually(async () => (await b.call('GET', `/v1/inbox/${onB.id}`, { token: communes[0]!.clerk })).json.state === 'recall_requested', 30_000, 100);
+    expect((await a.call('POST', `/v1/inbox/${onA.id}/status`, { token: local.clerk, body: { code: '15' } })).status).toBe(200);
+    expect((await b.call('POST', `/v1/inbox/${onB.id}/status`, { token: communes[0]!.clerk, body: { code: '15' } })).status).toBe(200);
+    await eventually(async () => Object.values(await deliveries(id)).every((d) => d.state === 'recalled'), 30_000, 100);
+
+    const archive = await waitForArchive(a, `/v1/documents/${id}/archive`, district.clerk);
+    const recalls = [...entriesOf(archive).entries()].filter(([name]) => name.startsWith('packages/recall-'));
+    expect(recalls).toHaveLength(2);
+    const named = recalls.map(([, bytes]) => [...bytes.toString('utf8').matchAll(/<edXML:To>\s*<edXML:OrganId>([^<]+)<\/edXML:OrganId>/g)].map((m) => m[1]));
+    expect(named.sort()).toEqual([[COMMUNES[0]], [local.code]].sort());
   }, 120_000);
 
   it('the same package pushed twice gets the first receipt and makes no second inbox item', async () => {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { AuditEventSchema, type AuditEvent } from '../audit/audit-event.entity.js';
-import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from '../documents/document.entity.js';
+import { DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from '../documents/document.entity.js';
 import { FINAL_STATES } from '../documents/states.js';
 import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from '../inbox/inbox.entity.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
@@ -22,6 +22,7 @@ import {
   type ArchiveRetention,
 } from './archive.entity.js';
 import { GENESIS_HASH, type ArchiveRole } from './format.js';
+import { lockDeliveries, lockDocumentRow } from '../documents/locks.js';
 
 const FINAL_SQL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
 
@@ -38,9 +39,10 @@ function sql<T extends Array<Record<string, unknown>> = Array<Record<string, unk
  * order a recall takes them in, so the two cannot deadlock).
  */
 export async function lockDocumentForSeal(em: EntityManager, id: string): Promise<{ doc: OutgoingDocument; deliveries: Delivery[] } | null> {
-  const doc = await em.findOne(OutgoingDocumentSchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await lockDocumentRow(em, id);
+  const doc = await em.findOne(OutgoingDocumentSchema, { id });
   if (!doc) return null;
-  const deliveries = await em.find(DeliverySchema, { documentId: id }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { recipientCode: 'asc' } });
+  const deliveries = (await lockDeliveries(em, id)).sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : a.recipientCode > b.recipientCode ? 1 : 0));
   return { doc, deliveries };
 }
 

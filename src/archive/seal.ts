@@ -82,12 +82,14 @@ export async function sealDocument(em: EntityManager, deps: SealDeps, documentId
     const recipientOf = new Map(deliveries.map((d) => [d.id, d.recipientCode]));
     // What the sender holds: the statuses carried to it, and the recalls (13) it sent itself.
     const statuses = (await statusesOfDeliveries(tx, deliveryIds)).filter((s) => s.carried || s.fromCode === doc.agencyCode);
-    const rows = await packagesById(tx, unique([doc.packageId, ...deliveries.map((d) => d.packageId), doc.recallPackageId, ...statuses.map((s) => s.packageId)]));
+    // A recall makes one package per destination (delivery.recallPackageId); doc.recallPackageId is one of them.
+    const recallIds = unique([doc.recallPackageId, ...deliveries.map((d) => d.recallPackageId)]);
+    const rows = await packagesById(tx, unique([doc.packageId, ...deliveries.map((d) => d.packageId), ...recallIds, ...statuses.map((s) => s.packageId)]));
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const id of unique([doc.packageId, ...deliveries.map((d) => d.packageId)])) {
       await evidence.add(need(byId, id), 'document', { from: doc.agencyCode });
     }
-    if (doc.recallPackageId) await evidence.add(need(byId, doc.recallPackageId), 'recall', { from: doc.agencyCode });
+    for (const id of recallIds) await evidence.add(need(byId, id), 'recall', { from: doc.agencyCode });
     for (const s of statuses) await evidence.add(need(byId, s.packageId), 'status', { from: s.fromCode, statusCode: s.code });
 
     const content: RecordContent = {

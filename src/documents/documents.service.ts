@@ -1,5 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
@@ -21,6 +21,7 @@ import {
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName } from './document-types.js';
 import { ATTACHMENT_TYPES, type DocumentInput } from './documents.schemas.js';
 import { byDestination } from './destinations.js';
+import { lockDeliveries, lockDocumentRow } from './locks.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { verifyReceived, type PipelineDeps } from './pipeline.js';
@@ -288,11 +289,12 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
  */
 export async function recallDocument(em: EntityManager, pki: PkiService, clerk: Clerk, id: string, reason: string): Promise<{ statusIds: string[] }> {
   return em.transactional(async (tx) => {
-    const doc = await findOwnDocument(tx, clerk, id, LockMode.PESSIMISTIC_WRITE);
+    if (UUID.test(id)) await lockDocumentRow(tx, id);
+    const doc = await findOwnDocument(tx, clerk, id);
     if (doc.state === 'recalled') throw new DomainError('ILLEGAL_TRANSITION', 'The document is already recalled.');
     if (doc.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be recalled.`);
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
-    const deliveries = await tx.find(DeliverySchema, { documentId: id }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { recipientCode: 'asc' } });
+    const deliveries = (await lockDeliveries(tx, id)).sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : a.recipientCode > b.recipientCode ? 1 : 0));
     const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state));
     const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
     const at = new Date();
@@ -342,8 +344,10 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
 }
 
 /** The caller's agency's document, or 404 (another agency's documents do not exist for it). */
+const UUID = /^[0-9a-f-]{36}$/i;
+
 export async function findOwnDocument(em: EntityManager, clerk: Pick<Clerk, 'principal'>, id: string, lockMode?: LockMode): Promise<OutgoingDocument> {
-  const uuid = /^[0-9a-f-]{36}$/i.test(id);
+  const uuid = UUID.test(id);
   const doc = uuid ? await em.findOne(OutgoingDocumentSchema, { id }, lockMode ? { lockMode } : {}) : null;
   if (!doc || doc.agencyCode !== clerk.principal.agencyCode) throw new DomainError('NOT_FOUND', `No document ${id} for agency ${clerk.principal.agencyCode}.`);
   return doc;

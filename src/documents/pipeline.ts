@@ -5,6 +5,7 @@ import type { Secrets } from '../crypto/secret-box.js';
 import type { VerifiedCache } from './verified-cache.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { PartnerSchema, type Partner } from '../directory/partner.entity.js';
+import { TransportError } from '../exchange/http-client.js';
 import { sendToPartner } from '../exchange/outbound.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
 import { buildEdoc } from '../edxml/build.js';
@@ -39,7 +40,9 @@ export async function verifyReceived(em: EntityManager, deps: PipelineDeps, byte
 /** verifyReceived, reusing a recent result for the same bytes (the same package to many recipients). */
 async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
   const sha = createHash('sha256').update(bytes).digest('hex');
-  const cached = deps.verified?.get(sha) ?? (await deps.verified?.inFlight(sha));
+  // Looked up without yielding first, so two callers cannot both miss a verification one of them starts.
+  const running = deps.verified?.get(sha) ? undefined : deps.verified?.inFlight(sha);
+  const cached = deps.verified?.get(sha) ?? (running ? await running : undefined);
   if (cached) {
     // The signature of these exact bytes was checked; the certificate is checked again every time,
     // so a certificate withdrawn from the registry stops deliveries at once, not after the TTL.
@@ -175,7 +178,8 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
         continue;
       }
       if (!p.status) continue; // held when read, so nothing was signed; nothing to do
-      const item = inboxItemRow(p.recipient, p.verified, p.packageId, delivery.id);
+      // Arrived when its 01 says so: the 01 was signed at planning time.
+      const item = inboxItemRow(p.recipient, p.verified, p.packageId, delivery.id, p.status.input.at);
       const input = { ...p.status.input, deliveryId: delivery.id, inboxItemId: item.id };
       // A fresh 01 names its document, its signer and its second: its bytes are new (the unique
       // SHA-256 index would refuse a repeat, and the transaction would roll back).
@@ -417,23 +421,45 @@ async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, statu
 
 /**
  * Before a 13 goes to a partner, the recall package (BussinessDocType 1) of that partner's
- * destination goes (API.md: recipients get a recall package and status 13). Sent with every 13 of
- * the destination: the partner answers a repeat with its first receipt (same SHA-256), and the pull
- * list keeps one entry per package.
+ * destination goes (API.md: recipients get a recall package and status 13), once per destination:
+ * the timeline records it sent (or refused), and the later 13s of the destination skip it (13s
+ * carried at the same moment may both send it; the partner keeps one — same SHA-256, same pull-list
+ * entry). A partner
+ * that refuses the package for good does not hold the 13s back (they ask for the recall on their
+ * own); the refusal stays in the timeline. Transport trouble is retried with the 13.
  */
 async function sendRecallPackage(em: EntityManager, deps: PipelineDeps, partner: Partner, status: StatusRecord): Promise<void> {
   const delivery = status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
   const recallPackageId = delivery?.recallPackageId;
   if (!recallPackageId) return; // recalled before recall packages were made per destination
+  const done = await em
+    .fork()
+    .getConnection()
+    .execute<Array<{ n: number }>>(
+      `select count(*)::int as n from document_event where document_id = ? and type in ('recall.package-sent', 'recall.package-refused') and details->>'packageId' = ?`,
+      [delivery.documentId, recallPackageId],
+    );
+  if ((done[0]?.n ?? 0) > 0) return;
   const named = await em.fork().find(DeliverySchema, { recallPackageId }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } });
-  await sendToPartner(em.fork(), partner, deps.secrets, {
-    bytes: await packageBytes(em.fork(), recallPackageId),
-    packageId: recallPackageId,
-    kind: 'edoc',
-    senderCode: status.fromCode,
-    recipientCodes: named.map((d) => d.recipientCode),
-    dedupKey: `recall:${recallPackageId}`,
-  });
+  const record = async (type: string, details: Record<string, unknown>) => {
+    const f = em.fork();
+    recordEvent(f, { documentId: delivery.documentId, type, details: { packageId: recallPackageId, partner: partner.id, recipients: named.map((d) => d.recipientCode), ...details } });
+    await f.flush();
+  };
+  try {
+    const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
+      bytes: await packageBytes(em.fork(), recallPackageId),
+      packageId: recallPackageId,
+      kind: 'edoc',
+      senderCode: status.fromCode,
+      recipientCodes: named.map((d) => d.recipientCode),
+      dedupKey: `recall:${recallPackageId}`,
+    });
+    await record('recall.package-sent', { receipt });
+  } catch (error) {
+    if (!(error instanceof TransportError) || error.retryable) throw error;
+    await record('recall.package-refused', { error: error.message });
+  }
 }
 
 /**

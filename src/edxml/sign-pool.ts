@@ -72,22 +72,32 @@ const THREAD_MODULE = new URL('./sign-thread.ts', import.meta.url).href;
  */
 export const IN_THREAD_MAX_CHARS = 2 * 1024 * 1024;
 
+/** A thread that has not answered a task within this time is stopped and replaced (the task fails). */
+export const THREAD_TASK_TIMEOUT_MS = 60_000;
+const RESTART_BACKOFF_MS = [0, 1_000, 5_000, 30_000];
+
 interface Task {
   /** Present for a signature: the port the thread's RSA requests go to. */
   signer?: PackageSigner;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
 interface Slot {
   worker: Worker;
   tasks: Map<number, Task>;
+  /** False from the thread's exit until its replacement is started. */
+  alive: boolean;
+  startedAt: number;
 }
 
 class SigningPool implements PackageSigning {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  /** Threads that stopped soon after they started, in a row: the restart waits longer each time. */
+  private quickExits = 0;
 
   constructor(
     readonly threads: number,
@@ -99,22 +109,39 @@ class SigningPool implements PackageSigning {
 
   sign(unsignedXml: string, signer: PackageSigner): Promise<string> {
     if (unsignedXml.length > IN_THREAD_MAX_CHARS) return Promise.resolve().then(() => signPackage(unsignedXml, signer, this.limits));
-    return this.submit<string>(signer, (id) => ({ type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem }));
+    return this.submit<string>(
+      signer,
+      (id) => ({ type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem }),
+      () => signPackage(unsignedXml, signer, this.limits),
+    );
   }
 
   verify(text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult> {
     if (text.length > IN_THREAD_MAX_CHARS) return Promise.resolve().then(() => verifyXmlSignature(text, options));
-    return this.submit<XmlSignatureResult>(undefined, (id) => ({ type: 'verify', id, text, options }));
+    return this.submit<XmlSignatureResult>(undefined, (id) => ({ type: 'verify', id, text, options }), () => verifyXmlSignature(text, options));
   }
 
-  private submit<T>(signer: PackageSigner | undefined, request: (id: number) => ThreadRequest): Promise<T> {
+  private submit<T>(signer: PackageSigner | undefined, request: (id: number) => ThreadRequest, inline: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
-    const slot = this.slots.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
+    const alive = this.slots.filter((s) => s.alive);
+    // No thread running (they keep failing to start): the work is done here rather than not at all.
+    if (alive.length === 0) return Promise.resolve().then(inline);
+    const slot = alive.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.logger?.error({ taskId: id, timeoutMs: THREAD_TASK_TIMEOUT_MS }, 'signing thread did not answer; stopping it');
+        void slot.worker.terminate();
+      }, THREAD_TASK_TIMEOUT_MS);
+      timer.unref();
       if (slot.tasks.size === 0) slot.worker.ref();
-      slot.tasks.set(id, { ...(signer ? { signer } : {}), resolve: resolve as (value: never) => void, reject });
-      slot.worker.postMessage(request(id));
+      slot.tasks.set(id, { ...(signer ? { signer } : {}), resolve: resolve as (value: never) => void, reject, timer });
+      try {
+        slot.worker.postMessage(request(id));
+      } catch (error) {
+        this.settle(slot, id);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 
@@ -125,17 +152,27 @@ class SigningPool implements PackageSigning {
 
   private spawn(): Slot {
     const worker = new Worker(LAUNCHER, { workerData: { module: THREAD_MODULE, limits: this.limits } });
-    const slot: Slot = { worker, tasks: new Map() };
-    // An idle pool does not keep the process alive; a thread with work does (see sign()).
+    const slot: Slot = { worker, tasks: new Map(), alive: true, startedAt: Date.now() };
+    // An idle pool does not keep the process alive; a thread with work does (see submit()).
     worker.unref();
     worker.on('message', (message: ThreadReply) => this.onReply(slot, message));
     worker.on('error', (error) => this.logger?.error({ err: error }, 'signing thread failed'));
+    // A reply that cannot be read belongs to no known task: stop the thread, its tasks fail, a new one starts.
+    worker.on('messageerror', (error) => {
+      this.logger?.error({ err: error }, 'unreadable message from a signing thread; stopping it');
+      void worker.terminate();
+    });
     worker.on('exit', (code) => {
+      slot.alive = false;
       this.failAll(slot, new Error(`the signing thread stopped (exit code ${code}) before it answered`));
       if (this.closed) return;
-      this.logger?.warn({ code }, 'signing thread stopped; starting another');
-      const index = this.slots.indexOf(slot);
-      if (index >= 0) this.slots[index] = this.spawn();
+      this.quickExits = Date.now() - slot.startedAt < 10_000 ? this.quickExits + 1 : 0;
+      const delay = RESTART_BACKOFF_MS[Math.min(this.quickExits, RESTART_BACKOFF_MS.length - 1)]!;
+      this.logger?.warn({ code, restartInMs: delay }, 'signing thread stopped; starting another');
+      setTimeout(() => {
+        const index = this.slots.indexOf(slot);
+        if (index >= 0 && !this.closed) this.slots[index] = this.spawn();
+      }, delay).unref();
     });
     return slot;
   }
@@ -164,6 +201,8 @@ class SigningPool implements PackageSigning {
   }
 
   private settle(slot: Slot, id: number): void {
+    const task = slot.tasks.get(id);
+    if (task) clearTimeout(task.timer);
     slot.tasks.delete(id);
     if (slot.tasks.size === 0) slot.worker.unref();
   }

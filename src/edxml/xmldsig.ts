@@ -377,8 +377,16 @@ function asyncRsaSha256(signer: AsyncPackageSigner): new () => SignatureAlgorith
     getSignature(signedInfo: BinaryLike, _privateKey: KeyLike, callback?: ErrorFirstCallback<string>): string {
       if (!callback) throw new Error('asynchronous signer used without a callback');
       const bytes = typeof signedInfo === 'string' ? Buffer.from(signedInfo, 'utf8') : Buffer.from(signedInfo as Uint8Array);
+      // One settle only: xml-crypto's own work after the signature runs inside `callback`, and a throw
+      // there must reach the caller (through computeSignature's callback), not become an unhandled rejection.
       signer.sign(bytes).then(
-        (signature) => callback(null, signature.toString('base64')),
+        (signature) => {
+          try {
+            callback(null, signature.toString('base64'));
+          } catch (error) {
+            callback(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
       );
       return '';

@@ -46,11 +46,10 @@ async function firstReceipt(em: EntityManager, where: { dedupKey?: string; sha?:
 /**
  * Takes in a package from a partner (exchange API push, or fetched from the axis). Verified before
  * anything is stored (DESIGN.md §5); the sender must be an agency the partner serves (403);
- * at least one edoc recipient must be an active agency of this node (422 otherwise). Edoc packages land
- * in the inboxes of the recipients hosted here — a package of the national axis names every
- * recipient of the document, wherever it is hosted; the others are not ours to serve — and each
- * recipient issues a signed 01; status packages move our own deliveries. The same package
- * twice answers the first receipt and changes nothing.
+ * edoc recipients must be active agencies of this node (422); from the axis, whose packages name every
+ * recipient of the document wherever it is hosted, at least one must, and only those get it. Edoc
+ * packages land in the recipients' inboxes and each recipient issues a signed 01; status packages
+ * move our own deliveries. The same package twice answers the first receipt and changes nothing.
  */
 export async function ingestPackage(
   em: EntityManager,
@@ -110,8 +109,13 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
         .map((a) => [a.code, a]),
     );
     const ours = to.filter((code) => local.has(code));
-    if (ours.length === 0) {
-      throw new DomainError('UNKNOWN_RECIPIENT', `No recipient of this package is an active agency of this node (${to.join(', ')}). Nothing was stored.`);
+    const notHere = to.filter((code) => !local.has(code));
+    // A lienthong peer sends one package per destination: a recipient that is not ours is a routing
+    // mistake (or an agency of ours that is inactive or merged) and is refused loudly, so the peer's
+    // delivery fails with the reason instead of waiting. The axis hands every system the package
+    // naming all recipients of the document: ours get it, the others are not ours to serve.
+    if (ours.length === 0 || (notHere.length > 0 && partner.kind !== 'axis')) {
+      throw new DomainError('UNKNOWN_RECIPIENT', `Not active agencies of this node: ${notHere.join(', ')}. Nothing was stored.`);
     }
     const stored = await storePackage(tx, {
       sha256: pkg.sha256,

@@ -71,13 +71,12 @@ export function newInboxItem(em: EntityManager, agency: Agency, pkg: VerifiedPac
 }
 
 /** The row of a new inbox item (newInboxItem; a batch inserts many at once). UNKNOWN_RECIPIENT if not addressed to `agency`. */
-export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null): InboxItem {
+export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null, now = new Date()): InboxItem {
   const edoc = verifiedEdoc(pkg);
   const header = edoc.messageHeader;
   if (!header.to.some((t) => t.organId === agency.code)) {
     throw new DomainError('UNKNOWN_RECIPIENT', `The package is not addressed to ${agency.code}.`);
   }
-  const now = new Date();
   return {
     id: randomUUID(),
     agencyCode: agency.code,
