@@ -387,13 +387,16 @@ function applyToDelivery(delivery: Delivery, status: Pick<StatusRecord, 'code' |
 async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, status: StatusRecord): Promise<void> {
   const partner = await em.fork().findOneOrFail(PartnerSchema, { id: status.partnerId! });
   if (status.code === '13') await sendRecallPackage(em, deps, partner, status);
+  // Who the status is for: a 13 goes from our sender to the recipient of its delivery; the others go
+  // from our recipient to the document's sender, the OrganId that opens its DocumentId.
+  const delivery = status.code === '13' && status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
   const pkg = await em.fork().findOneOrFail(PackageSchema, { id: status.packageId });
   const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
     bytes: await packageBytes(em.fork(), status.packageId),
     packageId: status.packageId,
     kind: 'status',
     senderCode: status.fromCode,
-    recipientCodes: [pkg.documentId.split(',')[0] ?? ''],
+    recipientCodes: [delivery?.recipientCode ?? pkg.documentId.split(',')[0] ?? ''],
     statusId: status.id,
   });
   await em.transactional(async (tx) => {
@@ -475,6 +478,10 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
   if (!packageId) return;
   const partner = await em.fork().findOne(PartnerSchema, { id: delivery.partnerId });
   if (!partner) throw new DomainError('NOT_FOUND', `Partner ${delivery.partnerId} of ${delivery.recipientCode} no longer exists.`);
+  // Handed over already — the partner gave a receipt, or the package has its place in the pull list:
+  // the delivery waits for the recipient's 01. The sweep finds it unfinished; sending again would
+  // only count attempts (up to the partner's maxAttempts) and repeat timeline events.
+  if (delivery.state === 'sending' && (delivery.remoteReceipt !== null || (partner.mode === 'pull' && (await queuedForPull(em, deliveryId))))) return;
   const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
     bytes: await packageBytes(em.fork(), packageId),
     packageId,
@@ -499,6 +506,14 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
       details: { partner: partner.id, kind: partner.kind, receipt, attempt: row.attempts },
     });
   });
+}
+
+async function queuedForPull(em: EntityManager, deliveryId: string): Promise<boolean> {
+  const rows = await em
+    .fork()
+    .getConnection()
+    .execute<Array<{ n: number }>>(`select count(*)::int as n from exchange_message where direction = 'out' and dedup_key = ?`, [`delivery:${deliveryId}`]);
+  return (rows[0]?.n ?? 0) > 0;
 }
 
 /** Whether a delivery goes to this node's inbox or through a partner. */
