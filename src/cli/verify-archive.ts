@@ -11,11 +11,10 @@
  * Exit codes: 0 valid; 1 invalid (every failed check printed, also on stderr as `INVALID …`);
  * 2 usage or setup error.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { verifyArchiveFile, verifyChainExport, type VerificationReport, type VerifyOptions } from '../archive/verify.js';
-import type { TrustStore } from '../crypto/trust.js';
 import { runVerify, type VerifyIo } from './verify.js';
-import { loadAnchors, parseVerifyArgs, resolvePath, TRUST_DEFAULTS, type VerifyArgs } from './verify-args.js';
+import { loadInputs, parseVerifyArgs, resolvePath, type VerifyArgs } from './verify-args.js';
 
 const ARCHIVE_USAGE = `Usage: lienthong verify ARCHIVE.zip [--trust PATH]...
        lienthong verify-chain CHAIN.json [--trust PATH]...
@@ -88,19 +87,9 @@ export async function runVerifyChain(argv: string[], io: VerifyIo, options: RunO
 
 async function run(kind: 'archive' | 'chain', args: VerifyArgs, io: VerifyIo, cwd: string, options: RunOptions): Promise<number> {
   const command = kind === 'archive' ? 'lienthong verify' : 'lienthong verify-chain';
-  let trust: TrustStore;
-  let bytes: Buffer;
-  try {
-    trust = await loadAnchors(args.trust, cwd);
-    bytes = await readFile(resolvePath(cwd, args.file));
-  } catch (error) {
-    io.stderr.write(`${command}: ${(error as Error).message}\n`);
-    return 2;
-  }
-  if (trust.size === 0) {
-    io.stderr.write(`${command}: no trust anchors (${args.trust.length ? args.trust.join(', ') : TRUST_DEFAULTS}); give --trust NODE-CA.pem\n`);
-    return 2;
-  }
+  const inputs = await loadInputs(args, cwd, command, io.stderr, 'NODE-CA.pem');
+  if (inputs === 2) return 2;
+  const { trust, bytes } = inputs;
   const verifyOptions: VerifyOptions = { trust, ...(options.now ? { now: options.now() } : {}), ...(args.legacy ? { allowLegacy: true } : {}) };
   let report: VerificationReport;
   try {

@@ -15,7 +15,7 @@ export interface VerifyArgs {
   legacy: boolean;
 }
 
-export const TRUST_DEFAULTS = 'certs/trusted/*.pem, certs/dev/ca.pem';
+const TRUST_DEFAULTS = 'certs/trusted/*.pem, certs/dev/ca.pem';
 
 /** Parses argv; a string is the usage problem. */
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs | 'help' | string {
@@ -48,7 +48,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** The anchors of each PATH (PEM file, or folder as TrustStore.fromDirectory reads it), or the defaults under `cwd`. */
-export async function loadAnchors(paths: readonly string[], cwd: string): Promise<TrustStore> {
+async function loadAnchors(paths: readonly string[], cwd: string): Promise<TrustStore> {
   const store = new TrustStore();
   const addPath = async (path: string) => {
     if ((await stat(path)).isDirectory()) {
@@ -65,4 +65,25 @@ export async function loadAnchors(paths: readonly string[], cwd: string): Promis
   }
   for (const p of ['certs/trusted', 'certs/dev/ca.pem']) if (await exists(resolvePath(cwd, p))) await addPath(resolvePath(cwd, p));
   return store;
+}
+
+/**
+ * The anchors and the file's bytes for `command`; on a problem (unreadable file or anchor, no anchor
+ * at all) the reason goes to stderr and the answer is exit code 2.
+ */
+export async function loadInputs(args: VerifyArgs, cwd: string, command: string, stderr: { write(s: string): unknown }, hint = 'PATH'): Promise<{ trust: TrustStore; bytes: Buffer } | 2> {
+  let trust: TrustStore;
+  let bytes: Buffer;
+  try {
+    trust = await loadAnchors(args.trust, cwd);
+    bytes = await readFile(resolvePath(cwd, args.file));
+  } catch (error) {
+    stderr.write(`${command}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (trust.size === 0) {
+    stderr.write(`${command}: no trust anchors (${args.trust.length ? args.trust.join(', ') : TRUST_DEFAULTS}); give --trust ${hint}\n`);
+    return 2;
+  }
+  return { trust, bytes };
 }

@@ -9,13 +9,11 @@
  *
  * Exit codes: 0 valid; 1 invalid (the reason is printed as `CODE: detail`); 2 usage or setup error.
  */
-import { readFile } from 'node:fs/promises';
-import type { TrustStore } from '../crypto/trust.js';
 import { dateToEdxmlTimestamp } from '../edxml/dates.js';
 import { peekDocumentId } from '../edxml/parse.js';
 import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
 import { isDomainError } from '../errors.js';
-import { loadAnchors, parseVerifyArgs, resolvePath, TRUST_DEFAULTS } from './verify-args.js';
+import { loadInputs, parseVerifyArgs } from './verify-args.js';
 
 /** Where the command writes. */
 export interface VerifyIo {
@@ -48,19 +46,9 @@ export async function runVerify(argv: string[], io: VerifyIo, options: { cwd?: s
   }
   const cwd = options.cwd ?? process.cwd();
 
-  let trust: TrustStore;
-  let bytes: Buffer;
-  try {
-    trust = await loadAnchors(args.trust, cwd);
-    bytes = await readFile(resolvePath(cwd, args.file));
-  } catch (e) {
-    io.stderr.write(`lienthong verify: ${(e as Error).message}\n`);
-    return 2;
-  }
-  if (trust.size === 0) {
-    io.stderr.write(`lienthong verify: no trust anchors (${args.trust.length ? args.trust.join(', ') : TRUST_DEFAULTS}); give --trust PATH\n`);
-    return 2;
-  }
+  const inputs = await loadInputs(args, cwd, 'lienthong verify', io.stderr);
+  if (inputs === 2) return 2;
+  const { trust, bytes } = inputs;
 
   try {
     const v = await verifyPackage(bytes, {

@@ -62,5 +62,3 @@ export function documentTypeByName(name: string): DocumentTypeInfo | undefined {
   return undefined;
 }
 
-/** Số is written with a leading zero below 10 (NĐ 30/2020 Phụ lục I): 1 → "01", 15 → "15". */
-export const formatNumber = (n: number): string => (n < 10 ? `0${n}` : String(n));

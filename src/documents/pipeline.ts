@@ -6,7 +6,7 @@ import type { VerifiedCache } from './verified-cache.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { PartnerSchema, type Partner } from '../directory/partner.entity.js';
 import { TransportError } from '../exchange/http-client.js';
-import { sendToPartner } from '../exchange/outbound.js';
+import { isQueuedForPull, sendToPartner } from '../exchange/outbound.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
 import { buildEdoc } from '../edxml/build.js';
 import type { XmlLimits } from '../edxml/harden.js';
@@ -16,7 +16,7 @@ import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord 
 import { inboxItemRow } from '../inbox/receive.js';
 import { signStatus, statusRecordRow, type StatusInput } from '../inbox/statuses.js';
 import { packageBytes, signedPackageRow, storeSignedXml, type PackageRow } from '../packages/packages.repository.js';
-import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent } from './document.entity.js';
+import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from './document.entity.js';
 import { byDestination } from './destinations.js';
 import { edocModel } from './edoc-model.js';
 import { eventRow, recordEvent, type EventInput } from './events.js';
@@ -41,8 +41,8 @@ export async function verifyReceived(em: EntityManager, deps: PipelineDeps, byte
 async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
   const sha = createHash('sha256').update(bytes).digest('hex');
   // Looked up without yielding first, so two callers cannot both miss a verification one of them starts.
-  const running = deps.verified?.get(sha) ? undefined : deps.verified?.inFlight(sha);
-  const cached = deps.verified?.get(sha) ?? (running ? await running : undefined);
+  const known = deps.verified?.get(sha) ?? deps.verified?.inFlight(sha);
+  const cached = known ? await known : undefined;
   if (cached) {
     // The signature of these exact bytes was checked; the certificate is checked again every time,
     // so a certificate withdrawn from the registry stops deliveries at once, not after the TTL.
@@ -210,6 +210,7 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
 }
 
 interface LocalDeliveryPlan {
+  doc: OutgoingDocument;
   recipient: Agency;
   packageId: string;
   verified: VerifiedPackage;
@@ -237,7 +238,7 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
     const packageId = d.packageId ?? docs.get(d.documentId)?.packageId;
     if (!packageId) continue;
     if (!verified.has(packageId)) verified.set(packageId, await verifyOnce(em, deps, await packageBytes(em, packageId)));
-    plan.set(d.id, { recipient: recipients.get(d.recipientCode)!, packageId, verified: verified.get(packageId)! });
+    plan.set(d.id, { doc: docs.get(d.documentId)!, recipient: recipients.get(d.recipientCode)!, packageId, verified: verified.get(packageId)! });
   }
   const held = await heldItems(em, [...plan.values()]);
   const unsigned = [...plan.entries()].filter(([, p]) => !held.has(`${p.recipient.code} ${p.packageId}`));
@@ -246,7 +247,7 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
   const signers = await deps.pki.signersFor(em, unique(unsigned.map(([, p]) => p.recipient.code)), at);
   await Promise.all(
     unsigned.map(async ([deliveryId, p]) => {
-      const doc = docs.get(deliveries.find((d) => d.id === deliveryId)!.documentId)!;
+      const { doc } = p;
       const input = {
         from: p.recipient,
         about: { organId: doc.agencyCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: verifiedDate(p.verified) },
@@ -481,7 +482,7 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
   // Handed over already — the partner gave a receipt, or the package has its place in the pull list:
   // the delivery waits for the recipient's 01. The sweep finds it unfinished; sending again would
   // only count attempts (up to the partner's maxAttempts) and repeat timeline events.
-  if (delivery.state === 'sending' && (delivery.remoteReceipt !== null || (partner.mode === 'pull' && (await queuedForPull(em, deliveryId))))) return;
+  if (delivery.state === 'sending' && (delivery.remoteReceipt !== null || (partner.mode === 'pull' && (await isQueuedForPull(em.fork(), deliveryId))))) return;
   const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
     bytes: await packageBytes(em.fork(), packageId),
     packageId,
@@ -506,14 +507,6 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
       details: { partner: partner.id, kind: partner.kind, receipt, attempt: row.attempts },
     });
   });
-}
-
-async function queuedForPull(em: EntityManager, deliveryId: string): Promise<boolean> {
-  const rows = await em
-    .fork()
-    .getConnection()
-    .execute<Array<{ n: number }>>(`select count(*)::int as n from exchange_message where direction = 'out' and dedup_key = ?`, [`delivery:${deliveryId}`]);
-  return (rows[0]?.n ?? 0) > 0;
 }
 
 /** Whether a delivery goes to this node's inbox or through a partner. */

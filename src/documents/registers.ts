@@ -48,7 +48,7 @@ export interface OutgoingRegistration {
 /**
  * Numbers an outgoing document as the last statement before COMMIT: the next number of the
  * agency's outgoing register (nextRegisterNumber's counter row and rules), the document's number,
- * number text (two digits at least, as formatNumber) and DocumentId, its `document.created` timeline
+ * number text (số, with a leading zero below 10, NĐ 30/2020 Phụ lục I: 1 → "01", 15 → "15") and DocumentId, its `document.created` timeline
  * event and its audit record — one statement. The counter row's lock is held from this statement to
  * COMMIT, and every other send of the agency waits for it: one round trip instead of one per
  * statement keeps an agency's sends from queueing behind each other.

@@ -108,8 +108,8 @@ class SigningPool implements PackageSigning {
   }
 
   sign(unsignedXml: string, signer: PackageSigner): Promise<string> {
-    if (unsignedXml.length > IN_THREAD_MAX_CHARS) return Promise.resolve().then(() => signPackage(unsignedXml, signer, this.limits));
     return this.submit<string>(
+      unsignedXml.length,
       signer,
       (id) => ({ type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem }),
       () => signPackage(unsignedXml, signer, this.limits),
@@ -117,15 +117,15 @@ class SigningPool implements PackageSigning {
   }
 
   verify(text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult> {
-    if (text.length > IN_THREAD_MAX_CHARS) return Promise.resolve().then(() => verifyXmlSignature(text, options));
-    return this.submit<XmlSignatureResult>(undefined, (id) => ({ type: 'verify', id, text, options }), () => verifyXmlSignature(text, options));
+    return this.submit<XmlSignatureResult>(text.length, undefined, (id) => ({ type: 'verify', id, text, options }), () => verifyXmlSignature(text, options));
   }
 
-  private submit<T>(signer: PackageSigner | undefined, request: (id: number) => ThreadRequest, inline: () => T): Promise<T> {
+  /** To a thread — or `inline` here for a package past IN_THREAD_MAX_CHARS, or while no thread runs. */
+  private submit<T>(chars: number, signer: PackageSigner | undefined, request: (id: number) => ThreadRequest, inline: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
     const alive = this.slots.filter((s) => s.alive);
     // No thread running (they keep failing to start): the work is done here rather than not at all.
-    if (alive.length === 0) return Promise.resolve().then(inline);
+    if (chars > IN_THREAD_MAX_CHARS || alive.length === 0) return Promise.resolve().then(inline);
     const slot = alive.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {

@@ -28,7 +28,7 @@ export interface OutboundPackage {
 export async function sendToPartner(em: EntityManager, partner: Partner, secrets: Secrets, out: OutboundPackage): Promise<string | null> {
   if (!partner.active) throw new TransportError(`partner ${partner.id} is deactivated`, false);
   if (partner.mode === 'pull') {
-    const dedupKey = out.dedupKey ?? (out.deliveryId ? `delivery:${out.deliveryId}` : `status:${out.statusId}`);
+    const dedupKey = out.dedupKey ?? (out.deliveryId ? deliveryKey(out.deliveryId) : `status:${out.statusId}`);
     await em
       .getConnection()
       .execute(
@@ -52,6 +52,16 @@ export async function sendToPartner(em: EntityManager, partner: Partner, secrets
     if (error instanceof TransportError && error.retryable) await recordPartnerFailure(em, partner.id, error.message);
     throw error;
   }
+}
+
+const deliveryKey = (deliveryId: string): string => `delivery:${deliveryId}`;
+
+/** Whether a delivery's package already has its place in a pull partner's list. */
+export async function isQueuedForPull(em: EntityManager, deliveryId: string): Promise<boolean> {
+  const rows = await em
+    .getConnection()
+    .execute<Array<{ n: number }>>(`select count(*)::int as n from exchange_message where direction = 'out' and dedup_key = ?`, [deliveryKey(deliveryId)]);
+  return (rows[0]?.n ?? 0) > 0;
 }
 
 async function sendToPeer(baseUrl: string, creds: Record<string, unknown>, out: OutboundPackage): Promise<string> {

@@ -97,7 +97,7 @@ describe('the signing pool', () => {
     await expect(pool.verify(signed, { limits: { maxBytes: 100 } })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });
 
-  it('signs and verifies a package past IN_THREAD_MAX_CHARS in the calling thread, to the same bytes', async () => {
+  it('signs and verifies a package past IN_THREAD_MAX_CHARS (the calling thread’s path) to the same bytes', async () => {
     const big = unsignedEdoc({ at, attachmentBytes: Math.ceil((IN_THREAD_MAX_CHARS * 3) / 4) + 1024 });
     expect(big.length).toBeGreaterThan(IN_THREAD_MAX_CHARS);
     const signed = await pool.sign(big, signer);
