@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { AgencyCode } from '../directory/directory.schemas.js';
+import { xmlText } from '../http/xml-text.js';
+import { ATTACHMENT_TYPES, MAX_FILE_NAME_BYTES } from '../packages/attachment-policy.js';
 import { DELIVERY_STATES } from './states.js';
 import { DOCUMENT_STATES } from './document.entity.js';
 import { DOCUMENT_TYPE_KEYS } from './document-types.js';
@@ -9,33 +11,26 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a real date');
 
-/** Allowed attachment types: PDF, Word, Excel, OpenDocument text, ZIP, images. */
-export const ATTACHMENT_TYPES = [
-  'application/pdf',
-  'application/msword',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/vnd.ms-excel',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  'application/vnd.oasis.opendocument.text',
-  'application/vnd.oasis.opendocument.spreadsheet',
-  'application/zip',
-  'application/x-zip-compressed',
-  'image/jpeg',
-  'image/png',
-  'image/tiff',
-] as const;
 export const MAX_ATTACHMENTS = 50;
 
 /** Ký hiệu after the slash: upper-case Vietnamese letters and digits in dash-separated parts. */
 const NOTATION = /^[A-ZĐ0-9][A-ZĐa-zđ0-9]*(?:[-.][A-ZĐ0-9][A-ZĐa-zđ0-9]*)*$/u;
 
+// Name and type are decided by the attachment policy (checkDocumentInput), the same for JSON and
+// multipart; the bounds here only stop absurd input before it is looked at.
 const AttachmentJson = z
   .object({
-    name: z.string().trim().min(1).max(255),
-    contentType: z.string().trim().min(1).max(150),
+    name: z.string().min(1).max(4 * MAX_FILE_NAME_BYTES).openapi({ description: `At most ${MAX_FILE_NAME_BYTES} bytes in UTF-8; no /, \\, control characters or leading dot` }),
+    contentType: z.string().min(1).max(150).openapi({ description: `One of ${ATTACHMENT_TYPES.join(', ')}` }),
     contentBase64: z.string().min(1),
   })
   .strict();
+
+/** StaffInfo of a package (the clerk who handled it), for documents and statuses alike. */
+export const StaffSchema = z
+  .object({ department: xmlText().max(200).optional(), name: xmlText().max(200).optional(), email: xmlText().max(320).optional(), mobile: xmlText().max(50).optional() })
+  .strict()
+  .openapi('StaffInfo');
 
 export const RecipientSpec = z
   .string()
@@ -49,18 +44,18 @@ export const DocumentInputSchema = z
   .object({
     type: z.string().min(1).max(10).openapi({ example: 'CT', description: `NĐ 30/2020 abbreviation, or CV (công văn) / THU (thư công): ${DOCUMENT_TYPE_KEYS.join(', ')}` }),
     notation: z.string().trim().min(1).max(100).regex(NOTATION, 'must look like CT-UBND or UBND-VP').openapi({ example: 'CT-UBND' }),
-    subject: z.string().trim().min(1).max(500),
-    content: z.string().max(20_000).optional(),
+    subject: xmlText().trim().min(1).max(500),
+    content: xmlText().max(20_000).optional(),
     promulgation: z
-      .object({ place: z.string().trim().min(1).max(200).optional(), date: isoDate.optional() })
+      .object({ place: xmlText().trim().min(1).max(200).optional(), date: isoDate.optional() })
       .strict()
       .default({})
       .openapi({ description: 'Place defaults to the agency name, date to today (Asia/Ho_Chi_Minh)' }),
     signer: z
       .object({
-        fullName: z.string().trim().min(1).max(200),
-        position: z.string().trim().min(1).max(200),
-        competence: z.string().trim().max(20).optional(),
+        fullName: xmlText().trim().min(1).max(200),
+        position: xmlText().trim().min(1).max(200),
+        competence: xmlText().trim().max(20).optional(),
       })
       .strict(),
     priority: z.number().int().min(0).max(4).default(0),
@@ -68,24 +63,21 @@ export const DocumentInputSchema = z
     steeringType: z.number().int().min(1).max(3).default(1),
     dueDate: isoDate.optional(),
     to: z.array(RecipientSpec).min(1).max(1000),
-    toPlaces: z.array(z.string().trim().min(1).max(300)).max(100).default([]),
+    toPlaces: z.array(xmlText().trim().min(1).max(300)).max(100).default([]),
     responseFor: z
       .array(
         z
           .object({
             organId: AgencyCode,
-            documentId: z.string().min(1).max(300),
-            code: z.string().max(150).optional(),
+            documentId: xmlText().min(1).max(300),
+            code: xmlText().max(150).optional(),
             promulgationDate: isoDate.optional(),
           })
           .strict(),
       )
       .max(20)
       .default([]),
-    staff: z
-      .object({ department: z.string().max(200).optional(), name: z.string().max(200).optional(), email: z.string().max(320).optional(), mobile: z.string().max(50).optional() })
-      .strict()
-      .optional(),
+    staff: StaffSchema.optional(),
     attachments: z.array(AttachmentJson).max(MAX_ATTACHMENTS).default([]),
   })
   .strict()

@@ -9,6 +9,7 @@ import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { InboxItemSchema } from '../inbox/inbox.entity.js';
 import { issueStatus } from '../inbox/statuses.js';
+import { checkUploadContentType, checkUploadFileName } from '../packages/attachment-policy.js';
 import { storePackage, storeSignedXml } from '../packages/packages.repository.js';
 import {
   DeliverySchema,
@@ -19,7 +20,7 @@ import {
   type OutgoingDocument,
 } from './document.entity.js';
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName } from './document-types.js';
-import { ATTACHMENT_TYPES, type DocumentInput } from './documents.schemas.js';
+import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
 import { byDestination } from './destinations.js';
 import { lockDeliveries, lockDocumentRow } from './locks.js';
 import { edocModel } from './edoc-model.js';
@@ -45,8 +46,12 @@ export interface UploadedFile {
 const fail = (path: string, message: string) =>
   new DomainError('VALIDATION_FAILED', `${path}: ${message}`, { errors: [{ path, message }] });
 
-/** Checks what zod cannot: the type table, the ký hiệu against the type, dates, files. */
-export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], maxBytes: number): void {
+/**
+ * Checks what zod cannot: the type table, the ký hiệu against the type, dates, files. Returns the
+ * files as they are stored: each name and content type as the attachment policy accepts it (NFC,
+ * trimmed; the bare lower-case type), or 422 on `attachments.<i>.name` / `.contentType`.
+ */
+export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], maxBytes: number): UploadedFile[] {
   // Secret documents never travel over this system (DESIGN.md §4; Luật Bảo vệ bí mật nhà nước).
   if (input.confidentiality !== 'normal') {
     throw new DomainError(
@@ -68,21 +73,23 @@ export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], 
   if (input.dueDate && input.promulgation.date && input.dueDate < input.promulgation.date) {
     throw fail('dueDate', 'must not be before the promulgation date');
   }
-  if (files.length > 50) throw fail('attachments', 'at most 50 files');
+  if (files.length > MAX_ATTACHMENTS) throw fail('attachments', `at most ${MAX_ATTACHMENTS} files`);
   let total = 0;
-  files.forEach((f, i) => {
-    if (!(ATTACHMENT_TYPES as readonly string[]).includes(f.contentType.toLowerCase())) {
-      throw fail(`attachments.${i}.contentType`, `${f.contentType} is not accepted; use one of ${ATTACHMENT_TYPES.join(', ')}`);
-    }
+  const accepted = files.map((f, i) => {
+    // Refused rather than renamed or retyped: see the decision in packages/attachment-policy.ts.
+    const name = checkUploadFileName(f.name);
+    if (!name.ok) throw fail(`attachments.${i}.name`, name.problem);
+    const contentType = checkUploadContentType(f.contentType);
+    if (!contentType.ok) throw fail(`attachments.${i}.contentType`, contentType.problem);
     if (f.content.length === 0) throw fail(`attachments.${i}`, 'the file is empty');
-    // eslint-disable-next-line no-control-regex -- control characters in a file name are refused on purpose
-    if (/[\\/\u0000-\u001f]/.test(f.name)) throw fail(`attachments.${i}.name`, 'must be a plain file name');
     total += f.content.length;
+    return { name: name.value, contentType: contentType.value, content: f.content };
   });
   // Base64 in the package grows a file by a third; keep the whole package under the size limit.
   if (Math.ceil(total / 3) * 4 + 64 * 1024 > maxBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `The attachments (${total} bytes) would make a package over ${maxBytes} bytes.`);
   }
+  return accepted;
 }
 
 /** Decodes JSON attachments, refusing what is not base64. */

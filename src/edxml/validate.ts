@@ -8,10 +8,8 @@ import type { FieldError } from '../errors.js';
 import { isEdxmlDate, isEdxmlTimestamp } from './dates.js';
 import { STATUS_CODES, isStatusCode } from './model.js';
 import type { Attachment, Bussiness, EdocPackage, ManifestReference, Organization, ResponseFor, StaffInfo, StatusPackage } from './model.js';
+import { firstNonXmlChar } from './xml-chars.js';
 
-// XML 1.0 §2.2 Char: these cannot be written in an XML 1.0 document at all, not even as references.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const NOT_XML_CHAR_RE = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const NOT_BASE64_RE = /[^A-Za-z0-9+/=]/;
 
 /** True when `s` is canonical unwrapped base64 (RFC 4648 §4 alphabet, padded). Linear, no backtracking. */
@@ -42,9 +40,9 @@ class Checker {
       this.fail(path, 'must not be blank');
       return false;
     }
-    const bad = NOT_XML_CHAR_RE.exec(v);
+    const bad = firstNonXmlChar(v);
     if (bad) {
-      this.fail(path, `contains U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}, which XML 1.0 cannot carry`);
+      this.fail(path, `contains ${bad.codePoint}, which XML 1.0 cannot carry`);
       return false;
     }
     return true;

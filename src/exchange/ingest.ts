@@ -65,7 +65,7 @@ export async function ingestPackage(
     checkCertificate: await deps.pki.certificateCheck(em),
     limits: deps.limits,
     allowLegacy: partner.legacy,
-    verifySignature: deps.pki.verifySignature,
+    checkXml: deps.pki.checkPackageXml,
   });
   if (!partner.agencies.includes(verified.senderCode)) {
     throw new DomainError('FORBIDDEN', `Partner ${partner.id} does not act for agency ${verified.senderCode}.`);
@@ -77,25 +77,55 @@ export async function ingestPackage(
   } catch (error) {
     // The same package sent twice at once: the second answers the first receipt.
     if (error instanceof UniqueConstraintViolationException) {
-      const receipt = await firstReceipt(em, { sha: verified.sha256, dedupKey: edocDedupKey(verified) ?? undefined });
+      const receipt = await firstReceipt(em, { sha: verified.sha256, dedupKey: dedupKeyOf(verified) });
       if (receipt) return { receiptId: receipt, duplicate: true, statusIds: [] };
     }
     throw error;
   }
 }
 
-function edocDedupKey(pkg: VerifiedPackage): string | null {
-  if (pkg.model.kind !== 'edoc') return null;
+/** The key that makes the same package received twice answer the first receipt (ExchangeMessage.dedupKey). */
+function dedupKeyOf(pkg: VerifiedPackage): string {
+  return pkg.model.kind === 'edoc' ? edocDedupKey(pkg) : statusDedupKey(pkg);
+}
+
+function edocDedupKey(pkg: VerifiedPackage): string {
+  if (pkg.model.kind !== 'edoc') throw new Error('not an edoc');
   const h = pkg.model.edoc.messageHeader;
   const type = pkg.model.edoc.traceHeaderList.bussiness.bussinessDocType;
   const recipients = h.to.map((t) => t.organId).sort();
   return `doc:${sha256([h.documentId, pkg.senderCode, type, ...recipients].join('\n'))}`;
 }
 
+/**
+ * A status is the same status when what its signature covers says the same thing, whatever the
+ * bytes: a copy re-encoded on the way (attributes re-quoted, white space between elements, another
+ * equivalent serialisation) still verifies but has another SHA-256, and was recorded a second time
+ * with a second event. The key is taken from the model, which verifyPackage parses from the signed
+ * content only: every field of the status package, in a fixed order, JSON-encoded (unambiguous).
+ */
+function statusDedupKey(pkg: VerifiedPackage): string {
+  if (pkg.model.kind !== 'status') throw new Error('not a status');
+  const s = pkg.model.status;
+  const f = s.from;
+  const r = s.responseFor;
+  const staff = s.staffInfo;
+  const fields = [
+    pkg.senderCode,
+    [f.organId, f.organizationInCharge, f.organName, f.organAdd, f.email, f.telephone, f.fax, f.website],
+    [r.organId, r.documentId, r.code, r.promulgationDate],
+    staff ? [staff.department, staff.staff, staff.email, staff.mobile] : null,
+    s.statusCode,
+    s.description,
+    s.timestamp,
+  ];
+  return `status:${sha256(JSON.stringify(fields))}`;
+}
+
 async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partner, pkg: VerifiedPackage, externalId?: string): Promise<IngestResult> {
   if (pkg.model.kind !== 'edoc') throw new Error('not an edoc');
   const edoc = pkg.model.edoc;
-  const dedupKey = edocDedupKey(pkg)!;
+  const dedupKey = edocDedupKey(pkg);
   const earlier = await firstReceipt(em, { dedupKey });
   if (earlier) return { receiptId: earlier, duplicate: true, statusIds: [] };
 
@@ -173,6 +203,9 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
   if (pkg.model.kind !== 'status') throw new Error('not a status');
   const s = pkg.model.status;
   const code = s.statusCode as StatusCode;
+  const dedupKey = statusDedupKey(pkg);
+  const earlier = await firstReceipt(em, { dedupKey });
+  if (earlier) return { receiptId: earlier, duplicate: true, statusIds: [] };
   return em.transactional(async (tx) => {
     const stored = await storePackage(tx, {
       sha256: pkg.sha256,
@@ -188,7 +221,7 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
       kind: 'status',
       senderCode: pkg.senderCode,
       recipientCodes: [s.responseFor.organId],
-      dedupKey: `sha:${pkg.sha256}`,
+      dedupKey,
       externalId,
     });
     const at = new Date();

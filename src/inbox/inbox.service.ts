@@ -7,6 +7,7 @@ import { assertTransition, STATE_OF_CODE, type StatusCode } from '../documents/s
 import { parsePackage } from '../edxml/parse.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
+import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import { InboxItemSchema, StatusRecordSchema, type InboxItem } from './inbox.entity.js';
 import { issueStatus, type StaffInput } from './statuses.js';
@@ -36,7 +37,7 @@ export function inboxView(item: InboxItem) {
     receivedAt: item.receivedAt.toISOString(),
     withdrawn: item.withdrawnAt !== null && item.withdrawnAt !== undefined,
     verification: item.verification,
-    attachments: item.withdrawnAt ? [] : item.attachments.map((a) => ({ index: a.index, name: a.name, contentType: a.contentType, size: a.size })),
+    attachments: item.withdrawnAt ? [] : item.attachments.map((a) => ({ index: a.index, ...servedFile(a), size: a.size })),
     metadata: header,
   };
 }
@@ -119,7 +120,15 @@ export async function attachmentBytes(em: EntityManager, item: InboxItem, index:
   if (parsed.kind !== 'edoc') throw new Error('inbox item without an edoc package');
   const attachment = parsed.edoc.attachments.find((a) => a.contentId === info.contentId);
   if (!attachment) throw new Error(`attachment ${info.contentId} missing from package ${item.packageId}`);
-  return { name: info.name, contentType: info.contentType, bytes: Buffer.from(attachment.contentBase64, 'base64') };
+  return { ...servedFile(info), bytes: Buffer.from(attachment.contentBase64, 'base64') };
+}
+
+/**
+ * A stored attachment's name and type as they are shown and served: through the attachment policy
+ * again, so items received before it (a partner's `text/html`, a CR/LF in a type) are served safely too.
+ */
+function servedFile(info: { index: number; name: string; contentType: string }): { name: string; contentType: string } {
+  return { name: normaliseFileName(info.name, `attachment-${info.index + 1}`), contentType: servedContentType(info.contentType) };
 }
 
 /** Statuses this agency reported on an item (for the detail view). */

@@ -4,6 +4,7 @@ import type { Agency } from '../directory/agency.entity.js';
 import type { EdocPackage } from '../edxml/model.js';
 import type { VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
+import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
 import { InboxItemSchema, type AttachmentInfo, type InboxItem } from './inbox.entity.js';
 
 /** The verified edoc of a VerifiedPackage, or 422 when it is a status package. */
@@ -12,15 +13,19 @@ export function verifiedEdoc(pkg: VerifiedPackage): EdocPackage {
   return pkg.model.edoc;
 }
 
-/** Attachment list of an edoc, with decoded sizes, in package order. */
+/**
+ * Attachment list of an edoc, with decoded sizes, in package order. Names and types as the
+ * attachment policy normalises them: a received package is never refused for a file's name or
+ * type (its bytes are signed), but nothing off the allow-list is ever served as what it claims.
+ */
 export function attachmentInfos(edoc: EdocPackage): AttachmentInfo[] {
   return edoc.attachments.map((a, index) => {
     const b64 = a.contentBase64;
     const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
     return {
       index,
-      name: a.attachmentName,
-      contentType: a.contentType ?? 'application/octet-stream',
+      name: normaliseFileName(a.attachmentName, `attachment-${index + 1}`),
+      contentType: servedContentType(a.contentType),
       size: Math.floor((b64.length * 3) / 4) - padding,
       contentId: a.contentId,
     };
