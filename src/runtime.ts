@@ -25,6 +25,7 @@ import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Metrics } from './http/metrics.js';
+import { latestSweep } from './ops/heartbeat.repository.js';
 import { createLogger, type Logger } from './logger.js';
 import { createSigning, type PackageSigning } from './edxml/sign-pool.js';
 
@@ -82,7 +83,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       const applied = await migrate(orm);
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
-    signing = createSigning({ threads: config.signingThreads, logger });
+    signing = createSigning({ threads: config.signingThreads, limits: { maxBytes: config.maxBodyBytes }, logger });
     const pki = new PkiService({
       vault: new KeyVault(masterKey),
       signing,
@@ -94,7 +95,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const pipeline: PipelineDeps = { pki, limits: { maxBytes: config.maxBodyBytes }, secrets, verified: new VerifiedCache() };
     // Creates the node CA on the very first start (and certs/dev/ca.pem in development).
     await pki.nodeCa(orm.em.fork());
-    const metrics = new Metrics({ queues, em: () => orm.em.fork(), defaultMetrics: options.defaultMetrics ?? false });
+    // Every gauge below is read into a snapshot at most every 30 s, never by a scrape (http/metrics.ts).
+    const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false, logger });
+    metrics.gauge('lienthong_queue_jobs', 'Jobs per queue and state', ['queue', 'state'], async (set) => {
+      // Read from the queue backend (on PostgreSQL, a scan of its job table): part of the snapshot too.
+      for (const [queue, byState] of Object.entries(await queues.counts())) {
+        for (const [state, n] of Object.entries(byState)) set({ queue, state }, n);
+      }
+    });
+    metrics.gauge('lienthong_sweep_last_run_timestamp_seconds', 'When a worker last ran the sweep (heartbeat); 0 if never', [], async (set) => {
+      const latest = await latestSweep(orm.em.fork());
+      set({}, latest ? latest.at.getTime() / 1000 : 0);
+    });
     metrics.gauge(
       'lienthong_certificate_expiry_days',
       'Days until each active agency certificate expires',

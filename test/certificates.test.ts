@@ -50,7 +50,7 @@ describe('certificates and trust anchors', () => {
     });
     expect(agency.json.certificate.expiresInDays).toBeGreaterThan(700);
 
-    const metrics = await node.call('GET', '/metrics');
+    const metrics = await node.call('GET', '/metrics', { token: admin });
     expect(metrics.text).toMatch(new RegExp(`lienthong_certificate_expiry_days\\{agency="${DISTRICT.replace(/\./g, '\\.')}"`));
     expect(metrics.text).toMatch(/^lienthong_certificates_expiring_soon 0$/m);
   });

@@ -51,7 +51,7 @@ describe('health, readiness and operations endpoints', () => {
 
   it('/metrics exposes HTTP counters and queue depths in Prometheus text format', async () => {
     await node.call('GET', '/healthz');
-    const res = await node.call('GET', '/metrics');
+    const res = await node.call('GET', '/metrics', { token: node.adminToken });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     expect(res.text).toMatch(/lienthong_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);

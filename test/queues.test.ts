@@ -28,7 +28,7 @@ describe('job registry and workers', () => {
         const before = await heartbeats(node);
         await node.runtime.queues.enqueue('sweep', { trigger: 'manual' });
         await eventually(async () => (await heartbeats(node)) > before, 20_000, 100);
-        const metrics = await node.call('GET', '/metrics');
+        const metrics = await node.call('GET', '/metrics', { token: node.adminToken });
         const stamp = Number(/^lienthong_sweep_last_run_timestamp_seconds (\S+)$/m.exec(metrics.text)?.[1]);
         expect(stamp).toBeGreaterThan(Date.now() / 1000 - 60);
         const ready = await node.call('GET', '/readyz');

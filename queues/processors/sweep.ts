@@ -1,11 +1,13 @@
 import { findStuckWork } from '../../src/documents/stuck-work.js';
+import { purgeExpiredIdempotencyRecords } from '../../src/http/idempotency.js';
 import { recordSweep } from '../../src/ops/heartbeat.repository.js';
 import type { JobProcessor } from '../context.js';
 import { sweepArchive } from './archive.js';
 
 /**
- * The repeatable sweep: writes the worker heartbeat that /metrics reports, and enqueues again every
- * unfinished step found in PostgreSQL (after a Redis flush or restart, or a lost enqueue).
+ * The repeatable sweep: writes the worker heartbeat that /metrics reports, enqueues again every
+ * unfinished step found in PostgreSQL (after a Redis flush or restart, or a lost enqueue), and
+ * deletes expired idempotency records.
  */
 export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
   const em = ctx.orm.em.fork();
@@ -23,7 +25,14 @@ export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
   await ctx.queues.enqueueMany('poll', axis.map((p) => ({ partnerId: p.id })));
   // The archive's share (sealing, checkpoints, retention) must not stop the recovery above.
   await sweepArchive(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'sweep could not schedule archive work'));
+  // Idempotency records older than 24 h are never replayed; deleting them here (bounded per sweep)
+  // keeps the table small without adding a statement to any request.
+  const purged = await purgeExpiredIdempotencyRecords(em).catch((err: unknown) => {
+    ctx.logger.warn({ err }, 'sweep could not delete expired idempotency records');
+    return 0;
+  });
+  if (purged) ctx.logger.debug({ purged }, 'sweep deleted expired idempotency records');
   const requeued = stuck.sign.length + stuck.route.length + stuck.deliver.length + stuck.status.length;
   if (requeued) ctx.logger.info({ ...Object.fromEntries(Object.entries(stuck).map(([k, v]) => [k, v.length])) }, 'sweep re-enqueued unfinished work');
-  return { at: at.toISOString(), requeued };
+  return { at: at.toISOString(), requeued, idempotencyPurged: purged };
 };

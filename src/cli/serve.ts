@@ -4,6 +4,7 @@ import { resolveDevelopmentDefaults } from '../dev-defaults.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { connectOrm, migrate } from '../db/orm.js';
+import { serveMetrics } from '../http/metrics.js';
 
 export type Role = 'start' | 'api' | 'worker' | 'migrate';
 
@@ -42,11 +43,18 @@ export async function runRole(role: Role, env: Record<string, string | undefined
   logger.info(`queues: ${runtime.queues.backend.description}`);
   logger.info(`workers: ${runtime.workers ? `${runtime.workers.workers.length} queues in this process` : 'none in this process'}`);
 
-  let server: ServerType | undefined;
+  const servers: ServerType[] = [];
   if (role !== 'worker') {
-    server = await listen(runtime, cfg);
+    servers.push(await listen(runtime, cfg));
     const base = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
     logger.info(`api: listening on ${cfg.host}:${cfg.port}; docs at ${base}/docs`);
+    if (cfg.metricsPort !== undefined) {
+      // /metrics leaves the main port for its own listener, without a token (LIENTHONG_METRICS_PORT).
+      servers.push(await serveMetrics(runtime.metrics, cfg));
+      logger.info(`metrics: listening on ${cfg.metricsHost}:${cfg.metricsPort}/metrics`);
+    } else {
+      logger.info('metrics: GET /metrics on the api port, admin token required');
+    }
     if (resolved.generatedAdminToken) {
       // Printed once per start, on stdout, for the developer who ran `npm start`.
       process.stdout.write(
@@ -54,7 +62,7 @@ export async function runRole(role: Role, env: Record<string, string | undefined
       );
     }
   }
-  return waitForShutdown(runtime, server, logger, resolved.stop);
+  return waitForShutdown(runtime, servers, logger, resolved.stop);
 }
 
 function listen(runtime: Runtime, cfg: Config): Promise<ServerType> {
@@ -64,7 +72,7 @@ function listen(runtime: Runtime, cfg: Config): Promise<ServerType> {
   });
 }
 
-function waitForShutdown(runtime: Runtime, server: ServerType | undefined, logger: Logger, stopDatabase: () => Promise<void>): Promise<number> {
+function waitForShutdown(runtime: Runtime, servers: ServerType[], logger: Logger, stopDatabase: () => Promise<void>): Promise<number> {
   return new Promise((resolvePromise) => {
     let stopping = false;
     const shutdown = async (signal: string) => {
@@ -74,8 +82,8 @@ function waitForShutdown(runtime: Runtime, server: ServerType | undefined, logge
       }
       stopping = true;
       logger.info({ signal }, 'shutting down: no new requests, finishing running jobs');
-      // Stop accepting connections first; in-flight requests complete.
-      await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+      // Stop accepting connections first (the api and the metrics listener); in-flight requests complete.
+      await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
       await runtime.close();
       await stopDatabase().catch((err: unknown) => logger.warn({ err }, 'stopping the embedded PostgreSQL'));
       logger.info('stopped');

@@ -29,6 +29,8 @@ export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}
     pool: { min: 0, max: 20 },
     forceUtcTimezone: true,
     allowGlobalContext: false,
+    // Off in every environment: MikroORM's query log prints each statement with its parameters
+    // inlined (file bytes, token hashes). Errors are logged by src/logger.ts without them.
     debug: false,
     ...overrides,
   };
@@ -36,7 +38,28 @@ export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}
 
 /** Connects to the database (no migration). */
 export async function connectOrm(databaseUrl: string, overrides: Partial<Options> = {}): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(databaseUrl, overrides));
+  const orm = await MikroORM.init(ormOptions(databaseUrl, overrides));
+  stripStatementFromErrors(orm);
+  return orm;
+}
+
+/**
+ * MikroORM inlines every parameter into the SQL it sends, and knex then prefixes a failing query's
+ * error message with that whole statement: a 500 from an INSERT would carry a file's bytes in hex
+ * into the log, a delivery's `lastError` and the job's failure reason. knex emits `query-error`
+ * (synchronously, before the error is thrown on) with the statement it prefixed, so the prefix is
+ * removed here, at the source, and every consumer sees only the driver's own message.
+ */
+function stripStatementFromErrors(orm: MikroORM): void {
+  orm.em
+    .getConnection()
+    .getKnex()
+    .on('query-error', (error: unknown, query: { sql?: unknown; bindings?: unknown }) => {
+      if (!(error instanceof Error) || typeof query?.sql !== 'string') return;
+      const bound = Array.isArray(query.bindings) && query.bindings.length > 0;
+      const prefix = `${query.sql} - `;
+      if (!bound && error.message.startsWith(prefix)) error.message = error.message.slice(prefix.length);
+    });
 }
 
 // Any constant shared by every process of the service; pg_advisory_lock takes a bigint.

@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { xmlText } from '../http/xml-text.js';
+import { tokenShownOnceFields } from '../http/idempotency.js';
 import { AGENCY_LEVELS } from './agency.entity.js';
 import { PARTNER_KINDS } from './partner.entity.js';
 import { USER_ROLES } from './user.entity.js';
@@ -23,12 +25,13 @@ export const EndpointSchema = z
   ])
   .openapi('Endpoint');
 
-const optionalText = (max: number) => z.string().trim().max(max).nullable().optional();
+/** Agency fields are written into the From/To of every package: no character XML cannot carry. */
+const optionalText = (max: number) => xmlText().trim().max(max).nullable().optional();
 
 export const AgencyInputSchema = z
   .object({
     code: AgencyCode,
-    name: z.string().trim().min(1).max(500).openapi({ example: 'UBND huyện Kiên Lương' }),
+    name: xmlText().trim().min(1).max(500).openapi({ example: 'UBND huyện Kiên Lương' }),
     level: z.enum(AGENCY_LEVELS),
     parentCode: AgencyCode.nullable().optional(),
     address: optionalText(500),
@@ -113,9 +116,7 @@ export const UserSchema = z
   })
   .openapi('User');
 
-export const UserCreatedSchema = UserSchema.extend({
-  token: z.string().openapi({ description: 'Bearer token, shown once' }),
-}).openapi('UserCreated');
+export const UserCreatedSchema = UserSchema.extend(tokenShownOnceFields('Bearer token')).openapi('UserCreated');
 
 export const PartnerInputSchema = z
   .object({
@@ -155,9 +156,9 @@ export const PartnerSchema = z
   })
   .openapi('Partner');
 
-export const PartnerCreatedSchema = PartnerSchema.extend({
-  token: z.string().openapi({ description: 'The token the partner presents on the exchange API, shown once' }),
-}).openapi('PartnerCreated');
+export const PartnerCreatedSchema = PartnerSchema.extend(tokenShownOnceFields('The token the partner presents on the exchange API')).openapi(
+  'PartnerCreated',
+);
 
 export const AuditEventSchema = z
   .object({
