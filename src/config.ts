@@ -52,7 +52,9 @@ const EnvSchema = z
     LIENTHONG_QUEUE_PREFIX: z.string().min(1).default('{lienthong}'),
     LIENTHONG_EMBEDDED_PG_PORT: positiveInt(54329),
     LIENTHONG_MAX_BODY_BYTES: positiveInt(50 * 1024 * 1024),
-    LIENTHONG_JSON_BODY_BYTES: positiveInt(70 * 1024 * 1024),
+    LIENTHONG_JSON_BODY_BYTES: positiveInt(1024 * 1024),
+    LIENTHONG_INFLIGHT_BODY_BYTES: positiveInt(160 * 1024 * 1024),
+    LIENTHONG_CALLER_INFLIGHT_REQUESTS: positiveInt(64),
     LIENTHONG_SWEEP_EVERY_MS: positiveInt(30_000),
     LIENTHONG_JOB_LOCK_MS: positiveInt(30_000),
     LIENTHONG_EXCHANGE_RATE_PER_MINUTE: positiveInt(600),
@@ -62,9 +64,15 @@ const EnvSchema = z
     LIENTHONG_CHECKPOINT_EVERY_MS: positiveInt(3_600_000),
     LIENTHONG_SIGNING_THREADS: z.coerce.number().int().min(0).max(64).optional(),
     LIENTHONG_PUBLIC_URL: url(['http:', 'https:'], 'https://lienthong.example.gov.vn'),
+    // Set: /metrics leaves the main port and is served, without a token, on this port alone.
+    LIENTHONG_METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
+    LIENTHONG_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
+    if (env.LIENTHONG_METRICS_PORT !== undefined && env.LIENTHONG_METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['LIENTHONG_METRICS_PORT'], message: 'must differ from PORT' });
+    }
     if (env.NODE_ENV !== 'production') return;
     // Production never runs on generated secrets or the embedded fallbacks (DESIGN.md §7).
     for (const key of ['LIENTHONG_ADMIN_TOKEN', 'LIENTHONG_MASTER_KEY', 'DATABASE_URL', 'REDIS_URL'] as const) {
@@ -92,8 +100,14 @@ export interface Config {
   devCaDir: string;
   queuePrefix: string;
   embeddedPgPort: number;
+  /** Largest package or upload (XML, multipart files) on the routes that carry documents. */
   maxBodyBytes: number;
+  /** Largest body on every other route, whatever its content type says (issue 11). */
   maxJsonBodyBytes: number;
+  /** Request-body bytes one process reads and checks at once; more waits outside (503, Retry-After). */
+  inflightBodyBytes: number;
+  /** Requests with a body one caller may have in progress in one process. */
+  callerInflightRequests: number;
   sweepEveryMs: number;
   /** How long a worker's lock on a job lasts without renewal: a killed worker's jobs run again after it. */
   jobLockMs: number;
@@ -110,6 +124,10 @@ export interface Config {
   /** Worker threads that compute package signatures (0: the main thread signs). */
   signingThreads: number;
   publicUrl: string | undefined;
+  /** Serve /metrics on this port (no token) instead of on the main port (admin token). */
+  metricsPort: number | undefined;
+  /** The address of the metrics listener: loopback unless the operator opens it wider. */
+  metricsHost: string;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -145,6 +163,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     embeddedPgPort: env.LIENTHONG_EMBEDDED_PG_PORT,
     maxBodyBytes: env.LIENTHONG_MAX_BODY_BYTES,
     maxJsonBodyBytes: env.LIENTHONG_JSON_BODY_BYTES,
+    inflightBodyBytes: env.LIENTHONG_INFLIGHT_BODY_BYTES,
+    callerInflightRequests: env.LIENTHONG_CALLER_INFLIGHT_REQUESTS,
     sweepEveryMs: env.LIENTHONG_SWEEP_EVERY_MS,
     sweepGraceMs: env.LIENTHONG_SWEEP_GRACE_MS,
     jobLockMs: env.LIENTHONG_JOB_LOCK_MS,
@@ -156,6 +176,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // should not do while it serves requests and runs jobs.
     signingThreads: env.LIENTHONG_SIGNING_THREADS ?? Math.min(4, availableParallelism() - 1),
     publicUrl: env.LIENTHONG_PUBLIC_URL,
+    metricsPort: env.LIENTHONG_METRICS_PORT,
+    metricsHost: env.LIENTHONG_METRICS_HOST,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -80,14 +80,17 @@ export class DomainError extends Error {
   readonly status: number;
   readonly title: string;
   readonly errors: FieldError[] | undefined;
+  /** When the client may try again (503, 429): answered as `Retry-After`. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, detail: string, options?: { errors?: FieldError[]; cause?: unknown; status?: number }) {
+  constructor(code: ErrorCode, detail: string, options?: { errors?: FieldError[]; cause?: unknown; status?: number; retryAfterSeconds?: number }) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DomainError';
     this.code = code;
     this.status = options?.status ?? STATUS[code];
     this.title = TITLE[code];
     this.errors = options?.errors;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

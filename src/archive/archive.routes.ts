@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AgencyCode } from '../directory/directory.schemas.js';
-import { contentDisposition } from '../documents/documents.routes.js';
-import { requirePrincipal, requireUser } from '../http/auth.js';
+import { contentDisposition } from '../http/content-disposition.js';
+import { allow, requireAdmin, requirePrincipal, requireUser } from '../http/auth.js';
 import type { AppEnv } from '../http/context.js';
 import { BEARER, COMMON_ERRORS, CONFLICT, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { ProblemSchema } from '../http/problem.js';
@@ -58,7 +58,12 @@ const anyActor = (c: Context<AppEnv>) => ({ principal: requirePrincipal(c.get('p
 function download(bytes: Buffer, fileName: string, contentType: string): Response {
   return new Response(new Uint8Array(bytes), {
     status: 200,
-    headers: { 'content-type': contentType, 'content-length': String(bytes.length), 'content-disposition': contentDisposition(fileName) },
+    headers: {
+      'content-type': contentType,
+      'content-length': String(bytes.length),
+      'content-disposition': contentDisposition(fileName),
+      'x-content-type-options': 'nosniff',
+    },
   });
 }
 
@@ -145,6 +150,8 @@ export function registerArchiveRoutes(app: OpenAPIHono<AppEnv>, deps: ArchiveDep
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'put',
       path: '/v1/archive/{agency}/retention',
       tags,

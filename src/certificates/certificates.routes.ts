@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AgencyCode } from '../directory/directory.schemas.js';
 import { DomainError } from '../errors.js';
-import { requireAdmin, requireUserOrAdmin } from '../http/auth.js';
+import { allow, requireAdmin, requireUserOrAdmin } from '../http/auth.js';
 import type { AppEnv } from '../http/context.js';
 import { BEARER, COMMON_ERRORS, CONFLICT, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { listCertificates } from './certificates.repository.js';
@@ -59,6 +59,8 @@ const CodeParam = z.object({ code: AgencyCode.openapi({ param: { name: 'code', i
 export function registerCertificateRoutes(app: OpenAPIHono<AppEnv>, pki: PkiService): void {
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'post',
       path: '/v1/agencies/{code}/certificates',
       tags,
@@ -122,6 +124,8 @@ export function registerCertificateRoutes(app: OpenAPIHono<AppEnv>, pki: PkiServ
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'post',
       path: '/v1/trust-anchors',
       tags,

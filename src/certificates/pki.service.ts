@@ -10,12 +10,11 @@ import { loadOrCreateDevCa } from '../crypto/ca.js';
 import { describeCertificate, splitPemCertificates, type CertificateDescription } from '../crypto/certificates.js';
 import type { PackageSigner } from '../crypto/signer.js';
 import { inlineSigning, type PackageSigning } from '../edxml/sign-pool.js';
-import type { VerifyXmlSignatureOptions, XmlSignatureResult } from '../edxml/xmldsig.js';
 import { TrustStore } from '../crypto/trust.js';
 import type { KeyVault, SealedKeyPair } from '../crypto/vault.js';
 import { findAgency } from '../directory/directory.repository.js';
 import type { Actor } from '../directory/directory.service.js';
-import { createRegistryCertificateCheck, type CertificateCheck } from '../edxml/verify-package.js';
+import { createRegistryCertificateCheck, type CertificateCheck, type PackageXmlCheck, type PackageXmlOptions } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AgencyCertificateSchema, TrustAnchorSchema, type AgencyCertificate, type CertificateOrigin } from './certificate.entity.js';
@@ -91,8 +90,8 @@ export class PkiService {
     return this.signing.sign(unsignedXml, signer);
   }
 
-  /** verifyPackage's step 2 (xmldsig.verifyXmlSignature's contract) — in the signing threads when the node has them. */
-  readonly verifySignature = (text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult> => this.signing.verify(text, options);
+  /** verifyPackage's XML steps (checkPackageXml's contract) — in a memory-capped thread on a server. */
+  readonly checkPackageXml = (bytes: Buffer, options: PackageXmlOptions): Promise<PackageXmlCheck> => this.signing.checkPackage(bytes, options);
 
   /** The node's CA, created on first use (from certs/dev/ in development) and stored once for all. */
   async nodeCa(em: EntityManager): Promise<SealedKeyPair> {

@@ -1,11 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { listAudit } from '../audit/audit.repository.js';
 import { DomainError } from '../errors.js';
-import { requireAdmin, requireUserOrAdmin } from '../http/auth.js';
+import { allow, requireAdmin, requireUserOrAdmin } from '../http/auth.js';
 import type { AppEnv } from '../http/context.js';
-import { idempotent } from '../http/idempotency.js';
+import { idempotent, withoutToken } from '../http/idempotency.js';
 import { BEARER, COMMON_ERRORS, CONFLICT, IdempotencyHeader, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
-import { decodeCursor, page, PageQuery, listOf } from '../http/pagination.js';
+import { CURSOR_KEYS, decodeCursor, page, PageQuery, listOf } from '../http/pagination.js';
 import { AGENCY_LEVELS } from './agency.entity.js';
 import { findAgency, findPartner, listAgencies, listGroups, listPartners, listUsers, findGroup } from './directory.repository.js';
 import {
@@ -65,6 +65,8 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'post',
       path: '/v1/agencies',
       tags,
@@ -107,7 +109,7 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
         parent: q.parent,
         level: q.level,
         active: q.active === undefined ? undefined : q.active === 'true',
-        afterCode: decodeCursor(q.cursor),
+        afterCode: decodeCursor(q.cursor, CURSOR_KEYS.code),
         limit: q.limit + 1,
       });
       return c.json(page(rows, q.limit, (r) => r.code, agencyView), 200);
@@ -135,6 +137,8 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'patch',
       path: '/v1/agencies/{code}',
       tags,
@@ -152,6 +156,8 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'post',
       path: '/v1/groups',
       tags,
@@ -184,7 +190,7 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
     async (c) => {
       requireUserOrAdmin(c.get('principal'));
       const q = c.req.valid('query');
-      const rows = await listGroups(c.get('em'), decodeCursor(q.cursor), q.limit + 1);
+      const rows = await listGroups(c.get('em'), decodeCursor(q.cursor, CURSOR_KEYS.code), q.limit + 1);
       const views = await groupViews(c.get('em'), rows.slice(0, q.limit));
       const result = page(rows, q.limit, (r) => r.code, (r) => r);
       return c.json({ items: views, nextCursor: result.nextCursor }, 200);
@@ -212,6 +218,8 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'put',
       path: '/v1/groups/{code}',
       tags,
@@ -228,21 +236,29 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'post',
       path: '/v1/users',
       tags,
       security: BEARER,
       summary: 'Create a user; the token is shown once (admin)',
       request: { body: jsonBody(UserInputSchema), headers: IdempotencyHeader },
-      responses: { 201: json(UserCreatedSchema, 'The user and its token'), ...COMMON_ERRORS, ...CONFLICT },
+      responses: { 201: json(UserCreatedSchema, 'The user and its token (null in an Idempotency-Key replay: shown once)'), ...COMMON_ERRORS, ...CONFLICT },
     }),
     async (c) => {
       const a = actor(c);
       const body = c.req.valid('json');
-      const answer = await idempotent(c.get('em'), a.principal, c.req.header('idempotency-key'), 'POST /v1/users', body, async (tx) => ({
-        status: 201,
-        body: await createUser(tx, a, body),
-      }));
+      const answer = await idempotent(
+        c.get('em'),
+        a.principal,
+        c.req.header('idempotency-key'),
+        'POST /v1/users',
+        body,
+        async (tx) => ({ status: 201, body: await createUser(tx, a, body) }),
+        // The token is shown once: the stored answer, and so any replay, carries none.
+        { redact: withoutToken },
+      );
       return c.json(answer.body, 201);
     },
   );
@@ -260,7 +276,7 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
     async (c) => {
       requireAdmin(c.get('principal'));
       const q = c.req.valid('query');
-      const rows = await listUsers(c.get('em'), { agencyCode: q.agency, afterId: decodeCursor(q.cursor), limit: q.limit + 1 });
+      const rows = await listUsers(c.get('em'), { agencyCode: q.agency, afterId: decodeCursor(q.cursor, CURSOR_KEYS.id), limit: q.limit + 1 });
       return c.json(page(rows, q.limit, (r) => r.id, userView), 200);
     },
   );
@@ -285,21 +301,29 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'post',
       path: '/v1/partners',
       tags,
       security: BEARER,
       summary: 'Register a partner system; its exchange token is shown once (admin)',
       request: { body: jsonBody(PartnerInputSchema), headers: IdempotencyHeader },
-      responses: { 201: json(PartnerCreatedSchema, 'The partner and its token'), ...COMMON_ERRORS, ...CONFLICT },
+      responses: { 201: json(PartnerCreatedSchema, 'The partner and its token (null in an Idempotency-Key replay: shown once)'), ...COMMON_ERRORS, ...CONFLICT },
     }),
     async (c) => {
       const a = actor(c);
       const body = c.req.valid('json');
-      const answer = await idempotent(c.get('em'), a.principal, c.req.header('idempotency-key'), 'POST /v1/partners', body, async (tx) => ({
-        status: 201,
-        body: await createPartner(tx, a, body, deps.sealSecret),
-      }));
+      const answer = await idempotent(
+        c.get('em'),
+        a.principal,
+        c.req.header('idempotency-key'),
+        'POST /v1/partners',
+        body,
+        async (tx) => ({ status: 201, body: await createPartner(tx, a, body, deps.sealSecret) }),
+        // The token is shown once: the stored answer, and so any replay, carries none.
+        { redact: withoutToken },
+      );
       return c.json(answer.body, 201);
     },
   );
@@ -317,7 +341,7 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
     async (c) => {
       requireAdmin(c.get('principal'));
       const q = c.req.valid('query');
-      const rows = await listPartners(c.get('em'), decodeCursor(q.cursor), q.limit + 1);
+      const rows = await listPartners(c.get('em'), decodeCursor(q.cursor, CURSOR_KEYS.code), q.limit + 1);
       return c.json(page(rows, q.limit, (r) => r.id, partnerView), 200);
     },
   );
@@ -342,6 +366,8 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow(requireAdmin)] as const,
       method: 'patch',
       path: '/v1/partners/{id}',
       tags,
@@ -375,8 +401,7 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
     async (c) => {
       requireAdmin(c.get('principal'));
       const q = c.req.valid('query');
-      const before = decodeCursor(q.cursor);
-      if (before !== undefined && !/^\d+$/.test(before)) throw new DomainError('VALIDATION_FAILED', 'Invalid cursor.');
+      const before = decodeCursor(q.cursor, CURSOR_KEYS.serial);
       const rows = await listAudit(c.get('em'), {
         agencyCode: q.agency,
         subjectType: q.subjectType,

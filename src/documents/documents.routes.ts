@@ -3,13 +3,15 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { PipelineDeps } from './pipeline.js';
 import { DomainError } from '../errors.js';
-import { requireUser } from '../http/auth.js';
-import { readBodyLimited, readMultipart } from '../http/body.js';
+import { allow, requireUser } from '../http/auth.js';
+import { jsonDocumentLimit, readBodyLimited, readMultipart } from '../http/body.js';
 import type { AppEnv } from '../http/context.js';
 import { idempotent } from '../http/idempotency.js';
+import { contentDisposition } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
-import { decodeCursor, encodeCursor, listOf, PageQuery } from '../http/pagination.js';
+import { CURSOR_KEYS, decodeCursor, encodeCursor, listOf, PageQuery, timeKey } from '../http/pagination.js';
 import { validationError } from '../http/problem.js';
+import { xmlText } from '../http/xml-text.js';
 import { StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
@@ -79,14 +81,14 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
         files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: f.contentType, content: f.content }))];
         fingerprint = { metadata: input, files: form.files.map((f) => createHash('sha256').update(f.content).digest('hex')) };
       } else if (type.startsWith('application/json') || type === '') {
-        const raw = await readBodyLimited(c.req.raw, Math.ceil(deps.maxBodyBytes * 1.4));
+        const raw = await readBodyLimited(c.req.raw, jsonDocumentLimit(deps.maxBodyBytes));
         input = parseInput(parseJson(raw.toString('utf8')));
         files = decodeAttachments(input);
         fingerprint = input;
       } else {
         throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, multipart/form-data (metadata + files) or application/xml (a signed edXML package).');
       }
-      checkDocumentInput(input, files, deps.maxBodyBytes);
+      files = checkDocumentInput(input, files, deps.maxBodyBytes);
       answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', fingerprint, async (tx) => ({
         status: 201,
         body: await createDocument(tx, pipeline.pki, clerk, input, files),
@@ -133,13 +135,13 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     async (c) => {
       const clerk = clerkOf(c);
       const q = c.req.valid('query');
-      const before = decodeCursor(q.cursor);
+      const before = decodeCursor(q.cursor, CURSOR_KEYS.time);
       const rows = await c.get('em').find(
         OutgoingDocumentSchema,
         {
           agencyCode: clerk.principal.agencyCode,
           ...(q.state ? { state: q.state } : {}),
-          ...(before ? { createdAt: { $lt: new Date(before.split('|')[0]!) } } : {}),
+          ...(before ? { $or: [{ createdAt: { $lt: before.at } }, { createdAt: before.at, id: { $lt: before.id } }] } : {}),
         },
         { orderBy: { createdAt: 'desc', id: 'desc' }, limit: q.limit + 1 },
       );
@@ -156,7 +158,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
             state: d.state,
             createdAt: d.createdAt.toISOString(),
           })),
-          nextCursor: rows.length > q.limit && last ? encodeCursor(`${last.createdAt.toISOString()}|${last.id}`) : null,
+          nextCursor: rows.length > q.limit && last ? encodeCursor(timeKey(last.createdAt, last.id)) : null,
         },
         200,
       );
@@ -233,12 +235,14 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow((p) => requireUser(p, [...ROLES]))] as const,
       method: 'post',
       path: '/v1/documents/{id}/recall',
       tags,
       security: BEARER,
       summary: 'Recall a sent document: a recall package and a status 13 go to every recipient',
-      request: { params: IdParam, body: jsonBody(z.object({ reason: z.string().trim().min(1).max(2000) }).strict()) },
+      request: { params: IdParam, body: jsonBody(z.object({ reason: xmlText().trim().min(1).max(2000) }).strict()) },
       responses: { 202: json(z.object({ id: z.string(), state: z.string(), recipients: z.number().int() }), 'Recall under way'), ...COMMON_ERRORS, ...NOT_FOUND },
     }),
     async (c) => {
@@ -301,12 +305,8 @@ function xmlResponse(bytes: Buffer, filename: string): Response {
       'content-type': 'application/xml',
       'content-length': String(bytes.length),
       'content-disposition': contentDisposition(filename),
+      'x-content-type-options': 'nosniff',
     },
   });
 }
 
-/** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name (Vietnamese file names survive). */
-export function contentDisposition(filename: string, disposition: 'attachment' | 'inline' = 'attachment'): string {
-  const ascii = filename.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}

@@ -34,7 +34,7 @@ export interface PipelineDeps {
 
 /** Verifies received bytes as the exchange API does (DESIGN.md §5), with this node's registry. */
 export async function verifyReceived(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
-  return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits, verifySignature: deps.pki.verifySignature });
+  return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits, checkXml: deps.pki.checkPackageXml });
 }
 
 /** verifyReceived, reusing a recent result for the same bytes (the same package to many recipients). */

@@ -17,6 +17,17 @@ function codeOf(input: Buffer | string, limits?: Parameters<typeof assertSafeXml
   throw new Error('assertSafeXml accepted the input');
 }
 
+/** The DomainError assertSafeXml threw. */
+function domainError(fn: () => unknown): DomainError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error('no DomainError was thrown');
+}
+
 /** Elapsed milliseconds of fn, which must throw the expected code. */
 function timedCode(input: Buffer | string, limits?: Parameters<typeof assertSafeXml>[1]): { code: string; ms: number } {
   const t0 = performance.now();
@@ -37,7 +48,40 @@ describe('assertSafeXml: accepted input', () => {
   });
 
   it('has the documented defaults', () => {
-    expect(DEFAULT_XML_LIMITS).toEqual({ maxBytes: 50 * 1024 * 1024, maxDepth: 256 });
+    expect(DEFAULT_XML_LIMITS).toEqual({ maxBytes: 50 * 1024 * 1024, maxDepth: 256, maxNodes: 500_000, maxAttributesPerElement: 64 });
+  });
+
+  describe('node counts (issue 11: a DOM costs ~225 bytes of heap per input byte)', () => {
+    it('refuses an element flood past maxNodes, and stops reading there', () => {
+      const flood = `<r>${'<a/>'.repeat(600_000)}</r>`;
+      const error = domainError(() => assertSafeXml(flood));
+      expect(error.code).toBe('XML_FORBIDDEN');
+      expect(error.message).toMatch(/more than 500000 elements, attributes and text nodes/);
+      // The offset in the message shows where it stopped: about 500,000 × 4 characters in.
+      expect(Number(/at offset (\d+)/.exec(error.message)?.[1])).toBeLessThan(2_000_010);
+    });
+
+    it('counts text nodes, attributes, comments and CDATA sections too', () => {
+      expect(codeOf('<r>a<b/>b<b/>c</r>', { maxNodes: 5 })).toBe('XML_FORBIDDEN'); // r, 3 texts, 2 b = 6
+      expect(() => assertSafeXml('<r>a<b/>b<b/>c</r>', { maxNodes: 6 })).not.toThrow();
+      expect(codeOf('<r x="1" y="2"/>', { maxNodes: 2 })).toBe('XML_FORBIDDEN');
+      expect(() => assertSafeXml('<r x="1" y="2"/>', { maxNodes: 3 })).not.toThrow();
+      expect(codeOf('<r><!--c--><![CDATA[d]]></r>', { maxNodes: 2 })).toBe('XML_FORBIDDEN');
+      expect(() => assertSafeXml('<r><!--c--><![CDATA[d]]></r>', { maxNodes: 3 })).not.toThrow();
+    });
+
+    it('refuses an attribute flood on one element', () => {
+      const attrs = Array.from({ length: 200_000 }, (_, i) => ` a${i}="x"`).join('');
+      expect(domainError(() => assertSafeXml(`<r${attrs}/>`)).message).toMatch(/more than 64 attributes on <r>/);
+      const sixtyFour = Array.from({ length: 64 }, (_, i) => ` a${i}="x"`).join('');
+      expect(() => assertSafeXml(`<r${sixtyFour}/>`)).not.toThrow();
+      expect(codeOf(`<r${sixtyFour} z="1"/>`)).toBe('XML_FORBIDDEN');
+    });
+
+    it('rejects limits that are not positive integers', () => {
+      expect(() => assertSafeXml('<a/>', { maxNodes: 0 })).toThrow(RangeError);
+      expect(() => assertSafeXml('<a/>', { maxAttributesPerElement: 1.5 })).toThrow(RangeError);
+    });
   });
 
   it('removes a UTF-8 BOM', () => {
@@ -205,7 +249,7 @@ describe('assertSafeXml: linear time on crafted inputs', () => {
     const attrs = Array.from({ length: 20_000 }, (_, i) => ` a${i}="v"`).join('');
     const doc = `<r${attrs}>${'x'.repeat(5_000_000)}&amp;</r>`;
     const t0 = performance.now();
-    expect(() => assertSafeXml(doc)).not.toThrow();
+    expect(() => assertSafeXml(doc, { maxAttributesPerElement: 20_000 })).not.toThrow();
     expect(performance.now() - t0).toBeLessThan(2000); // quadratic behaviour would take minutes
   });
 

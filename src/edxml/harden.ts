@@ -10,6 +10,12 @@
  * The scanner is a single forward pass that jumps with `indexOf` between markup delimiters and keeps
  * only a stack of open element names (bounded by `maxDepth`), so its cost is linear in the input and
  * it never recurses.
+ *
+ * It also counts what a DOM would be made of — elements, attributes and text nodes — and stops at
+ * limits that real packages never reach: a package carries its files as base64 text, not as
+ * markup, so a few megabytes of `<a/>` or one tag with 200,000 attributes is an attack on the DOM
+ * builders behind this gate (about 225 bytes of heap per input byte in xmldom), refused here after
+ * reading no more than the limit's worth of markup.
  */
 import { DomainError } from '../errors.js';
 
@@ -19,10 +25,19 @@ export interface XmlLimits {
   maxBytes: number;
   /** Deepest accepted element nesting; the root element is depth 1. */
   maxDepth: number;
+  /** Most elements, attributes, text nodes, CDATA sections and comments in the whole document, together. */
+  maxNodes: number;
+  /** Most attributes (namespace declarations included) on one element. */
+  maxAttributesPerElement: number;
 }
 
-/** 50 MiB covers a package with the attachments NĐ 30 documents carry; 256 levels is ~20× what edXML needs. */
-export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({ maxBytes: 50 * 1024 * 1024, maxDepth: 256 });
+/**
+ * 50 MiB covers a package with the attachments NĐ 30 documents carry; 256 levels is ~20× what
+ * edXML needs. 500,000 nodes: a package naming 10,000 recipients, each `To` with its seven fields,
+ * has about 160,000; an ordinary one a few hundred. XMLDSig and edXML elements carry at most a
+ * handful of attributes; 64 leaves room for namespace declarations.
+ */
+export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({ maxBytes: 50 * 1024 * 1024, maxDepth: 256, maxNodes: 500_000, maxAttributesPerElement: 64 });
 
 // XML 1.0 §2.3 NameStartChar / NameChar (the BMP ranges; astral-plane name chars are refused, which
 // is fail-closed and never needed by edXML or XMLDSig).
@@ -55,14 +70,20 @@ const forbidden = (detail: string, at?: number): DomainError =>
  * XML_FORBIDDEN or XML_MALFORMED.
  */
 export function assertSafeXml(input: Buffer | string, limits?: Partial<XmlLimits>): string {
-  const maxBytes = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
-  const maxDepth = limits?.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth;
+  const { maxBytes, ...counts } = { ...DEFAULT_XML_LIMITS, ...definedOnly(limits) };
   if (!(maxBytes > 0) || !Number.isFinite(maxBytes)) throw new RangeError(`maxBytes must be a positive number, got ${maxBytes}`);
-  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
+  for (const [name, value] of Object.entries(counts)) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
 
   const text = decode(input, maxBytes);
-  scan(text, maxDepth);
+  scan(text, counts);
   return text;
+}
+
+/** The limits a caller set, without the keys it left undefined (so that defaults fill them). */
+function definedOnly(limits: Partial<XmlLimits> | undefined): Partial<XmlLimits> {
+  return Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<XmlLimits>;
 }
 
 /** Size check, BOM and stray-prefix removal, strict UTF-8 decoding and the XML 1.0 character check. */
@@ -180,8 +201,14 @@ function splitQName(name: string): { prefix: string | undefined; local: string }
 }
 
 /** The single linear pass over the decoded document. */
-function scan(text: string, maxDepth: number): void {
+function scan(text: string, limits: Omit<XmlLimits, 'maxBytes'>): void {
+  const { maxDepth, maxNodes, maxAttributesPerElement } = limits;
   const len = text.length;
+  let nodes = 0;
+  const count = (n: number, at: number): void => {
+    nodes += n;
+    if (nodes > maxNodes) throw forbidden(`more than ${maxNodes} elements, attributes and text nodes`, at);
+  };
   const open: string[] = []; // names of open elements; its length is the current depth
   const declared: string[][] = []; // namespace prefixes declared by each open element
   const bound = new Map<string, number>([['xml', 1]]); // in-scope prefix → number of open declarations
@@ -211,6 +238,7 @@ function scan(text: string, maxDepth: number): void {
         WS_RE.exec(text);
         if (WS_RE.lastIndex < textEnd) throw forbidden('text outside the root element', WS_RE.lastIndex);
       } else {
+        count(1, pos);
         checkReferences(text, amps, pos, textEnd);
         const cdataEnd = cdataEnds.find(pos);
         if (cdataEnd >= 0 && cdataEnd + 3 <= textEnd) throw malformed("']]>' is not allowed in character data", cdataEnd);
@@ -221,6 +249,7 @@ function scan(text: string, maxDepth: number): void {
     const next = text.charCodeAt(lt + 1);
     if (next === 0x21 /* ! */) {
       if (text.startsWith('<!--', lt)) {
+        count(1, lt); // a comment is a node of the DOM too
         const end = text.indexOf('-->', lt + 4);
         if (end < 0) throw malformed('unterminated comment', lt);
         // XML 1.0 §2.5: '--' may not occur inside a comment, nor may it end in '--->'.
@@ -229,6 +258,7 @@ function scan(text: string, maxDepth: number): void {
         pos = end + 3;
       } else if (text.startsWith('<![CDATA[', lt)) {
         if (open.length === 0) throw forbidden('CDATA section outside the root element', lt);
+        count(1, lt);
         const end = text.indexOf(']]>', lt + 9);
         if (end < 0) throw malformed('unterminated CDATA section', lt);
         pos = end + 3;
@@ -273,6 +303,7 @@ function scan(text: string, maxDepth: number): void {
       rootSeen = true;
     }
     if (open.length + 1 > maxDepth) throw forbidden(`element nesting deeper than ${maxDepth}`, lt);
+    count(1, lt);
 
     let p = lt + 1 + name.length;
     const attrs = new Set<string>(); // a Set: a tag with 100k attributes stays linear
@@ -307,6 +338,8 @@ function scan(text: string, maxDepth: number): void {
       checkReferences(text, amps, p + 1, close);
       if (attrs.has(attr)) throw malformed(`duplicate attribute ${attr} in <${name}`, afterWs);
       attrs.add(attr);
+      if (attrs.size > maxAttributesPerElement) throw forbidden(`more than ${maxAttributesPerElement} attributes on <${name}>`, afterWs);
+      count(1, afterWs);
       if (attr.startsWith('xmlns:')) {
         const prefix = attr.slice(6);
         if (prefix === '' || prefix.includes(':')) throw malformed(`invalid namespace declaration ${attr}`, afterWs);

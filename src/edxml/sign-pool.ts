@@ -3,12 +3,19 @@
  * exclusive canonicalisation, digests, and the fail-closed self-verification of the result — and
  * only ~5 % RSA; checking a received one is the same XML work. On a busy node it competes with the
  * event loop that serves HTTP and runs the jobs, and Node gives one process one core.
- * `createSigning({ threads: n })` moves it to n worker threads; `threads: 0` does it in the calling
- * thread.
  *
- * Verification in a thread is step 2 of verifyPackage only (the signature profile and the
- * cryptographic check, `verifyXmlSignature`); the hardening gate runs first on the caller's side
- * too, and the model and the certificate check stay with the caller (DESIGN.md §5).
+ * Checking a received package — the XML steps of verifyPackage up to the model (`checkPackageXml`:
+ * the hardening gate, the signature, the model parsed from the signed content) — always runs in a
+ * worker thread, at every size, with a heap cap (`resourceLimits`): the bytes are untrusted, and a
+ * crafted package must cost a thread at most, never the event loop or the process (issue 11). A
+ * thread that runs out of memory is replaced; the tasks it held are tried once more on another, and
+ * a task that brings down two threads is refused as too large.
+ *
+ * Signing our own packages runs in the threads too when `threads > 0`; with `threads: 0` it happens
+ * in the calling thread (one checking thread still starts). Packages past IN_THREAD_MAX_CHARS are
+ * signed in the calling thread: handing one to a thread copies its text there and the result back
+ * (a package with Vietnamese text is a two-byte string: 50 MB for a 25 MiB package), which costs
+ * more memory than the event loop's pause costs time, and what we sign is our own.
  *
  * The keys stay where they are: a thread computes the canonical SignedInfo and asks the main thread
  * for the RSA signature through the PackageSigner port (DESIGN.md §2: keys never leave src/crypto;
@@ -19,43 +26,50 @@ import { Worker } from 'node:worker_threads';
 import type { PackageSigner } from '../crypto/signer.js';
 import { DomainError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { XmlLimits } from './harden.js';
-import { signPackage, verifyXmlSignature, type VerifyXmlSignatureOptions, type XmlSignatureResult } from './xmldsig.js';
+import { DEFAULT_XML_LIMITS, type XmlLimits } from './harden.js';
+import { checkPackageXml, type PackageXmlCheck, type PackageXmlOptions } from './verify-package.js';
+import { signPackage } from './xmldsig.js';
 
 /** Messages from the pool to a thread. */
 export type ThreadRequest =
   | { type: 'sign'; id: number; xml: string; certificatePem: string }
   | { type: 'rsa'; id: number; signature?: Uint8Array; error?: string }
-  | { type: 'verify'; id: number; text: string; options: VerifyXmlSignatureOptions };
+  | { type: 'check'; id: number; bytes: Uint8Array; options: PackageXmlOptions };
 
 /** Messages from a thread to the pool. */
 export type ThreadReply =
   | { type: 'rsa'; id: number; data: Uint8Array }
   | { type: 'signed'; id: number; xml: string }
-  | { type: 'verified'; id: number; result: XmlSignatureResult }
+  | { type: 'checked'; id: number; result: PackageXmlCheck }
   | { type: 'failed'; id: number; error: { message: string; code?: ErrorCode; status?: number } };
 
-/** Signs packages (signPackage's contract), here or in a pool of threads. */
+/** Signs packages (signPackage's contract) and checks received ones (checkPackageXml's). */
 export interface PackageSigning {
-  /** Worker threads in use; 0 when signing happens in the calling thread. */
+  /** Worker threads that sign; 0 when signing happens in the calling thread. */
   readonly threads: number;
   sign(unsignedXml: string, signer: PackageSigner): Promise<string>;
-  /** verifyXmlSignature's contract. */
-  verify(text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult>;
+  /** checkPackageXml's contract: in a memory-capped thread, whatever the size. */
+  checkPackage(bytes: Buffer, options: PackageXmlOptions): Promise<PackageXmlCheck>;
   close(): Promise<void>;
 }
 
-export function createSigning(options: { threads: number; limits?: Partial<XmlLimits>; logger?: Logger }): PackageSigning {
-  if (options.threads <= 0) return inlineSigning(options.limits);
-  return new SigningPool(options.threads, options.limits, options.logger);
+/**
+ * Threads that sign and check (`threads`), or one that only checks (`threads: 0`). `heapMb`
+ * overrides each thread's heap cap (default: threadHeapMb(limits)).
+ */
+export function createSigning(options: { threads: number; limits?: Partial<XmlLimits>; logger?: Logger; heapMb?: number }): PackageSigning {
+  return new SigningPool(Math.max(0, options.threads), options.limits, options.logger, options.heapMb ?? threadHeapMb(options.limits));
 }
 
-/** Signing in the calling thread. */
+/**
+ * Everything in the calling thread: for the CLI and offline tools, which check files their user
+ * chose, one at a time. A server uses createSigning.
+ */
 export function inlineSigning(limits?: Partial<XmlLimits>): PackageSigning {
   return {
     threads: 0,
     sign: async (xml, signer) => signPackage(xml, signer, limits),
-    verify: async (text, options) => verifyXmlSignature(text, options),
+    checkPackage: async (bytes, options) => checkPackageXml(bytes, options),
     close: async () => undefined,
   };
 }
@@ -64,24 +78,33 @@ export function inlineSigning(limits?: Partial<XmlLimits>): PackageSigning {
 const LAUNCHER = new URL('../../bin/ts-thread.js', import.meta.url);
 const THREAD_MODULE = new URL('./sign-thread.ts', import.meta.url).href;
 
-/**
- * Packages longer than this (characters) are signed and verified in the calling thread: handing one
- * to a thread copies its text there and the result back (a package with Vietnamese text is a
- * two-byte string: 50 MB for a 25 MiB package), which costs more memory than the event loop's pause
- * costs time. Documents with large attachments are few; statuses and ordinary documents are small.
- */
+/** Packages longer than this (characters) are signed in the calling thread (see the top of this file). */
 export const IN_THREAD_MAX_CHARS = 2 * 1024 * 1024;
 
 /** A thread that has not answered a task within this time is stopped and replaced (the task fails). */
 export const THREAD_TASK_TIMEOUT_MS = 60_000;
 const RESTART_BACKOFF_MS = [0, 1_000, 5_000, 30_000];
 
+/**
+ * The heap a thread may use: room for the largest accepted package about twelve times over (its
+ * text, the DOM, the canonical form, the model) and never less than 256 MiB. A package that needs
+ * more is refused, and only its thread is lost.
+ */
+export function threadHeapMb(limits: Partial<XmlLimits> | undefined): number {
+  const maxBytes = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
+  return Math.max(256, Math.ceil((12 * maxBytes) / (1024 * 1024)));
+}
+
 interface Task {
+  /** Builds the message for the thread (again, when the task is tried on another thread). */
+  request: (id: number) => { message: ThreadRequest; transfer?: ArrayBuffer[] };
   /** Present for a signature: the port the thread's RSA requests go to. */
   signer?: PackageSigner;
+  /** Threads this task was on when they stopped. */
+  lostThreads: number;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -90,10 +113,14 @@ interface Slot {
   /** False from the thread's exit until its replacement is started. */
   alive: boolean;
   startedAt: number;
+  /** Why the thread stopped, when it said so ('error' comes before 'exit'). */
+  failure?: Error;
 }
 
 class SigningPool implements PackageSigning {
   private readonly slots: Slot[] = [];
+  /** Tasks waiting for a thread while none is running (between a thread's exit and its replacement). */
+  private readonly pending: Task[] = [];
   private nextId = 1;
   private closed = false;
   /** Threads that stopped soon after they started, in a row: the restart waits longer each time. */
@@ -103,78 +130,124 @@ class SigningPool implements PackageSigning {
     readonly threads: number,
     private readonly limits: Partial<XmlLimits> | undefined,
     private readonly logger: Logger | undefined,
+    private readonly heapMb: number,
   ) {
-    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
+    for (let i = 0; i < Math.max(1, threads); i++) this.slots.push(this.spawn());
   }
 
   sign(unsignedXml: string, signer: PackageSigner): Promise<string> {
-    return this.submit<string>(
-      unsignedXml.length,
-      signer,
-      (id) => ({ type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem }),
-      () => signPackage(unsignedXml, signer, this.limits),
-    );
-  }
-
-  verify(text: string, options: VerifyXmlSignatureOptions): Promise<XmlSignatureResult> {
-    return this.submit<XmlSignatureResult>(text.length, undefined, (id) => ({ type: 'verify', id, text, options }), () => verifyXmlSignature(text, options));
-  }
-
-  /** To a thread — or `inline` here for a package past IN_THREAD_MAX_CHARS, or while no thread runs. */
-  private submit<T>(chars: number, signer: PackageSigner | undefined, request: (id: number) => ThreadRequest, inline: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
-    const alive = this.slots.filter((s) => s.alive);
-    // No thread running (they keep failing to start): the work is done here rather than not at all.
-    if (chars > IN_THREAD_MAX_CHARS || alive.length === 0) return Promise.resolve().then(inline);
-    const slot = alive.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.logger?.error({ taskId: id, timeoutMs: THREAD_TASK_TIMEOUT_MS }, 'signing thread did not answer; stopping it');
-        void slot.worker.terminate();
-      }, THREAD_TASK_TIMEOUT_MS);
-      timer.unref();
-      if (slot.tasks.size === 0) slot.worker.ref();
-      slot.tasks.set(id, { ...(signer ? { signer } : {}), resolve: resolve as (value: never) => void, reject, timer });
-      try {
-        slot.worker.postMessage(request(id));
-      } catch (error) {
-        this.settle(slot, id);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
+    // Our own packages: in the calling thread when it is configured so, when the package is large,
+    // or while no thread runs (the work is done here rather than not at all).
+    if (this.threads === 0 || unsignedXml.length > IN_THREAD_MAX_CHARS || !this.slots.some((s) => s.alive)) {
+      return Promise.resolve().then(() => signPackage(unsignedXml, signer, this.limits));
+    }
+    return this.submit<string>(signer, (id) => ({ message: { type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem } }));
+  }
+
+  checkPackage(bytes: Buffer, options: PackageXmlOptions): Promise<PackageXmlCheck> {
+    if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
+    return this.submit<PackageXmlCheck>(undefined, (id) => {
+      // A copy of its own for each thread it is sent to, moved there without another copy.
+      const copy = new Uint8Array(bytes);
+      return { message: { type: 'check', id, bytes: copy, options }, transfer: [copy.buffer] };
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const task of this.pending.splice(0)) task.reject(new Error('the signing pool is closed'));
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 
+  private submit<T>(signer: PackageSigner | undefined, request: Task['request']): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.dispatch({ request, ...(signer ? { signer } : {}), lostThreads: 0, resolve: resolve as (value: never) => void, reject });
+    });
+  }
+
+  /** To the running thread with the fewest tasks, or to the waiting list while none runs. */
+  private dispatch(task: Task): void {
+    const alive = this.slots.filter((s) => s.alive);
+    if (alive.length === 0) {
+      this.pending.push(task);
+      return;
+    }
+    const slot = alive.reduce((a, b) => (b.tasks.size < a.tasks.size ? b : a));
+    const id = this.nextId++;
+    task.timer = setTimeout(() => {
+      this.logger?.error({ taskId: id, timeoutMs: THREAD_TASK_TIMEOUT_MS }, 'signing thread did not answer; stopping it');
+      void slot.worker.terminate();
+    }, THREAD_TASK_TIMEOUT_MS);
+    task.timer.unref();
+    if (slot.tasks.size === 0) slot.worker.ref();
+    slot.tasks.set(id, task);
+    try {
+      const { message, transfer } = task.request(id);
+      slot.worker.postMessage(message, transfer);
+    } catch (error) {
+      this.settle(slot, id);
+      task.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   private spawn(): Slot {
-    const worker = new Worker(LAUNCHER, { workerData: { module: THREAD_MODULE, limits: this.limits } });
+    const worker = new Worker(LAUNCHER, {
+      workerData: { module: THREAD_MODULE, limits: this.limits },
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 32 },
+    });
     const slot: Slot = { worker, tasks: new Map(), alive: true, startedAt: Date.now() };
-    // An idle pool does not keep the process alive; a thread with work does (see submit()).
+    // An idle pool does not keep the process alive; a thread with work does (see dispatch()).
     worker.unref();
     worker.on('message', (message: ThreadReply) => this.onReply(slot, message));
-    worker.on('error', (error) => this.logger?.error({ err: error }, 'signing thread failed'));
+    worker.on('error', (error) => {
+      slot.failure = error;
+      this.logger?.error({ err: error }, 'signing thread failed');
+    });
     // A reply that cannot be read belongs to no known task: stop the thread, its tasks fail, a new one starts.
     worker.on('messageerror', (error) => {
       this.logger?.error({ err: error }, 'unreadable message from a signing thread; stopping it');
       void worker.terminate();
     });
-    worker.on('exit', (code) => {
-      slot.alive = false;
-      this.failAll(slot, new Error(`the signing thread stopped (exit code ${code}) before it answered`));
-      if (this.closed) return;
-      this.quickExits = Date.now() - slot.startedAt < 10_000 ? this.quickExits + 1 : 0;
-      const delay = RESTART_BACKOFF_MS[Math.min(this.quickExits, RESTART_BACKOFF_MS.length - 1)]!;
-      this.logger?.warn({ code, restartInMs: delay }, 'signing thread stopped; starting another');
-      setTimeout(() => {
-        const index = this.slots.indexOf(slot);
-        if (index >= 0 && !this.closed) this.slots[index] = this.spawn();
-      }, delay).unref();
-    });
+    worker.on('exit', (code) => this.onExit(slot, code));
+    for (const task of this.pending.splice(0)) queueMicrotask(() => this.dispatch(task));
     return slot;
+  }
+
+  /**
+   * A thread stopped. A thread checks one package at a time, in the order they were sent, so the
+   * oldest task it held is the one it was working on: that task is charged with the loss and tried
+   * once more, after the others, which were only waiting and are sent on as they were. A task
+   * charged twice is refused — as too large when the thread ran out of memory. A thread that ran
+   * out of memory was working and is replaced at once; threads that keep failing at start are
+   * restarted ever later.
+   */
+  private onExit(slot: Slot, code: number): void {
+    slot.alive = false;
+    const outOfMemory = (slot.failure as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    const ids = [...slot.tasks.keys()].sort((a, b) => a - b);
+    const tasks = ids.map((id) => {
+      const task = slot.tasks.get(id)!;
+      this.settle(slot, id);
+      return task;
+    });
+    const [working, ...waiting] = tasks;
+    if (working) working.lostThreads += 1;
+    for (const task of working ? [...waiting, working] : waiting) {
+      if (this.closed) task.reject(new Error('the signing pool is closed'));
+      else if (task.lostThreads < 2) this.dispatch(task);
+      else if (outOfMemory) {
+        task.reject(new DomainError('PAYLOAD_TOO_LARGE', `Checking this package needs more than the ${this.heapMb} MiB one package may use; nothing was stored.`));
+      } else task.reject(new Error(`the signing thread stopped (exit code ${code}) before it answered`));
+    }
+    if (this.closed) return;
+    this.quickExits = !outOfMemory && Date.now() - slot.startedAt < 10_000 ? this.quickExits + 1 : 0;
+    const delay = RESTART_BACKOFF_MS[Math.min(this.quickExits, RESTART_BACKOFF_MS.length - 1)]!;
+    this.logger?.warn({ code, outOfMemory, restartInMs: delay }, 'signing thread stopped; starting another');
+    setTimeout(() => {
+      const index = this.slots.indexOf(slot);
+      if (index >= 0 && !this.closed) this.slots[index] = this.spawn();
+    }, delay).unref();
   }
 
   private onReply(slot: Slot, message: ThreadReply): void {
@@ -193,7 +266,7 @@ class SigningPool implements PackageSigning {
     }
     this.settle(slot, message.id);
     if (message.type === 'signed') task.resolve(message.xml as never);
-    else if (message.type === 'verified') task.resolve(message.result as never);
+    else if (message.type === 'checked') task.resolve(message.result as never);
     else {
       const { message: detail, code, status } = message.error;
       task.reject(code ? new DomainError(code, detail, status === undefined ? undefined : { status }) : new Error(detail));
@@ -205,12 +278,5 @@ class SigningPool implements PackageSigning {
     if (task) clearTimeout(task.timer);
     slot.tasks.delete(id);
     if (slot.tasks.size === 0) slot.worker.unref();
-  }
-
-  private failAll(slot: Slot, error: Error): void {
-    for (const [id, task] of slot.tasks) {
-      this.settle(slot, id);
-      task.reject(error);
-    }
   }
 }

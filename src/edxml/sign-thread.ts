@@ -1,13 +1,14 @@
 /**
- * A signing thread of the SigningPool (sign-pool.ts): builds, canonicalises and self-verifies
- * signatures off the main thread. It never holds a key: the RSA step is asked of the main thread,
+ * A thread of the SigningPool (sign-pool.ts): builds, canonicalises and self-verifies signatures,
+ * and checks received packages (checkPackageXml), off the main thread and within a heap cap. It never holds a key: the RSA step is asked of the main thread,
  * where the PackageSigner port lives (DESIGN.md §2).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../errors.js';
 import type { XmlLimits } from './harden.js';
 import type { ThreadReply, ThreadRequest } from './sign-pool.js';
-import { signPackageAsync, verifyXmlSignature } from './xmldsig.js';
+import { checkPackageXml } from './verify-package.js';
+import { signPackageAsync } from './xmldsig.js';
 
 const port = parentPort;
 if (!port) throw new Error('sign-thread runs only as a worker thread');
@@ -36,9 +37,9 @@ port.on('message', (message: ThreadRequest) => {
       );
       break;
     }
-    case 'verify': {
+    case 'check': {
       try {
-        reply({ type: 'verified', id: message.id, result: verifyXmlSignature(message.text, message.options) });
+        reply({ type: 'checked', id: message.id, result: checkPackageXml(message.bytes, message.options) });
       } catch (error) {
         reply({ type: 'failed', id: message.id, error: describe(error) });
       }

@@ -8,6 +8,11 @@
  *     KeyInfo certificate is checked — chain, validity at the package's own signing time, key usage,
  *     and that it is the certificate of the agency named in From/OrganId;
  *  4. the result is a `VerifiedPackage`, a type only this module can make.
+ *
+ * Steps 1 to 3 up to the model are pure XML work on untrusted bytes (`checkPackageXml`): a server
+ * runs them in a memory-capped worker thread (sign-pool.ts), so that no package, however hostile,
+ * can hold the event loop or exhaust the process's heap (issue 11). The certificate check and the
+ * brand stay with the caller.
  */
 import { createHash } from 'node:crypto';
 import type { ValidatedCertificate } from '../crypto/trust.js';
@@ -15,11 +20,11 @@ import type { TrustStore } from '../crypto/trust.js';
 import { fingerprintSha256 } from '../crypto/certificates.js';
 import { DomainError } from '../errors.js';
 import { edxmlTimestampToDate } from './dates.js';
-import { assertSafeXml, DEFAULT_XML_LIMITS } from './harden.js';
+import { assertSafeXml } from './harden.js';
 import type { XmlLimits } from './harden.js';
 import type { EdocPackage, EdxmlPackage } from './model.js';
 import { parsePackage, peekSender } from './parse.js';
-import { verifyXmlSignature, type VerifyXmlSignatureOptions, type XmlSignatureResult } from './xmldsig.js';
+import { verifyXmlSignature } from './xmldsig.js';
 
 /** What a certificate check reports about the signer certificate it accepted. */
 export interface CheckedCertificate {
@@ -60,6 +65,41 @@ export interface VerifiedPackage {
   readonly checkedAt: Date;
 }
 
+/** What the XML steps of verification (1–3, up to the model) yield; nothing here is trusted yet. */
+export interface PackageXmlCheck {
+  /** Lower-case hex SHA-256 of the exact input bytes. */
+  readonly sha256: string;
+  /** Parsed from the signed content only. */
+  readonly model: EdxmlPackage;
+  /** The KeyInfo certificate: a candidate until the certificate check accepts it. */
+  readonly certificatePem: string;
+  readonly signatureAlgorithm: string;
+}
+
+/** Options of `checkPackageXml`; plain data, so that they travel to a worker thread. */
+export interface PackageXmlOptions {
+  readonly limits?: Partial<XmlLimits>;
+  readonly allowLegacy?: boolean;
+}
+
+/**
+ * Steps 1–3 of DESIGN.md §5 up to the model: the hardening gate, the signature profile and the
+ * cryptographic check, and the model parsed from the signed content. Synchronous and free of I/O
+ * and keys: what a verification thread runs.
+ */
+export function checkPackageXml(bytes: Uint8Array, options: PackageXmlOptions = {}): PackageXmlCheck {
+  const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sha256 = createHash('sha256').update(input).digest('hex');
+  // 1. Hardening gate, before any parser.
+  const text = assertSafeXml(input, options.limits);
+  // 2. Signature profile + digest + SignatureValue (certificate still a candidate).
+  const sig = verifyXmlSignature(text, { allowLegacy: options.allowLegacy === true, ...(options.limits ? { limits: options.limits } : {}) });
+  // 3. The model, from the signed content only. Canonical XML can be longer than its source (`>` in
+  // text becomes `&gt;`), so its size bound follows the input size; the other limits are the same.
+  const model = parsePackage(sig.signedXml, { ...options.limits, maxBytes: Math.max(4 * input.length, 4096) });
+  return { sha256, model, certificatePem: sig.certificatePem, signatureAlgorithm: sig.signatureAlgorithm };
+}
+
 /** Dependencies of `verifyPackage`. */
 export interface VerifyPackageDeps {
   readonly checkCertificate: CertificateCheck;
@@ -67,8 +107,8 @@ export interface VerifyPackageDeps {
   /** Accept rsa-sha1/sha1 (partner explicitly marked legacy). */
   readonly allowLegacy?: boolean;
   readonly now?: () => Date;
-  /** Step 2 elsewhere (the signing threads); verifyXmlSignature in this thread by default. */
-  readonly verifySignature?: (text: string, options: VerifyXmlSignatureOptions) => Promise<XmlSignatureResult>;
+  /** Steps 1–3 elsewhere (a memory-capped thread, sign-pool.ts); `checkPackageXml` in this thread by default. */
+  readonly checkXml?: (bytes: Buffer, options: PackageXmlOptions) => Promise<PackageXmlCheck>;
 }
 
 const verified = new WeakSet<object>();
@@ -113,22 +153,14 @@ export async function verifyPackage(input: Buffer, deps: VerifyPackageDeps): Pro
   if (!Buffer.isBuffer(input)) throw new TypeError('verifyPackage expects the received bytes as a Buffer');
   // A private copy: the caller cannot change the bytes between the check and their use.
   const bytes = Buffer.from(input);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
   const now = deps.now?.() ?? new Date();
 
-  // 1. Hardening gate, before any parser.
-  const text = assertSafeXml(bytes, deps.limits);
+  // 1–3. The XML steps, up to the model parsed from the signed content.
+  const options: PackageXmlOptions = { allowLegacy: deps.allowLegacy === true, ...(deps.limits ? { limits: deps.limits } : {}) };
+  const xml = deps.checkXml ? await deps.checkXml(bytes, options) : checkPackageXml(bytes, options);
+  const { model, sha256 } = xml;
+  const sig = { certificatePem: xml.certificatePem, signatureAlgorithm: xml.signatureAlgorithm };
 
-  // 2. Signature profile + digest + SignatureValue (certificate still a candidate).
-  const options: VerifyXmlSignatureOptions = { allowLegacy: deps.allowLegacy === true, ...(deps.limits ? { limits: deps.limits } : {}) };
-  const sig = deps.verifySignature ? await deps.verifySignature(text, options) : verifyXmlSignature(text, options);
-
-  // 3. The model, from the signed content only. Canonical XML can be longer than its source (`>` in
-  // text becomes `&gt;`), so its size bound follows the input size; the depth limit is the same.
-  const model = parsePackage(sig.signedXml, {
-    maxDepth: deps.limits?.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth,
-    maxBytes: Math.max(4 * bytes.length, 4096),
-  });
   const senderCode = peekSender(model);
   const signingTime = edxmlTimestampToDate(model.kind === 'status' ? model.status.timestamp : edocSigningTimestamp(model.edoc));
   // A signing time in the future would let a certificate that is about to expire (or not yet

@@ -24,10 +24,7 @@ export async function enforceRateLimit(em: EntityManager, key: string, perMinute
 }
 
 export class RateLimited extends DomainError {
-  constructor(
-    readonly retryAfterSeconds: number,
-    perMinute: number,
-  ) {
-    super('RATE_LIMITED', `More than ${perMinute} requests this minute; try again in ${retryAfterSeconds} s.`);
+  constructor(retryAfterSeconds: number, perMinute: number) {
+    super('RATE_LIMITED', `More than ${perMinute} requests this minute; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
   }
 }

@@ -6,15 +6,16 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { authenticate, requireAdmin } from './auth.js';
-import type { AppEnv } from './context.js';
+import { Admission } from './admission.js';
+import { authenticate, requireAdmin, requirePrincipal } from './auth.js';
+import { announcedLength, jsonDocumentLimit, readBodyLimited } from './body.js';
+import { principalKey, type AppEnv } from './context.js';
 import { mountDocs } from './docs.js';
-import type { Metrics } from './metrics.js';
+import { mountMetricsRoute, type Metrics } from './metrics.js';
 import { problemResponse, toDomainError, validationError } from './problem.js';
 import { withTimeout } from '../util/timeout.js';
 
@@ -61,7 +62,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     );
   });
 
-  app.onError((error, c) => problemResponse(c, toDomainError(error, logger, c.get('requestId'))));
+  app.onError((error, c) => {
+    const response = problemResponse(c, toDomainError(error, logger, c.get('requestId')));
+    // A request refused before its body was read: close the connection instead of draining a body
+    // that may be hundreds of megabytes long.
+    if (response.status >= 400 && c.req.raw.body && !c.req.raw.bodyUsed) response.headers.set('connection', 'close');
+    return response;
+  });
   app.notFound((c) => problemResponse(c, new DomainError('NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -84,10 +91,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const ok = Object.values(checks).every((v) => v === 'ok');
     return c.json({ status: ok ? 'ok' : 'unavailable', checks }, ok ? 200 : 503);
   });
-  app.get('/metrics', async (c) => {
-    const body = await metrics.registry.metrics();
-    return c.body(body, 200, { 'content-type': metrics.registry.contentType });
-  });
+  // Admin only, from a snapshot; absent here when LIENTHONG_METRICS_PORT serves it apart (metrics.ts).
+  mountMetricsRoute(app, metrics, config);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
@@ -101,25 +106,76 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   mountDocs(app, '/openapi.json');
 
-  // JSON bodies are bounded before they are parsed; packages and uploads stream with their own limits.
-  app.use('/v1/*', async (c, next) => {
-    const type = c.req.header('content-type') ?? '';
-    if (type.startsWith('application/json')) {
-      return bodyLimit({
-        maxSize: config.maxJsonBodyBytes,
-        onError: () => {
-          throw new DomainError('PAYLOAD_TOO_LARGE', `The JSON body exceeds ${config.maxJsonBodyBytes} bytes.`);
-        },
-      })(c, next);
-    }
-    return next();
+  // The edge, in this order for every API request (issue 11): authenticate — 401 before a byte of
+  // the body is read; admit — the body's weight against this process's and this caller's in-flight
+  // budget, 503 with Retry-After beyond it; then bound the body by the bytes actually read, whatever
+  // its content type claims. Authorisation by role runs next, as route middleware, before the
+  // route's validator parses the body (see `allow` in auth.ts).
+  const admission = new Admission({
+    processBytes: Math.max(config.inflightBodyBytes, jsonDocumentLimit(config.maxBodyBytes)),
+    callerBytes: Math.max(1, Math.floor(config.inflightBodyBytes / 2)),
+    callerRequests: config.callerInflightRequests,
   });
-  app.use('/v1/*', authenticate(config.adminToken));
-  app.use('/exchange/*', authenticate(config.adminToken));
+  for (const prefix of ['/v1/*', '/exchange/*']) {
+    app.use(prefix, authenticate(config.adminToken, { required: true }));
+    app.use(prefix, boundBody(config, admission));
+  }
 
   mountQueueDashboard(app, deps);
   for (const register of deps.modules) register(app);
   return app;
+}
+
+/**
+ * Routes that carry documents read their own bodies, streamed with the package and upload limits
+ * (src/http/body.ts); every other route's body is at most `maxJsonBodyBytes`.
+ */
+const DOCUMENT_ROUTES: ReadonlyArray<{ method: string; path: RegExp }> = [
+  { method: 'POST', path: /^\/v1\/documents\/?$/ },
+  { method: 'POST', path: /^\/v1\/documents\/[^/]+\/(?:update|replace)\/?$/ },
+  { method: 'POST', path: /^\/exchange\/v1\/packages\/?$/ },
+];
+
+/** What an unannounced body weighs before its first bytes are read. */
+const UNANNOUNCED_FIRST_BYTES = 64 * 1024;
+
+const carriesDocuments = (method: string, path: string): boolean => DOCUMENT_ROUTES.some((r) => r.method === method && r.path.test(path));
+
+/** Admission and the byte limit of a request body (see createApp). Runs after authentication. */
+function boundBody(config: Config, admission: Admission): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const request = c.req.raw;
+    if (!request.body) return next();
+    const streamed = carriesDocuments(c.req.method, c.req.path);
+    const max = streamed ? jsonDocumentLimit(config.maxBodyBytes) : config.maxJsonBodyBytes;
+    const announced = announcedLength(request);
+    if (announced !== undefined && announced > max) {
+      throw new DomainError('PAYLOAD_TOO_LARGE', `The body (${announced} bytes) exceeds the limit of ${max} bytes for this route.`);
+    }
+    // An unannounced (chunked) body starts small and takes more of the budgets as it is read.
+    const ticket = admission.acquire(principalKey(requirePrincipal(c.get('principal'))), announced ?? UNANNOUNCED_FIRST_BYTES);
+    try {
+      if (!streamed) {
+        // Read here, counted chunk by chunk, so that no parser downstream can be handed more.
+        c.req.raw = new Request(request, { body: await readBodyLimited(request, max, ticket.grow) });
+      } else if (announced === undefined) {
+        // The route reads it; the budget follows as it does. (An announced length needs no meter:
+        // the HTTP parser never delivers more than Content-Length.)
+        let read = 0;
+        const meter = new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            read += chunk.byteLength;
+            ticket.grow(read);
+            controller.enqueue(chunk);
+          },
+        });
+        c.req.raw = new Request(request, { body: request.body.pipeThrough(meter), duplex: 'half' } as RequestInit);
+      }
+      await next();
+    } finally {
+      ticket.release();
+    }
+  };
 }
 
 /**

@@ -4,13 +4,28 @@ import busboy from 'busboy';
 import { DomainError } from '../errors.js';
 
 /**
+ * The limit of a document sent as JSON: its files travel base64-encoded (4/3 of their size), plus
+ * up to 1 MiB of metadata.
+ */
+export function jsonDocumentLimit(maxBodyBytes: number): number {
+  return Math.ceil((maxBodyBytes * 4) / 3) + 1024 * 1024;
+}
+
+/** The announced Content-Length, when there is one and it is a number. */
+export function announcedLength(request: Request): number | undefined {
+  const header = request.headers.get('content-length');
+  if (header === null || !/^\d{1,15}$/.test(header.trim())) return undefined;
+  return Number(header);
+}
+
+/**
  * Reads a request body up to `maxBytes`, counting while it streams: an oversize body is refused
  * with 413 as soon as the limit is crossed, without buffering the rest (a Content-Length that
  * announces too much is refused before reading anything).
  */
-export async function readBodyLimited(request: Request, maxBytes: number): Promise<Buffer> {
-  const announced = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(announced) && announced > maxBytes) {
+export async function readBodyLimited(request: Request, maxBytes: number, onProgress?: (bytesRead: number) => void): Promise<Buffer> {
+  const announced = announcedLength(request);
+  if (announced !== undefined && announced > maxBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `The body (${announced} bytes) exceeds the limit of ${maxBytes} bytes.`);
   }
   if (!request.body) return Buffer.alloc(0);
@@ -24,6 +39,12 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
       throw new DomainError('PAYLOAD_TOO_LARGE', `The body exceeds the limit of ${maxBytes} bytes.`);
+    }
+    try {
+      onProgress?.(total);
+    } catch (error) {
+      await reader.cancel().catch(() => undefined);
+      throw error;
     }
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
@@ -46,8 +67,8 @@ export async function readMultipart(
   limits: { maxBytes: number; maxFiles: number },
 ): Promise<{ fields: Map<string, string>; files: MultipartFile[] }> {
   const contentType = request.headers.get('content-type') ?? '';
-  const announced = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(announced) && announced > limits.maxBytes) {
+  const announced = announcedLength(request);
+  if (announced !== undefined && announced > limits.maxBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `The body (${announced} bytes) exceeds the limit of ${limits.maxBytes} bytes.`);
   }
   if (!request.body) throw new DomainError('BAD_REQUEST', 'The multipart body is empty.');
@@ -99,7 +120,15 @@ export async function readMultipart(
     parser.on('error', (error: Error) => reject(new DomainError('BAD_REQUEST', `Malformed multipart body: ${error.message}`)));
     parser.on('close', () => resolve());
   });
-  Readable.fromWeb(request.body as WebReadableStream).pipe(parser);
+  const source = Readable.fromWeb(request.body as WebReadableStream);
+  // pipe() does not pass on a source's error (a client gone, or the body refused while it streamed):
+  // busboy would wait for the rest for ever.
+  source.on('error', (error) => {
+    failure ??= error instanceof DomainError ? error : new DomainError('BAD_REQUEST', `The body could not be read: ${error.message}`);
+    parser.destroy();
+    source.unpipe(parser);
+  });
+  source.pipe(parser);
   await done;
   if (failure) throw failure;
   return { fields, files };

@@ -46,7 +46,7 @@ export function problemResponse(c: Context, error: DomainError): Response {
     ...(error.errors ? { errors: error.errors } : {}),
     requestId: c.get('requestId') as string | undefined,
   };
-  const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  const retryAfter = error.retryAfterSeconds;
   return c.body(JSON.stringify(body), error.status as ContentfulStatusCode, {
     'content-type': PROBLEM_CONTENT_TYPE,
     ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),

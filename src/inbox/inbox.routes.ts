@@ -1,13 +1,15 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PkiService } from '../certificates/pki.service.js';
-import { contentDisposition } from '../documents/documents.routes.js';
+import { StaffSchema } from '../documents/documents.schemas.js';
 import { DELIVERY_STATES } from '../documents/states.js';
 import { DomainError } from '../errors.js';
-import { requireUser } from '../http/auth.js';
+import { allow, requireUser } from '../http/auth.js';
 import type { AppEnv } from '../http/context.js';
+import { contentDisposition } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
-import { decodeCursor, encodeCursor, PageQuery } from '../http/pagination.js';
+import { CURSOR_KEYS, decodeCursor, encodeCursor, PageQuery, timeKey } from '../http/pagination.js';
+import { xmlText } from '../http/xml-text.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { InboxItemSchema } from './inbox.entity.js';
@@ -44,11 +46,8 @@ const InboxItemView = z
 const StatusInput = z
   .object({
     code: z.enum(['02', '03', '04', '05', '06', '15', '16']),
-    description: z.string().trim().max(2000).optional(),
-    staff: z
-      .object({ department: z.string().max(200).optional(), name: z.string().max(200).optional(), email: z.string().max(320).optional(), mobile: z.string().max(50).optional() })
-      .strict()
-      .optional(),
+    description: xmlText().trim().max(2000).optional(),
+    staff: StaffSchema.optional(),
   })
   .strict()
   .openapi('StatusInput');
@@ -75,22 +74,21 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
     async (c) => {
       const user = userOf(c);
       const q = c.req.valid('query');
-      const cursor = decodeCursor(q.cursor);
-      const [at, id] = cursor ? cursor.split('|') : [];
+      const after = decodeCursor(q.cursor, CURSOR_KEYS.time);
       const rows = await c.get('em').find(
         InboxItemSchema,
         {
           agencyCode: user.agencyCode,
           ...(q.state ? { state: q.state } : {}),
           ...(q.since ? { receivedAt: { $gte: new Date(q.since) } } : {}),
-          ...(at && id ? { $or: [{ receivedAt: { $lt: new Date(at) } }, { receivedAt: new Date(at), id: { $lt: id } }] } : {}),
+          ...(after ? { $or: [{ receivedAt: { $lt: after.at } }, { receivedAt: after.at, id: { $lt: after.id } }] } : {}),
         },
         { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: q.limit + 1 },
       );
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
       return c.json(
-        { items: items.map(inboxView), nextCursor: rows.length > q.limit && last ? encodeCursor(`${last.receivedAt.toISOString()}|${last.id}`) : null },
+        { items: items.map(inboxView), nextCursor: rows.length > q.limit && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : null },
         200,
       );
     },
@@ -156,12 +154,19 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
     const bytes = await packageBytes(c.get('em'), item.packageId);
     return new Response(new Uint8Array(bytes), {
       status: 200,
-      headers: { 'content-type': 'application/xml', 'content-length': String(bytes.length), 'content-disposition': contentDisposition(`${item.documentId}.edxml`) },
+      headers: {
+        'content-type': 'application/xml',
+        'content-length': String(bytes.length),
+        'content-disposition': contentDisposition(`${item.documentId}.edxml`),
+        'x-content-type-options': 'nosniff',
+      },
     });
   });
 
   app.openapi(
     createRoute({
+      // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
+      middleware: [allow((p) => requireUser(p, ['clerk', 'signer']))] as const,
       method: 'post',
       path: '/v1/inbox/{id}/status',
       tags,

@@ -1,9 +1,11 @@
 /** The signing pool: the same bytes as signPackage, the port's errors and XML errors carried back. */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa, issueAgencyCertificate } from '../../src/crypto/ca.js';
 import type { PackageSigner } from '../../src/crypto/signer.js';
 import { createPackageSigner } from '../../src/crypto/signer.js';
 import { createSigning, IN_THREAD_MAX_CHARS, type PackageSigning } from '../../src/edxml/sign-pool.js';
+import { checkPackageXml } from '../../src/edxml/verify-package.js';
 import { signPackage, verifyXmlSignature } from '../../src/edxml/xmldsig.js';
 import { DomainError } from '../../src/errors.js';
 import { AGENCY_A, unsignedEdoc, unsignedStatus } from './packages.js';
@@ -75,35 +77,73 @@ describe('the signing pool', () => {
     }
   });
 
-  it('verifies in worker threads with verifyXmlSignature’s result, and its refusals', async () => {
-    const signed = signPackage(unsignedEdoc({ at }), signer);
-    expect(await pool.verify(signed, {})).toEqual(verifyXmlSignature(signed));
-    const tampered = signed.replace('Về việc triển khai', 'Về việc hủy bỏ');
+  it('checks received packages in worker threads with checkPackageXml’s result, and its refusals', async () => {
+    const signed = Buffer.from(signPackage(unsignedEdoc({ at }), signer));
+    expect(await pool.checkPackage(signed, {})).toEqual(checkPackageXml(signed));
+    const tampered = Buffer.from(signed.toString('utf8').replace('Về việc triển khai', 'Về việc hủy bỏ'));
     const inline = (() => {
       try {
-        verifyXmlSignature(tampered);
+        checkPackageXml(tampered);
       } catch (error) {
         return error as DomainError;
       }
       throw new Error('the tampered package verified');
     })();
-    const pooled = await pool.verify(tampered, {}).then(
+    const pooled = await pool.checkPackage(tampered, {}).then(
       () => undefined,
       (error: unknown) => error as DomainError,
     );
     expect(pooled).toBeInstanceOf(DomainError);
     expect([pooled?.code, pooled?.message]).toEqual([inline.code, inline.message]);
     // The limits travel with the call.
-    await expect(pool.verify(signed, { limits: { maxBytes: 100 } })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(pool.checkPackage(signed, { limits: { maxBytes: 100 } })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(pool.checkPackage(signed, { limits: { maxNodes: 50 } })).rejects.toMatchObject({ code: 'XML_FORBIDDEN' });
+    // The caller's buffer is not handed over (the thread gets a copy).
+    expect(signed.byteLength).toBeGreaterThan(0);
+    expect(checkPackageXml(signed).sha256).toBe(createHash('sha256').update(signed).digest('hex'));
   });
 
-  it('signs and verifies a package past IN_THREAD_MAX_CHARS (the calling thread’s path) to the same bytes', async () => {
+  it('signs a package past IN_THREAD_MAX_CHARS in the calling thread and checks it in a thread, to the same bytes', async () => {
     const big = unsignedEdoc({ at, attachmentBytes: Math.ceil((IN_THREAD_MAX_CHARS * 3) / 4) + 1024 });
     expect(big.length).toBeGreaterThan(IN_THREAD_MAX_CHARS);
     const signed = await pool.sign(big, signer);
     expect(signed).toBe(signPackage(big, signer));
-    expect((await pool.verify(signed, {})).certificatePem).toBe(signer.certificatePem);
+    expect((await pool.checkPackage(Buffer.from(signed), {})).certificatePem).toBe(signer.certificatePem);
   });
+
+  it('with threads: 0 signs in the calling thread but still checks in a memory-capped thread', async () => {
+    const own = createSigning({ threads: 0, heapMb: 24 });
+    try {
+      expect(own.threads).toBe(0);
+      const signed = await own.sign(unsignedStatus({ at }), signer);
+      expect(signed).toBe(signPackage(unsignedStatus({ at }), signer));
+      expect((await own.checkPackage(Buffer.from(signed), {})).certificatePem).toBe(signer.certificatePem);
+      // Where the check ran shows in how a DOM bomb ends: out of the capped thread's heap (413), where
+      // the calling thread would have built the DOM and refused the missing signature (422).
+      const bomb = Buffer.from(`<r>${'<a/>'.repeat(200_000)}</r>`);
+      expect(() => checkPackageXml(bomb)).toThrow(expect.objectContaining({ code: 'SIGNATURE_INVALID' }));
+      await expect(own.checkPackage(bomb, {})).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a package that exhausts a thread’s heap costs that thread only: it is refused, the others queued behind it are checked', async () => {
+    // A heap of 24 MiB cannot hold the DOM of 200,000 elements (xmldom: several hundred bytes each).
+    const small = createSigning({ threads: 1, heapMb: 24 });
+    try {
+      const bomb = Buffer.from(`<r>${'<a/>'.repeat(200_000)}</r>`);
+      const honest = Buffer.from(signPackage(unsignedStatus({ at }), signer));
+      const [bombResult, honestResult] = await Promise.allSettled([small.checkPackage(bomb, {}), small.checkPackage(honest, {})]);
+      expect(bombResult.status).toBe('rejected');
+      expect((bombResult as PromiseRejectedResult).reason).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+      expect(honestResult.status).toBe('fulfilled');
+      // The replacement thread keeps working.
+      expect((await small.checkPackage(honest, {})).certificatePem).toBe(signer.certificatePem);
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
 
   it('refuses work once closed', async () => {
     const own = createSigning({ threads: 1 });
@@ -111,9 +151,4 @@ describe('the signing pool', () => {
     await expect(own.sign(unsignedStatus({ at }), signer)).rejects.toThrow('closed');
   });
 
-  it('signs in the calling thread with threads: 0', async () => {
-    const inline = createSigning({ threads: 0 });
-    expect(inline.threads).toBe(0);
-    expect(await inline.sign(unsignedStatus({ at }), signer)).toBe(signPackage(unsignedStatus({ at }), signer));
-  });
 });
