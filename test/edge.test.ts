@@ -153,6 +153,41 @@ describe('bounded XML, checked in a memory-capped thread', () => {
   });
 });
 
+describe('bodies cut off mid-way', () => {
+  it('survives a client that goes away in the middle of a multipart file or a JSON body', async () => {
+    const boundary = 'edge-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+    );
+    for (const [path, type, first] of [
+      ['/v1/documents', `multipart/form-data; boundary=${boundary}`, head],
+      ['/v1/groups', 'application/json', Buffer.from('{"code": "')],
+    ] as const) {
+      const controller = new AbortController();
+      let pulls = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          pulls += 1;
+          if (pulls === 1) return c.enqueue(first);
+          if (pulls < 20) return c.enqueue(new Uint8Array(16 * 1024).fill(0x41));
+          controller.abort(); // the client is gone: the connection is reset mid-body
+          await new Promise(() => undefined);
+        },
+      });
+      const token = path === '/v1/documents' ? clerk.clerk : node.adminToken;
+      await fetch(`${http.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body,
+        duplex: 'half',
+        signal: controller.signal,
+      } as RequestInit).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await fetch(`${http.url}/healthz`)).status).toBe(200);
+    }
+  });
+});
+
 describe('admission: what does not fit waits outside', () => {
   it('answers 503 with Retry-After past a caller’s and the process’s budget, lets small bodies through, and admits again after', async () => {
     const other = await createAgency(node, { code: '000.00.73.H33', name: 'UBND huyện Khác', level: 'district' });

@@ -33,7 +33,15 @@ export async function readBodyLimited(request: Request, maxBytes: number, onProg
   let total = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // The client went away mid-body (ECONNRESET, "aborted"), or a meter refused the rest.
+      if (error instanceof DomainError) throw error;
+      throw new DomainError('BAD_REQUEST', `The request body could not be read to its end: ${(error as Error).message}.`);
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
@@ -92,6 +100,11 @@ export async function readMultipart(
       fields.set(name, value);
     });
     parser.on('file', (field, stream, info) => {
+      // A body cut off mid-file makes busboy fail the file's stream too: it must not go unheard
+      // (an 'error' event without a listener ends the process).
+      stream.on('error', (error: Error) => {
+        failure ??= new DomainError('BAD_REQUEST', `Malformed multipart body: ${error.message}`);
+      });
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
