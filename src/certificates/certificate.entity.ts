@@ -23,7 +23,10 @@ export const AgencyCertificateSchema = defineEntity({
     notAfter: p.datetime().index(),
     fingerprintSha256: p.string().length(64).unique(),
     certificatePem: p.text(),
-    /** Intermediate CA certificates between this one and a trust anchor (PEM, may be empty). */
+    /**
+     * The CA certificates above this one, its issuer first and the trust anchor last (PEM), as built
+     * when it was added. Rows added before the anchor was kept here hold the intermediates only.
+     */
     chainPem: p.text().default(''),
     privateKeyEncrypted: p.text().nullable(),
     origin: p.enum(CERTIFICATE_ORIGINS as unknown as CertificateOrigin[]).nativeEnumName('certificate_origin'),

@@ -38,7 +38,9 @@ const CertificateSchema = z
     notAfter: z.string(),
     fingerprintSha256: z.string(),
     certificatePem: z.string(),
-    chainPem: z.string(),
+    chainPem: z.string().openapi({
+      description: "The chain above the certificate, PEM, from its issuer up to and including the trust anchor (for the node CA's certificates: the node CA's certificate)",
+    }),
     hasPrivateKey: z.boolean(),
     active: z.boolean(),
   })
@@ -68,8 +70,10 @@ export function registerCertificateRoutes(app: OpenAPIHono<AppEnv>, pki: PkiServ
       summary: 'Issue, upload or register a certificate for an agency (admin)',
       description:
         "`{}`: the node's CA issues a key and certificate. `{ certificatePem, privateKeyPem }`: a local agency's own key. " +
-        "`{ certificatePem }`: a remote agency's certificate, which its packages will be signed with. `{ pkcs12Base64, password }`: a PKCS#12 file. " +
-        'A certificate that does not chain to a trust anchor, or does not carry the agency code, is 422 CERTIFICATE_UNTRUSTED.',
+        "`{ certificatePem }`: a remote agency's certificate, which its packages will be signed with; the registration is the binding, so its subject " +
+        "need not carry the agency code (subject serialNumber), as the national CA's organisation certificates do not. `{ pkcs12Base64, password }`: a PKCS#12 file. " +
+        'A certificate that does not chain to a trust anchor, that names another agency\'s code, or (with a private key) that does not carry the agency code, ' +
+        'is 422 CERTIFICATE_UNTRUSTED. The answer\'s `chainPem` is the chain from the issuer up to the trust anchor.',
       request: { params: CodeParam, body: jsonBody(CertificateInput) },
       responses: { 201: json(CertificateSchema, 'The certificate'), ...COMMON_ERRORS, ...NOT_FOUND, ...CONFLICT },
     }),

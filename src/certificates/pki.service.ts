@@ -10,7 +10,7 @@ import { loadOrCreateDevCa } from '../crypto/ca.js';
 import { describeCertificate, splitPemCertificates, type CertificateDescription } from '../crypto/certificates.js';
 import type { PackageSigner } from '../crypto/signer.js';
 import { inlineSigning, type PackageSigning } from '../edxml/sign-pool.js';
-import { TrustStore } from '../crypto/trust.js';
+import { TrustStore, type ValidatedCertificate } from '../crypto/trust.js';
 import type { KeyVault, SealedKeyPair } from '../crypto/vault.js';
 import { findAgency } from '../directory/directory.repository.js';
 import type { Actor } from '../directory/directory.service.js';
@@ -58,6 +58,7 @@ export interface CertificateView {
   notAfter: string;
   fingerprintSha256: string;
   certificatePem: string;
+  /** PEM: the issuer first, up to and including the trust anchor. */
   chainPem: string;
   hasPrivateKey: boolean;
   active: boolean;
@@ -159,8 +160,8 @@ export class PkiService {
 
   /**
    * Adds a certificate to an agency: issued by the node CA (`issue`), uploaded with its key, or
-   * registered alone (a remote agency). Every certificate must chain to a trust anchor now, carry
-   * the agency's code, and allow digital signatures; otherwise 422 CERTIFICATE_UNTRUSTED.
+   * registered alone (a remote agency). Every certificate must chain to a trust anchor now and allow
+   * digital signatures; otherwise 422 CERTIFICATE_UNTRUSTED. See assertNamesAgency for the agency code.
    */
   async addCertificate(
     em: EntityManager,
@@ -212,17 +213,15 @@ export class PkiService {
 
     const { store } = await this.trust(em);
     const validated = store.validate(pair.certificatePem, { at: new Date(), intermediates: pair.chain });
-    if (validated.agencyCode !== agencyCode) {
-      throw new DomainError(
-        'CERTIFICATE_UNTRUSTED',
-        `The certificate names agency ${validated.agencyCode ?? '(none)'} in its subject serialNumber, not ${agencyCode}.`,
-      );
-    }
+    assertNamesAgency(validated, agencyCode, input.mode === 'register');
+    // One certificate, one agency (the fingerprint is unique): a certificate without an agency code
+    // is bound by this registration alone, so it must not be registered for a second agency.
     if (await findCertificateByFingerprint(em, validated.fingerprintSha256)) {
       throw new DomainError('CONFLICT', `Certificate ${validated.fingerprintSha256} is already registered.`);
     }
-    // Keep only the intermediates (the anchor is known to the store already).
-    const chainPem = validated.chainPem.slice(1, -1).join('');
+    // The chain above the certificate, its issuer first and the trust anchor last (API.md chainPem);
+    // used as intermediates when a package is verified, where the anchor is found as an anchor first.
+    const chainPem = validated.chainPem.slice(1).join('');
     const entity = await em.transactional(async (tx) => {
       const created = tx.create(AgencyCertificateSchema, {
         id: randomUUID(),
@@ -385,6 +384,25 @@ export function certificateView(c: AgencyCertificate): CertificateView {
     hasPrivateKey: c.privateKeyEncrypted !== null && c.privateKeyEncrypted !== undefined,
     active: c.active,
   };
+}
+
+/**
+ * The agency code in the subject (serialNumber, our CA's convention) must be this agency's. A
+ * certificate registered alone for a remote agency may carry none: the national CA's certificates
+ * for organisations do not follow our convention, and the registration is then the binding
+ * (API.md; the online check accepts such a certificate only as that agency's registered one). A key
+ * kept here (issued, uploaded) signs for us and is checked offline by others, so it must carry it.
+ * A certificate naming another agency's code is never accepted.
+ */
+function assertNamesAgency(validated: ValidatedCertificate, agencyCode: string, registrationBinds: boolean): void {
+  if (validated.agencyCode === agencyCode) return;
+  if (validated.agencyCode === null && registrationBinds) return;
+  throw new DomainError(
+    'CERTIFICATE_UNTRUSTED',
+    validated.agencyCode === null
+      ? `The certificate carries no agency code in its subject serialNumber; a certificate with a private key must name ${agencyCode} (only a remote agency's certificate registered alone may carry none).`
+      : `The certificate names agency ${validated.agencyCode} in its subject serialNumber, not ${agencyCode}.`,
+  );
 }
 
 function single(pem: string, field: string): string {

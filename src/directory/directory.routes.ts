@@ -308,6 +308,9 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
       tags,
       security: BEARER,
       summary: 'Register a partner system; its exchange token is shown once (admin)',
+      description:
+        'A partner with a `baseUrl` is a push partner (we POST to it); one without is a pull partner: what we send it waits in ' +
+        '`GET /exchange/v1/packages`. An explicit `mode` wins, but `push` without a `baseUrl` is 422.',
       request: { body: jsonBody(PartnerInputSchema), headers: IdempotencyHeader },
       responses: { 201: json(PartnerCreatedSchema, 'The partner and its token (null in an Idempotency-Key replay: shown once)'), ...COMMON_ERRORS, ...CONFLICT },
     }),
@@ -373,6 +376,9 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
       tags,
       security: BEARER,
       summary: 'Change a partner: address, credentials, agencies it serves, mode, flags (admin)',
+      description:
+        'Without `mode`, the mode follows the address: `baseUrl: null` makes the partner pull; a `baseUrl` given to a partner that had none ' +
+        'makes it push; a new `baseUrl` for a partner that had one keeps its mode. `mode: "push"` for a partner left without a `baseUrl` is 422.',
       request: { params: IdParam, body: jsonBody(PartnerPatchSchema) },
       responses: { 200: json(PartnerSchema, 'The partner'), ...COMMON_ERRORS, ...NOT_FOUND },
     }),

@@ -123,11 +123,21 @@ export const PartnerInputSchema = z
     id: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ - (max 100)'),
     name: z.string().trim().min(1).max(300),
     kind: z.enum(PARTNER_KINDS),
-    baseUrl: z.string().url().max(2000).refine((u) => /^https?:\/\//.test(u), 'must be http(s)').optional(),
+    baseUrl: z
+      .string()
+      .url()
+      .max(2000)
+      .refine((u) => /^https?:\/\//.test(u), 'must be http(s)')
+      .openapi({ description: 'Where we push to (a peer node, the axis). A partner without one is a pull partner' })
+      .optional(),
     credentials: z.record(z.string(), z.unknown()).optional().openapi({ description: 'What we present to the partner; stored encrypted, never returned' }),
     agencies: z.array(AgencyCode).max(100_000),
     legacy: z.boolean().optional().openapi({ description: 'Accept SHA-1 signatures from this partner (old axis software only)' }),
-    mode: z.enum(['push', 'pull']).optional().openapi({ description: 'push (default): we POST to baseUrl; pull: it fetches GET /exchange/v1/packages' }),
+    mode: z.enum(['push', 'pull']).optional().openapi({
+      description:
+        'push: we POST to baseUrl; pull: it fetches GET /exchange/v1/packages. Default: push with a baseUrl, pull without; push without a baseUrl is 422. ' +
+        'On PATCH, without mode: removing the baseUrl makes the partner pull, giving a baseUrl to one that had none makes it push, changing it keeps the mode',
+    }),
     maxAttempts: z.number().int().min(1).max(100).optional(),
   })
   .strict()

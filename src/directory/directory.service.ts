@@ -376,6 +376,20 @@ export const partnerView = (p: Partner): PartnerView => ({
 });
 
 /**
+ * A partner's mode (API.md "Directory"): a partner with no baseUrl is a pull partner — we cannot
+ * call it, so what we send it waits in its pull list. `push` without a baseUrl would fail every
+ * delivery and status for ever: 422.
+ */
+function partnerMode(mode: 'push' | 'pull' | undefined, baseUrl: string | null): 'push' | 'pull' {
+  if (mode === 'push' && baseUrl === null) {
+    throw new DomainError('VALIDATION_FAILED', 'baseUrl: a push partner needs a baseUrl (without one a partner is a pull partner).', {
+      errors: [{ path: 'baseUrl', message: 'required for mode push' }],
+    });
+  }
+  return mode ?? (baseUrl === null ? 'pull' : 'push');
+}
+
+/**
  * Registers a partner system and returns the token it presents on the exchange API, once.
  * `credentials` (what we present to it) are stored encrypted by `sealSecret`.
  */
@@ -408,7 +422,7 @@ export async function createPartner(
       tokenHash: hashToken(token),
       active: true,
       legacy: input.legacy ?? false,
-      mode: input.mode ?? 'push',
+      mode: partnerMode(input.mode, input.baseUrl ?? null),
       maxAttempts: input.maxAttempts ?? 10,
       consecutiveFailures: 0,
       circuitOpenUntil: null,
@@ -452,12 +466,17 @@ export async function updatePartner(
     const partner = await findPartner(tx, id);
     if (!partner) throw new DomainError('NOT_FOUND', `No partner ${id}.`);
     if (patch.name !== undefined) partner.name = patch.name;
+    // The mode follows the address unless the patch names one: a partner left without a baseUrl is
+    // pull (also one stored as push without an address before this rule), one given a baseUrl where
+    // it had none is push, and one that had an address keeps its mode when the address changes.
+    const hadBaseUrl = partner.baseUrl !== null && partner.baseUrl !== undefined;
     if (patch.baseUrl !== undefined) partner.baseUrl = patch.baseUrl;
+    const baseUrl = partner.baseUrl ?? null;
+    partner.mode = partnerMode(patch.mode ?? (baseUrl === null ? 'pull' : hadBaseUrl ? partner.mode : 'push'), baseUrl);
     if (patch.credentials !== undefined) partner.credentialsEncrypted = patch.credentials ? sealSecret(JSON.stringify(patch.credentials)) : null;
     if (patch.agencies !== undefined) partner.agencies = [...new Set(patch.agencies)].sort();
     if (patch.active !== undefined) partner.active = patch.active;
     if (patch.legacy !== undefined) partner.legacy = patch.legacy;
-    if (patch.mode !== undefined) partner.mode = patch.mode;
     if (patch.maxAttempts !== undefined) partner.maxAttempts = patch.maxAttempts;
     // An operator's change is a fresh start for the circuit breaker.
     partner.consecutiveFailures = 0;

@@ -1,11 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
+import { LockMode } from '@mikro-orm/postgresql';
 import type { Context } from 'hono';
 import type { PipelineDeps } from './pipeline.js';
 import { DomainError } from '../errors.js';
-import { allow, requireUser } from '../http/auth.js';
+import { allow, requirePrincipal, requireUser } from '../http/auth.js';
 import { jsonDocumentLimit, readBodyLimited, readMultipart } from '../http/body.js';
-import type { AppEnv } from '../http/context.js';
+import { isAdmin, principalKey, type AppEnv, type Principal } from '../http/context.js';
 import { idempotent } from '../http/idempotency.js';
 import { contentDisposition } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
@@ -30,6 +31,9 @@ import {
   type UploadedFile,
 } from './documents.service.js';
 import { recordEvent } from './events.js';
+import { lockDocumentRow } from './locks.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { assertTransition } from '../delivery/states.js';
 
 export interface DocumentsDeps {
   pipeline: PipelineDeps;
@@ -256,32 +260,72 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
 
   app.openapi(
     createRoute({
+      // Node-wide admins (the bootstrap token, users with the admin role) may retry any agency's
+      // delivery: an operator mends what a partner outage broke. Clerks and signers only their own
+      // agency's. The role is checked before anything is read.
+      middleware: [allow(retrier)] as const,
       method: 'post',
       path: '/v1/documents/{id}/deliveries/{recipient}/retry',
       tags,
       security: BEARER,
-      summary: 'Try a failed delivery again (the sending clerk or an admin user of the agency)',
+      summary: "Try a failed delivery again (a clerk or signer of the sending agency, or an admin, for any agency's document)",
+      description:
+        'Only a `failed` delivery is retried (anything else: 409 ILLEGAL_TRANSITION). The delivery starts afresh: `attempts` goes back to 0 and ' +
+        '`lastError` is cleared, so it gets the partner\'s full `maxAttempts` again; who asked is on the timeline (`delivery.retry-requested`) and in the audit trail.',
       request: { params: IdParam.extend({ recipient: z.string().max(13).openapi({ param: { name: 'recipient', in: 'path' } }) }) },
       responses: { 202: json(z.object({ id: z.string(), recipient: z.string(), state: z.string() }), 'Retrying'), ...COMMON_ERRORS, ...NOT_FOUND },
     }),
     async (c) => {
-      const clerk = clerkOf(c);
+      const actor = retrier(c.get('principal'));
       const { id, recipient } = c.req.valid('param');
       const em = c.get('em');
       const deliveryId = await em.transactional(async (tx) => {
-        const doc = await findOwnDocument(tx, clerk, id);
-        const delivery = await tx.findOne(DeliverySchema, { documentId: doc.id, recipientCode: recipient });
+        // The lock order of every path that holds a document and its deliveries (locks.ts): a recall
+        // running at the same time waits for this retry or this retry for it, never both.
+        if (!UUID.test(id)) throw new DomainError('NOT_FOUND', `No document ${id}.`);
+        await lockDocumentRow(tx, id);
+        const doc = await tx.findOne(OutgoingDocumentSchema, { id });
+        // Another agency's documents do not exist for its clerks (404, as findOwnDocument answers).
+        const onlyAgency = actor.kind === 'user' && !isAdmin(actor) ? actor.agencyCode : null;
+        if (!doc || (onlyAgency !== null && doc.agencyCode !== onlyAgency)) {
+          throw new DomainError('NOT_FOUND', `No document ${id}${onlyAgency ? ` for agency ${onlyAgency}` : ''}.`);
+        }
+        const delivery = await tx.findOne(DeliverySchema, { documentId: doc.id, recipientCode: recipient }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (!delivery) throw new DomainError('NOT_FOUND', `No delivery to ${recipient}.`);
+        // The graph also allows sending → pending (a job's own hand-back); an operator retries only
+        // what the transport gave up on.
         if (delivery.state !== 'failed') throw new DomainError('ILLEGAL_TRANSITION', `The delivery is ${delivery.state}; only a failed delivery can be retried.`);
+        assertTransition(delivery.state, 'pending');
+        const before = { attempts: delivery.attempts, lastError: delivery.lastError };
         delivery.state = 'pending';
+        // A fresh start: with the old count the first transient error would fail it again at once
+        // (recordDeliveryFailure compares attempts with the partner's maxAttempts).
+        delivery.attempts = 0;
         delivery.lastError = null;
-        recordEvent(tx, { documentId: doc.id, deliveryId: delivery.id, recipientCode: recipient, type: 'delivery.retry-requested', state: 'pending', details: { by: clerk.principal.id } });
+        const details = { by: principalKey(actor), previousAttempts: before.attempts, previousError: before.lastError };
+        recordEvent(tx, { documentId: doc.id, deliveryId: delivery.id, recipientCode: recipient, type: 'delivery.retry-requested', state: 'pending', details });
+        recordAudit(tx, {
+          actor,
+          action: 'delivery.retry-requested',
+          subjectType: 'delivery',
+          subjectId: delivery.id,
+          agencyCode: doc.agencyCode,
+          details: { documentId: doc.id, recipient, ...details },
+          requestId: c.get('requestId'),
+        });
         return delivery.id;
       });
       await deps.queues.enqueue('deliver', { deliveryId });
       return c.json({ id, recipient, state: 'pending' }, 202);
     },
   );
+}
+
+const UUID = /^[0-9a-f-]{36}$/i;
+
+/** Who may retry a delivery: a node-wide admin, or a clerk or signer (of the sending agency: checked on the document). */
+function retrier(principal: Principal | undefined): Principal {
+  return isAdmin(principal) ? requirePrincipal(principal) : requireUser(principal, [...ROLES]);
 }
 
 function parseJson(text: string): unknown {

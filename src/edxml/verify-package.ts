@@ -201,23 +201,54 @@ function summary(v: ValidatedCertificate): CheckedCertificate {
   return { subject: v.subject, serialNumber: v.serialNumber, issuer: v.issuer, fingerprintSha256: v.fingerprintSha256 };
 }
 
-/** Chain + validity at `at` + key usage, then "the certificate is issued to this agency". */
-function validateForAgency(trustStore: TrustStore, input: { certificatePem: string; agencyCode: string; at: Date }, intermediates: readonly string[]): ValidatedCertificate {
+/**
+ * How a certificate is bound to the agency it signs for (DESIGN.md §5 step 3):
+ * - `subject`: the agency code in its subject serialNumber (our CA's convention) equals From/OrganId;
+ *   all an offline check can know;
+ * - `registered`: the node's registry holds exactly this certificate (fingerprint) for that agency;
+ *   the national CA's certificates for organisations carry no agency code, and the admin's
+ *   registration is then the binding (API.md, POST /v1/agencies/{code}/certificates).
+ */
+export type AgencyBinding = 'subject' | 'registered';
+
+/** How `lienthong verify` and other reports name each binding. */
+export const BINDING_LABEL: Record<AgencyBinding, string> = {
+  subject: 'agency code in the certificate subject',
+  registered: 'registered at the node',
+};
+
+/**
+ * Chain + validity at `at` + key usage, then "the certificate is issued to this agency". A
+ * certificate that names an agency names the package's (a valid certificate of agency B must not sign
+ * a package claiming to come from agency A), whatever the binding. One that names none passes here
+ * only for the `registered` binding, whose caller then requires the registry's own certificate.
+ */
+function validateForAgency(
+  trustStore: TrustStore,
+  input: { certificatePem: string; agencyCode: string; at: Date },
+  intermediates: readonly string[],
+  binding: AgencyBinding,
+): ValidatedCertificate {
   const v = trustStore.validate(input.certificatePem, { at: input.at, intermediates });
-  // The agency code inside the certificate (subject serialNumber) binds the key to one agency: a
-  // valid certificate of agency B must not sign a package claiming to come from agency A.
-  if (v.agencyCode === null) throw new DomainError('CERTIFICATE_UNTRUSTED', `certificate "${v.subject}" carries no agency code (subject serialNumber)`);
-  if (v.agencyCode !== input.agencyCode) {
+  if (v.agencyCode !== null && v.agencyCode !== input.agencyCode) {
     throw new DomainError('CERTIFICATE_UNTRUSTED', `certificate is issued to agency ${v.agencyCode}, but the package is from ${input.agencyCode} (From/OrganId)`);
+  }
+  if (v.agencyCode === null && binding === 'subject') {
+    throw new DomainError(
+      'CERTIFICATE_UNTRUSTED',
+      `certificate "${v.subject}" carries no agency code (subject serialNumber); the binding checked is the ${BINDING_LABEL.subject}, ` +
+        `so a certificate bound to ${input.agencyCode} only by its registration at a node verifies only there`,
+    );
   }
   return v;
 }
 
 /**
  * The online CertificateCheck: chain to `trustStore`, valid at the signing time, digitalSignature,
- * agency code = From/OrganId, AND the certificate is one the registry holds for that agency
- * (fingerprint match) — so a certificate the CA issued but the agency never registered, or one an
- * operator removed (compromise, replacement), is refused.
+ * AND the certificate is one the registry holds for the agency of From/OrganId (fingerprint match) —
+ * so a certificate the CA issued but the agency never registered, or one an operator removed
+ * (compromise, replacement), is refused. The registration is the binding: the certificate may carry
+ * no agency code (a national-CA certificate), but one that names another agency is refused.
  */
 export function createRegistryCertificateCheck(deps: {
   trustStore: TrustStore;
@@ -225,7 +256,7 @@ export function createRegistryCertificateCheck(deps: {
   intermediates?: readonly string[];
 }): CertificateCheck {
   return async (input) => {
-    const v = validateForAgency(deps.trustStore, input, deps.intermediates ?? []);
+    const v = validateForAgency(deps.trustStore, input, deps.intermediates ?? [], 'registered');
     const registered = await deps.registeredCertificates(input.agencyCode);
     const fingerprints = new Set(
       registered.flatMap((pem) => {
@@ -245,8 +276,8 @@ export function createRegistryCertificateCheck(deps: {
 
 /**
  * The offline CertificateCheck (CLI, archive audits): chain, validity, key usage and agency code =
- * From/OrganId. It cannot know which certificates the agency registered.
+ * From/OrganId (the `subject` binding). It cannot know which certificates the agency registered.
  */
 export function createOfflineCertificateCheck(trustStore: TrustStore, intermediates: readonly string[] = []): CertificateCheck {
-  return async (input) => summary(validateForAgency(trustStore, input, intermediates));
+  return async (input) => summary(validateForAgency(trustStore, input, intermediates, 'subject'));
 }

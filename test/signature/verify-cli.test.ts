@@ -8,6 +8,7 @@ import type { CaMaterial } from '../../src/crypto/ca.js';
 import { generateCa, issueAgencyCertificate } from '../../src/crypto/ca.js';
 import { createPackageSigner } from '../../src/crypto/signer.js';
 import { ALGORITHMS, signPackage } from '../../src/edxml/xmldsig.js';
+import { makeOddCertificate } from '../crypto/test-pki.js';
 import { xmlCryptoSign } from './make-corpus.js';
 import { AGENCY_A, AGENCY_B, unsignedEdoc, unsignedStatus } from './packages.js';
 
@@ -78,6 +79,20 @@ describe('lienthong verify', () => {
     const r = await cli(['edoc.edxml', '--trust', 'other']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^INVALID CERTIFICATE_UNTRUSTED: no path to a trust anchor/);
+  });
+
+  it('says which binding of certificate to agency it checked: the agency code in the subject, never a registration', async () => {
+    const valid = await cli(['edoc.edxml', '--trust', 'anchors']);
+    expect(valid.code).toBe(0);
+    expect(valid.out).toContain('binding:     agency code in the certificate subject');
+    // A national-CA style certificate without the agency code: a node may hold it as the agency's
+    // registered certificate (API.md), but offline nothing binds it to From/OrganId.
+    const unbound = makeOddCertificate({ issuer: ca, commonName: 'Sở Y tế (chứng thư tổ chức)' });
+    writeFileSync(join(root, 'no-code.edxml'), signPackage(unsignedEdoc({ at: new Date(Date.now() - 60_000) }), createPackageSigner(unbound.certificatePem, unbound.privateKeyPem)));
+    const r = await cli(['no-code.edxml', '--trust', 'anchors']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^INVALID CERTIFICATE_UNTRUSTED: certificate ".*" carries no agency code \(subject serialNumber\); the binding checked is the agency code in the certificate subject/);
+    expect(r.err).toContain('registration at a node');
   });
 
   it('accepts rsa-sha1 only with --legacy', async () => {
