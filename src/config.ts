@@ -59,6 +59,8 @@ const EnvSchema = z
     LIENTHONG_JOB_LOCK_MS: positiveInt(30_000),
     LIENTHONG_EXCHANGE_RATE_PER_MINUTE: positiveInt(600),
     LIENTHONG_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
+    LIENTHONG_SWEEP_BATCH: positiveInt(1_000),
+    LIENTHONG_WAITING_FOR_ARRIVAL_MS: positiveInt(24 * 3_600_000),
     LIENTHONG_CERT_VALIDITY_DAYS: positiveInt(730),
     LIENTHONG_ARCHIVE_AFTER_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
     LIENTHONG_CHECKPOINT_EVERY_MS: positiveInt(3_600_000),
@@ -115,6 +117,10 @@ export interface Config {
   exchangeRatePerMinute: number;
   /** Unfinished work younger than this is left to the fast path; older is enqueued again. */
   sweepGraceMs: number;
+  /** Items of each kind the sweep enqueues again per run, oldest first. */
+  sweepBatch: number;
+  /** A remote delivery handed over this long ago without its 01 is flagged (not sent again). */
+  waitingForArrivalMs: number;
   /** Validity of agency certificates issued by the node CA. */
   certificateValidityDays: number;
   /** Documents not finished this many days after they were sent are sealed anyway (a snapshot). */
@@ -167,6 +173,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     callerInflightRequests: env.LIENTHONG_CALLER_INFLIGHT_REQUESTS,
     sweepEveryMs: env.LIENTHONG_SWEEP_EVERY_MS,
     sweepGraceMs: env.LIENTHONG_SWEEP_GRACE_MS,
+    sweepBatch: env.LIENTHONG_SWEEP_BATCH,
+    waitingForArrivalMs: env.LIENTHONG_WAITING_FOR_ARRIVAL_MS,
     jobLockMs: env.LIENTHONG_JOB_LOCK_MS,
     exchangeRatePerMinute: env.LIENTHONG_EXCHANGE_RATE_PER_MINUTE,
     certificateValidityDays: env.LIENTHONG_CERT_VALIDITY_DAYS,

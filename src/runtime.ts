@@ -121,6 +121,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       const rows = await orm.em.fork().getConnection().execute<Array<{ state: string; n: string }>>(`select state, count(*) as n from delivery group by state`);
       for (const r of rows) set({ state: r.state }, Number(r.n));
     });
+    metrics.gauge(
+      'lienthong_deliveries_waiting_too_long',
+      'Remote deliveries handed over to a partner whose 01 has not come back within LIENTHONG_WAITING_FOR_ARRIVAL_MS',
+      [],
+      async (set) => {
+        const rows = await orm.em
+          .fork()
+          .getConnection()
+          .execute<Array<{ n: string }>>(`select count(*) as n from delivery where state = 'sending' and partner_id is not null and last_error like 'No arrival (01)%'`);
+        set({}, Number(rows[0]?.n ?? 0));
+      },
+    );
     metrics.gauge('lienthong_partner_circuit_open', 'Partners paused by the circuit breaker (1 = paused)', ['partner'], async (set) => {
       const rows = await orm.em.fork().getConnection().execute<Array<{ id: string; open: boolean }>>(`select id, coalesce(circuit_open_until > now(), false) as open from partner`);
       for (const r of rows) set({ partner: r.id }, r.open ? 1 : 0);

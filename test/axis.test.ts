@@ -185,11 +185,11 @@ describe('the provincial axis adapter', () => {
 
     nock(AXIS).post('/sendEdoc').reply(500, 'upstream down').post('/sendEdoc').reply(503, 'try later').post('/sendEdoc').reply(200, { status: 'OK', DocID: 'axis-3' });
     const retried = await sendDocument(node, commune.clerk, directive({ type: 'CV', notation: 'UBND-VP', to: [PROVINCE_DEPT] }));
-    await eventually(async () => {
-      const d = (await node.call('GET', `/v1/documents/${retried.json.id}`, { token: commune.clerk })).json.deliveries[0];
-      return d.state === 'sending' ? d : undefined;
+    // Handed over: the axis gave its receipt (`sending` alone says the hand-over began).
+    const events = await eventually(async () => {
+      const items = (await node.call('GET', `/v1/documents/${retried.json.id}/events`, { token: commune.clerk })).json.items as Array<{ type: string; details: { error?: string } | null }>;
+      return items.some((e) => e.type === 'delivery.sent') ? items : undefined;
     }, 30_000, 200);
-    const events = (await node.call('GET', `/v1/documents/${retried.json.id}/events`, { token: commune.clerk })).json.items as Array<{ type: string; details: { error?: string } | null }>;
     const retries = events.filter((e) => e.type === 'delivery.retry');
     expect(retries.length).toBe(2);
     expect(retries[0]?.details?.error).toMatch(/HTTP 500/);
@@ -203,6 +203,9 @@ describe('the provincial axis adapter', () => {
     await eventually(async () => (await node.call('GET', `/v1/documents/${id}`, { token: commune.clerk })).json.deliveries[0].state === 'failed', 20_000, 100);
     const retry = await node.call('POST', `/v1/documents/${id}/deliveries/${PROVINCE_DEPT}/retry`, { token: commune.clerk });
     expect(retry.status).toBe(202);
-    await eventually(async () => (await node.call('GET', `/v1/documents/${id}`, { token: commune.clerk })).json.deliveries[0].state === 'sending', 20_000, 100);
+    await eventually(async () => {
+      const items = (await node.call('GET', `/v1/documents/${id}/events`, { token: commune.clerk })).json.items as Array<{ type: string }>;
+      return items.some((e) => e.type === 'delivery.sent');
+    }, 20_000, 100);
   });
 });

@@ -183,7 +183,8 @@ describe('two nodes on loopback', () => {
       const { id } = sent.json as { id: string };
       await eventually(async () => {
         const d = (await deliveries(id))[COMMUNES[0]!];
-        return d && d.attempts >= 1 && d.lastError && d.state === 'pending' ? d : undefined;
+        // The hand-over began (`sending`: from now on a recall asks the peer), and failed for now.
+        return d && d.attempts >= 1 && d.lastError && d.state === 'sending' ? d : undefined;
       }, 30_000, 100);
       await httpB.start();
       await eventually(async () => (await deliveries(id))[COMMUNES[0]!]?.state === 'arrived', 60_000, 200);

@@ -1,4 +1,4 @@
-import { findStuckWork } from '../../src/documents/stuck-work.js';
+import { findStuckWork, flagLongWaits } from '../../src/documents/stuck-work.js';
 import { purgeExpiredIdempotencyRecords } from '../../src/http/idempotency.js';
 import { recordSweep } from '../../src/ops/heartbeat.repository.js';
 import type { JobProcessor } from '../context.js';
@@ -13,7 +13,9 @@ export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
   const em = ctx.orm.em.fork();
   const at = new Date();
   await recordSweep(em, ctx.workerId, at);
-  const stuck = await findStuckWork(em, ctx.config.sweepGraceMs);
+  const stuck = await findStuckWork(em, ctx.config.sweepGraceMs, ctx.config.sweepBatch);
+  const flagged = await flagLongWaits(em, ctx.config.waitingForArrivalMs, ctx.config.sweepBatch);
+  if (flagged.length) ctx.logger.warn({ deliveries: flagged.length }, 'deliveries handed over to partners are still waiting for their 01');
   await Promise.all([
     ctx.queues.enqueueMany('sign', stuck.sign.map((documentId) => ({ documentId }))),
     ctx.queues.enqueueMany('route', stuck.route.map((documentId) => ({ documentId }))),

@@ -15,7 +15,7 @@ import type { PkiService } from '../certificates/pki.service.js';
 import { fingerprintSha256, splitPemCertificates } from '../crypto/certificates.js';
 import type { TrustStore } from '../crypto/trust.js';
 import type { DocumentEvent } from '../documents/document.entity.js';
-import { FINAL_STATES } from '../documents/states.js';
+import { FINAL_STATES } from '../delivery/states.js';
 import type { XmlLimits } from '../edxml/harden.js';
 import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
@@ -284,7 +284,18 @@ class Evidence {
     const intermediates = (await listCertificates(this.em, expect.from)).flatMap((c) => splitPemCertificates(c.chainPem));
     // Legacy (rsa-sha1) signatures are accepted here: such a package was let in only from a partner
     // marked legacy, and the algorithm is sealed with it for the verifier to judge.
-    const verified = await verifyPackage(bytes, { checkCertificate: createOfflineCertificateCheck(this.trust, intermediates), limits: this.deps.limits, allowLegacy: true });
+    // The offline binding (agency code in the certificate) first, as `lienthong verify` checks the
+    // archive later; a certificate bound to its agency only by its registration here is checked
+    // against the registry instead (it cannot be told apart offline: see the README).
+    const offline = createOfflineCertificateCheck(this.trust, intermediates);
+    const registry = await this.deps.pki.certificateCheck(this.em);
+    const verified = await verifyPackage(bytes, {
+      checkCertificate: (input) => offline(input).catch(() => registry(input)),
+      limits: this.deps.limits,
+      allowLegacy: true,
+      // The XML work in a memory-capped thread, not on the event loop the API serves from.
+      checkXml: this.deps.pki.checkPackageXml,
+    });
     // The stored row and the signed bytes must tell the same story; a mismatch means the database was
     // changed behind the application, and sealing it would launder the change.
     const kind = role === 'status' ? 'status' : 'edoc';

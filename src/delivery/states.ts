@@ -49,24 +49,43 @@ export const CODE_MEANING: Record<StatusCode, string> = {
   '16': 'Từ chối thu hồi văn bản',
 };
 
-// arrived(01) → accepted(03) → assigned(04) → processing(05) → completed(06); refused(02) from
-// arrived; a recall (13) from any delivered state, answered 15 or 16; failed is retried to pending.
+/**
+ * The graph (DESIGN.md §4), complete: every pair of states not listed here is refused.
+ *
+ * - pending → sending (handed to a partner, or being delivered here) → arrived (its 01);
+ *   failed (transport gave up) → pending again by an operator's retry.
+ * - A 01 may overtake: pending → arrived; and a late 01 proves arrival after the transport gave up:
+ *   failed → arrived.
+ * - The recipient's clerk: arrived → accepted (03, số đến) or refused (02); then assigned (04),
+ *   processing (05), completed (06), in this order, a step may be skipped (a commune may report 06
+ *   without 04), never gone back.
+ * - A recall (13) asks every holder: from arrived … completed, and from pending, sending or failed
+ *   when an attempt may have reached a partner (the transport cannot always tell) →
+ *   recall_requested, answered recalled (15) or recall_refused (16). A delivery the recipient never
+ *   got (never attempted, or withdrawn from a pull list before it was fetched) is recalled at once.
+ * - After a refused recall the recipient keeps the document and goes on: recall_refused →
+ *   accepted … completed.
+ * - refused and recalled are final.
+ */
 const TRANSITIONS: Record<DeliveryState, readonly DeliveryState[]> = {
-  pending: ['sending', 'arrived', 'failed'],
-  sending: ['arrived', 'failed', 'pending'],
-  failed: ['pending'],
+  pending: ['sending', 'arrived', 'failed', 'recall_requested', 'recalled'],
+  sending: ['arrived', 'failed', 'pending', 'recall_requested', 'recalled'],
+  failed: ['pending', 'arrived', 'recall_requested', 'recalled'],
   arrived: ['accepted', 'refused', 'recall_requested'],
-  accepted: ['assigned', 'recall_requested'],
-  assigned: ['processing', 'recall_requested'],
+  accepted: ['assigned', 'processing', 'completed', 'recall_requested'],
+  assigned: ['processing', 'completed', 'recall_requested'],
   processing: ['completed', 'recall_requested'],
   completed: ['recall_requested'],
   refused: [],
   recall_requested: ['recalled', 'recall_refused'],
   recalled: [],
-  recall_refused: [],
+  recall_refused: ['accepted', 'assigned', 'processing', 'completed'],
 };
 
 export const canMove = (from: DeliveryState, to: DeliveryState): boolean => TRANSITIONS[from].includes(to);
+
+/** The states `from` may move to (for messages and tests). */
+export const nextStates = (from: DeliveryState): readonly DeliveryState[] => TRANSITIONS[from];
 
 /** Throws 409 ILLEGAL_TRANSITION naming both states and what would be allowed. */
 export function assertTransition(from: DeliveryState, to: DeliveryState, what = 'delivery'): void {
@@ -77,6 +96,38 @@ export function assertTransition(from: DeliveryState, to: DeliveryState, what = 
       `The ${what} is ${from}; it cannot become ${to}. ${allowed.length ? `Allowed next: ${allowed.join(', ')}.` : 'It is final.'}`,
     );
   }
+}
+
+/**
+ * What a received status does to a delivery (or an inbox item) in `state`:
+ * - `move`: the state becomes `to`;
+ * - `same`: it is in that state already (the same status again: nothing changes);
+ * - `keep`: the status is recorded on the timeline with `reason`, the state stays — a recipient's
+ *   01–06 sent before it saw the sender's recall (13) crosses it: the sender learns it (an arrival
+ *   number, say) and still waits for 15 or 16;
+ * - `refuse`: the graph refuses it; it is recorded on the timeline as refused with `reason`.
+ * `keep` and `refuse` both end the work: nothing is retried for ever.
+ */
+export type StatusOutcome =
+  | { kind: 'move'; to: DeliveryState }
+  | { kind: 'same' }
+  | { kind: 'keep'; reason: string }
+  | { kind: 'refuse'; reason: string };
+
+const RECIPIENT_CODES: readonly StatusCode[] = ['01', '02', '03', '04', '05', '06'];
+
+export function statusOutcome(state: DeliveryState, code: StatusCode): StatusOutcome {
+  const to = STATE_OF_CODE[code];
+  if (state === to) return { kind: 'same' };
+  if (canMove(state, to)) return { kind: 'move', to };
+  if (state === 'recall_requested' && RECIPIENT_CODES.includes(code)) {
+    return { kind: 'keep', reason: `status ${code} was sent before the recipient saw the recall (13); the delivery waits for 15 or 16` };
+  }
+  const allowed = TRANSITIONS[state];
+  return {
+    kind: 'refuse',
+    reason: `status ${code} (${to}) cannot apply to a delivery that is ${state}; ${allowed.length ? `allowed next: ${allowed.join(', ')}` : 'it is final'}`,
+  };
 }
 
 /** States after which nothing more is expected from the recipient (for archiving). */

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { AgencyCode } from '../directory/directory.schemas.js';
 import { xmlText } from '../http/xml-text.js';
 import { ATTACHMENT_TYPES, MAX_FILE_NAME_BYTES } from '../packages/attachment-policy.js';
-import { DELIVERY_STATES } from './states.js';
+import { DELIVERY_STATES } from '../delivery/states.js';
 import { DOCUMENT_STATES } from './document.entity.js';
 import { DOCUMENT_TYPE_KEYS } from './document-types.js';
 

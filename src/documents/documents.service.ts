@@ -28,7 +28,9 @@ import { recordEvent } from './events.js';
 import { verifyReceived, type PipelineDeps } from './pipeline.js';
 import { resolveRecipients } from './recipients.js';
 import { registerOutgoing, vietnamToday, vietnamYear } from './registers.js';
-import { DELIVERED_STATES } from './states.js';
+import { DELIVERED_STATES } from '../delivery/states.js';
+import { move } from '../delivery/writer.js';
+import { withdrawFromPullList } from '../exchange/outbound.js';
 import { StatusRecordSchema } from '../inbox/inbox.entity.js';
 
 /** A user of an agency acting on its outgoing documents. */
@@ -291,8 +293,17 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
 
 /**
  * Recalls a sent document (NĐ 30/2020 Điều 18.4): a recall package (BussinessDocType 1) signed by
- * the sender, and a status 13 to every recipient holding it. The outgoing document is frozen.
+ * the sender, and a status 13 to every recipient that may hold it. The outgoing document is frozen.
  * Returns the statuses to carry.
+ *
+ * Who may hold it (issue 12), delivery by delivery, under the lock every path takes:
+ * - a recipient that reported it (01 and after) — asked back (13);
+ * - a partner's recipient once the package was handed over, or an attempt may have reached it
+ *   (`sending`, or an earlier attempt, whose outcome the transport cannot always tell) — asked back;
+ *   for a pull partner, first withdrawn from the pull list when the partner never fetched it: then it
+ *   never gets it, and the delivery is recalled at once;
+ * - a recipient on this node whose inbox item exists (its 01 still on its way) — asked back;
+ * - anyone else never got it: recalled at once.
  */
 export async function recallDocument(em: EntityManager, pki: PkiService, clerk: Clerk, id: string, reason: string): Promise<{ statusIds: string[] }> {
   return em.transactional(async (tx) => {
@@ -302,7 +313,10 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
     if (doc.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be recalled.`);
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
     const deliveries = (await lockDeliveries(tx, id)).sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : a.recipientCode > b.recipientCode ? 1 : 0));
-    const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state));
+    const items = new Set((await tx.find(InboxItemSchema, { deliveryId: { $in: deliveries.map((d) => d.id) } }, { fields: ['deliveryId'] })).map((i) => i.deliveryId));
+    const fates = new Map<string, RecallFate>();
+    for (const d of deliveries) fates.set(d.id, await recallFate(tx, d, items.has(d.id)));
+    const holders = deliveries.filter((d) => fates.get(d.id) === 'ask');
     const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
     const at = new Date();
     const statusIds: string[] = [];
@@ -317,7 +331,8 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
       doc.recallPackageId ??= pkg.id;
     }
     for (const d of deliveries) {
-      if (DELIVERED_STATES.includes(d.state)) {
+      const fate = fates.get(d.id)!;
+      if (fate === 'ask') {
         const item = await tx.findOne(InboxItemSchema, { deliveryId: d.id });
         const status = await issueStatus(tx, pki, {
           from: sender,
@@ -329,17 +344,19 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
           partnerId: d.partnerId ?? null,
           at,
         });
-        d.state = 'recall_requested';
-        d.statusCode = '13';
-        d.statusAt = at;
+        move(d, 'recall_requested', { code: '13', at });
         statusIds.push(status.id);
         recordEvent(tx, { documentId: id, deliveryId: d.id, recipientCode: d.recipientCode, type: 'recall.requested', state: d.state, statusCode: '13', statusId: status.id, details: { reason } });
-      } else if (d.state === 'pending' || d.state === 'sending' || d.state === 'failed') {
-        // Not delivered yet: it never will be.
-        d.state = 'recalled';
-        d.statusCode = null;
-        d.statusAt = at;
-        recordEvent(tx, { documentId: id, deliveryId: d.id, recipientCode: d.recipientCode, type: 'recall.cancelled', state: d.state, details: { reason } });
+      } else if (fate === 'cancel' || fate === 'withdrawn') {
+        move(d, 'recalled', { code: null, at });
+        recordEvent(tx, {
+          documentId: id,
+          deliveryId: d.id,
+          recipientCode: d.recipientCode,
+          type: fate === 'withdrawn' ? 'recall.withdrawn-from-pull-list' : 'recall.cancelled',
+          state: d.state,
+          details: { reason },
+        });
       }
     }
     doc.state = 'recalled';
@@ -348,6 +365,18 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
     recordAudit(tx, { actor: clerk.principal, action: 'document.recalled', subjectType: 'document', subjectId: id, details: { reason }, requestId: clerk.requestId });
     return { statusIds };
   });
+}
+
+/** What a recall does to one delivery: ask the holder (13), cancel it, withdraw it from a pull list, or nothing (final). */
+type RecallFate = 'ask' | 'cancel' | 'withdrawn' | 'none';
+
+async function recallFate(tx: EntityManager, d: Delivery, hasItem: boolean): Promise<RecallFate> {
+  if (DELIVERED_STATES.includes(d.state)) return 'ask';
+  if (!['pending', 'sending', 'failed'].includes(d.state)) return 'none'; // refused, or a recall already under way
+  if (!d.partnerId) return hasItem ? 'ask' : 'cancel';
+  // Never fetched from a pull list: it leaves the list, and the partner never gets it.
+  if (await withdrawFromPullList(tx, d.id)) return 'withdrawn';
+  return d.state === 'sending' || d.attempts > 0 || d.remoteReceipt !== null ? 'ask' : 'cancel';
 }
 
 /** The caller's agency's document, or 404 (another agency's documents do not exist for it). */

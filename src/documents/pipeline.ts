@@ -20,7 +20,8 @@ import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type Deliv
 import { byDestination } from './destinations.js';
 import { edocModel } from './edoc-model.js';
 import { eventRow, recordEvent, type EventInput } from './events.js';
-import { assertTransition, canMove, STATE_OF_CODE, type StatusCode } from './states.js';
+import type { StatusCode, StatusOutcome } from '../delivery/states.js';
+import { applyStatus, move, statusEventType } from '../delivery/writer.js';
 
 /** What the pipeline steps need besides a database context. */
 export interface PipelineDeps {
@@ -170,7 +171,7 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
     for (const delivery of deliveries) {
       const p = plan.get(delivery.id)!;
       delivery.attempts += 1;
-      if (delivery.state === 'pending') delivery.state = 'sending';
+      if (delivery.state === 'pending') move(delivery, 'sending');
       const existing = held.get(`${p.recipient.code} ${p.packageId}`);
       if (existing) {
         const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: existing.id, code: '01' });
@@ -185,7 +186,7 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
       // SHA-256 index would refuse a repeat, and the transaction would roll back).
       const pkg = signedPackageRow(p.status.xml, { kind: 'status', senderCode: input.from.code, documentId: input.about.documentId, statusCode: input.code });
       const status = { ...statusRecordRow(input, pkg.id), carried: true, carriedAt: new Date() };
-      applyToDelivery(delivery, status);
+      const outcome = applyStatus(delivery, '01', status.createdAt);
       rows.packages.push(pkg);
       rows.items.push(item);
       rows.statuses.push(status);
@@ -198,7 +199,7 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
           state: 'sending',
           details: { attempt: delivery.attempts, inboxItemId: item.id },
         },
-        carriedEvent(delivery, status, pkg.sha256),
+        carriedEvent(delivery, status, pkg.sha256, outcome),
       );
     }
     if (rows.packages.length) await tx.insertMany<Package>(PackageSchema, rows.packages as unknown as Package[]);
@@ -292,12 +293,20 @@ export async function recordSignFailure(em: EntityManager, documentId: string, e
 export async function recordDeliveryFailure(em: EntityManager, deliveryId: string, error: string, final: boolean): Promise<void> {
   await em.transactional(async (tx) => {
     const delivery = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!delivery || !['pending', 'sending'].includes(delivery.state)) return;
-    // The attempt's own transaction rolled back: count it here.
+    if (!delivery) return;
+    // The attempt ended: counted here (its own transaction rolled back), also when a recall crossed
+    // it — the 13 waits for the hand-over attempt to end (carryStatusToPartner).
+    if (delivery.state === 'recall_requested' && delivery.partnerId) {
+      delivery.attempts += 1;
+      delivery.lastError = error;
+      recordEvent(tx, { documentId: delivery.documentId, deliveryId, recipientCode: delivery.recipientCode, type: 'delivery.retry', state: delivery.state, details: { error } });
+      return;
+    }
+    if (!['pending', 'sending'].includes(delivery.state)) return;
     delivery.attempts += 1;
     delivery.lastError = error;
     const partner = delivery.partnerId ? await tx.findOne(PartnerSchema, { id: delivery.partnerId }) : null;
-    if (final || (partner && delivery.attempts >= partner.maxAttempts)) delivery.state = 'failed';
+    if (final || (partner && delivery.attempts >= partner.maxAttempts)) move(delivery, 'failed');
     final = delivery.state === 'failed';
     recordEvent(tx, {
       documentId: delivery.documentId,
@@ -330,54 +339,52 @@ export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusI
       throw new DomainError('SIGNATURE_INVALID', `Status package ${status.packageId} does not verify as a status of ${status.fromCode}.`);
     }
     if (!status.deliveryId) throw new Error(`status ${status.id} has neither a local delivery nor a partner`);
+    // Locked in the order every path takes: the delivery, then the item (documents/locks.ts).
     const delivery = await tx.findOneOrFail(DeliverySchema, { id: status.deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (status.code === '13') {
+    const code = status.code as StatusCode;
+    let outcome: StatusOutcome;
+    if (code === '13') {
+      // The sender's recall moves the recipient's item; the sender's delivery moved when it asked.
       const item = status.inboxItemId ? await tx.findOne(InboxItemSchema, { id: status.inboxItemId }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
-      if (item && canMove(item.state, 'recall_requested')) {
-        item.state = 'recall_requested';
-        item.statusCode = '13';
-        item.statusAt = status.createdAt;
-      }
+      outcome = item ? applyStatus(item, code, status.createdAt) : { kind: 'refuse', reason: 'status 13: the recipient holds no copy of the document' };
+    } else {
+      outcome = applyStatus(delivery, code, status.createdAt);
     }
-    markCarried(tx, delivery, status, verified.sha256);
+    status.carried = true;
+    status.carriedAt = new Date();
+    recordEvent(tx, carriedEvent(delivery, status, verified.sha256, outcome));
   });
 }
 
 /**
- * Records a verified status as applied on the sender's side: the delivery moves (every code but 13,
- * which moves the recipient's item), `carried` is set, and the timeline keeps the status with the
- * SHA-256 of its signed package.
+ * The timeline event of a status applied on the sender's side: `status` when it moved the delivery
+ * (or found it there), `status.kept` / `status.refused` with the reason when the graph kept the
+ * state (a status crossing a recall) or refused it. Either way the status is recorded and its work
+ * is done.
  */
-function markCarried(tx: EntityManager, delivery: Delivery, status: StatusRecord, sha256: string): void {
-  if (status.code !== '13') applyToDelivery(delivery, status);
-  status.carried = true;
-  status.carriedAt = new Date();
-  recordEvent(tx, carriedEvent(delivery, status, sha256));
-}
-
-/** The timeline event of a status applied on the sender's side (after the delivery moved). */
-function carriedEvent(delivery: Delivery, status: Pick<StatusRecord, 'id' | 'code' | 'fromCode' | 'description'>, sha256: string): EventInput {
+export function carriedEvent(
+  delivery: Delivery,
+  status: Pick<StatusRecord, 'id' | 'code' | 'fromCode' | 'description'>,
+  sha256: string,
+  outcome: StatusOutcome,
+  extra: Record<string, unknown> = {},
+): EventInput {
   return {
     documentId: delivery.documentId,
     deliveryId: delivery.id,
     recipientCode: delivery.recipientCode,
-    type: 'status',
+    type: statusEventType(outcome),
     state: delivery.state,
     statusCode: status.code,
     statusId: status.id,
-    details: { from: status.fromCode, description: status.description ?? undefined, sha256 },
+    details: {
+      from: status.fromCode,
+      description: status.description ?? undefined,
+      sha256,
+      ...extra,
+      ...(outcome.kind === 'keep' || outcome.kind === 'refuse' ? { reason: outcome.reason } : {}),
+    },
   };
-}
-
-function applyToDelivery(delivery: Delivery, status: Pick<StatusRecord, 'code' | 'createdAt'>): void {
-  const to = STATE_OF_CODE[status.code as StatusCode];
-  if (delivery.state === to) return;
-  // 01 may overtake 'pending' when the deliver job's own state change is still in flight.
-  assertTransition(delivery.state, to);
-  delivery.state = to;
-  delivery.statusCode = status.code;
-  delivery.statusAt = status.createdAt;
-  delivery.lastError = null;
 }
 
 /**
@@ -387,19 +394,37 @@ function applyToDelivery(delivery: Delivery, status: Pick<StatusRecord, 'code' |
  */
 async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, status: StatusRecord): Promise<void> {
   const partner = await em.fork().findOneOrFail(PartnerSchema, { id: status.partnerId! });
-  if (status.code === '13') await sendRecallPackage(em, deps, partner, status);
+  if (status.code === '13') {
+    // A recall that crossed the first hand-over of the document waits for that attempt to end, so
+    // that the partner never gets the 13 before the document it asks back.
+    const asked = status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
+    if (asked && partner.mode === 'push' && asked.remoteReceipt === null && asked.attempts === 0) {
+      throw new Error(`the recall of ${asked.recipientCode} waits for the document's first hand-over to ${partner.id} to end`);
+    }
+    await sendRecallPackage(em, deps, partner, status);
+  }
   // Who the status is for: a 13 goes from our sender to the recipient of its delivery; the others go
   // from our recipient to the document's sender, the OrganId that opens its DocumentId.
   const delivery = status.code === '13' && status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
   const pkg = await em.fork().findOneOrFail(PackageSchema, { id: status.packageId });
-  const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
-    bytes: await packageBytes(em.fork(), status.packageId),
-    packageId: status.packageId,
-    kind: 'status',
-    senderCode: status.fromCode,
-    recipientCodes: [delivery?.recipientCode ?? pkg.documentId.split(',')[0] ?? ''],
-    statusId: status.id,
-  });
+  let receipt: string | null = null;
+  let refusal: string | undefined;
+  try {
+    receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
+      bytes: await packageBytes(em.fork(), status.packageId),
+      packageId: status.packageId,
+      kind: 'status',
+      senderCode: status.fromCode,
+      recipientCodes: [delivery?.recipientCode ?? pkg.documentId.split(',')[0] ?? ''],
+      statusId: status.id,
+    });
+  } catch (error) {
+    // The partner refused the status itself (409: its graph refuses it; 404: it has no such
+    // document; 403…): sending the same signed bytes again cannot change its answer. The refusal is
+    // the end of this status, recorded on the timeline; transport trouble is retried.
+    if (!(error instanceof TransportError) || error.retryable) throw error;
+    refusal = error.message;
+  }
   await em.transactional(async (tx) => {
     const row = await tx.findOne(StatusRecordSchema, { id: status.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!row || row.carried) return;
@@ -412,11 +437,11 @@ async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, statu
           documentId: delivery.documentId,
           deliveryId: delivery.id,
           recipientCode: delivery.recipientCode,
-          type: 'status.sent',
+          type: refusal ? 'status.refused-by-partner' : 'status.sent',
           state: delivery.state,
           statusCode: row.code,
           statusId: row.id,
-          details: { via: partner.id, receipt },
+          details: { via: partner.id, ...(refusal ? { error: refusal } : { receipt }) },
         });
       }
     }
@@ -483,6 +508,15 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
   // the delivery waits for the recipient's 01. The sweep finds it unfinished; sending again would
   // only count attempts (up to the partner's maxAttempts) and repeat timeline events.
   if (delivery.state === 'sending' && (delivery.remoteReceipt !== null || (partner.mode === 'pull' && (await isQueuedForPull(em.fork(), deliveryId))))) return;
+  // The hand-over begins: from now on a recall asks the recipient back (13) rather than cancelling
+  // the delivery, since the package may reach the partner whatever happens to this call.
+  const started = await em.transactional(async (tx) => {
+    const row = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!row || !['pending', 'sending'].includes(row.state)) return false;
+    move(row, 'sending');
+    return true;
+  });
+  if (!started) return;
   const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
     bytes: await packageBytes(em.fork(), packageId),
     packageId,
@@ -493,9 +527,12 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
   });
   await em.transactional(async (tx) => {
     const row = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!row || !['pending', 'sending'].includes(row.state)) return;
+    if (!row) return;
+    // A recall that crossed the hand-over asked the recipient back already: the hand-over is still
+    // recorded, so that the 13 knows the partner holds the package.
+    if (!['pending', 'sending', 'recall_requested'].includes(row.state)) return;
     row.attempts += 1;
-    row.state = 'sending';
+    if (row.state !== 'recall_requested') move(row, 'sending');
     row.lastError = null;
     row.remoteReceipt = receipt;
     recordEvent(tx, {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { recordEvent } from './events.js';
 
 export interface StuckWork {
   sign: string[];
@@ -11,6 +12,13 @@ export interface StuckWork {
  * Work that PostgreSQL says is unfinished and older than `graceMs` (so the fast path had its
  * chance). Redis holds nothing that cannot be rebuilt from this: after a flush or a restart the
  * sweep enqueues it again, and deterministic job ids plus idempotent steps make that harmless.
+ *
+ * A remote delivery the partner has taken (a receipt, or a place in its pull list) is not work: it
+ * waits for the recipient's 01, and re-enqueueing it would change nothing — so it is left out,
+ * and the oldest `limit` items are always ones a job will move (issue 12: the same 1,000 waiting
+ * deliveries re-enqueued every sweep starved the rest). Each batch is taken oldest first by
+ * `updated_at`, which every job that moves an item advances, so every item is visited within
+ * (items / limit) sweeps.
  */
 export async function findStuckWork(em: EntityManager, graceMs: number, limit = 1_000): Promise<StuckWork> {
   const before = new Date(Date.now() - graceMs);
@@ -20,8 +28,41 @@ export async function findStuckWork(em: EntityManager, graceMs: number, limit = 
     ids(`select id from outgoing_document where state = 'queued' and updated_at < ? order by updated_at limit ?`),
     ids(`select id from outgoing_document where state = 'signed' and updated_at < ? order by updated_at limit ?`),
     ids(`select d.id from delivery d join outgoing_document o on o.id = d.document_id
-         where d.state in ('pending', 'sending') and o.state in ('sent', 'recalled') and d.updated_at < ? order by d.updated_at limit ?`),
+         where d.state in ('pending', 'sending') and o.state in ('sent', 'recalled') and d.updated_at < ?
+           and not (d.state = 'sending' and d.partner_id is not null and ${HANDED_OVER})
+         order by d.updated_at limit ?`),
     ids(`select id from status_record where carried = false and created_at < ? order by created_at limit ?`),
   ]);
   return { sign, route, deliver, status };
+}
+
+/** SQL: delivery `d` was taken by its partner (a receipt, or a place in the pull list). */
+const HANDED_OVER = `(d.remote_receipt is not null or exists (select 1 from exchange_message m where m.direction = 'out' and m.dedup_key = 'delivery:' || d.id::text))`;
+
+/**
+ * Flags remote deliveries handed over more than `waitingMs` ago whose 01 has not come back: not sent
+ * again (the partner has the package), but made visible — `lastError`, a timeline event, and the
+ * metric of deliveries waiting too long. Each is flagged once (its lastError is set). Returns their ids.
+ */
+export async function flagLongWaits(em: EntityManager, waitingMs: number, limit = 1_000): Promise<string[]> {
+  const before = new Date(Date.now() - waitingMs);
+  const hours = Math.round(waitingMs / 3_600_000);
+  const reason = `No arrival (01) from the recipient ${hours >= 1 ? `${hours} h` : `${Math.round(waitingMs / 60_000)} min`} after the hand-over to the partner; the package is not sent again. Ask the partner or retry.`;
+  return em.transactional(async (tx) => {
+    const rows = await tx
+      .getConnection()
+      .execute<Array<{ id: string; document_id: string; recipient_code: string }>>(
+        `update delivery d set last_error = ?, updated_at = now()
+          where d.id in (select d.id from delivery d where d.state = 'sending' and d.partner_id is not null and d.last_error is null
+                           and d.updated_at < ? and ${HANDED_OVER} order by d.updated_at limit ? for update skip locked)
+          returning d.id, d.document_id, d.recipient_code`,
+        [reason, before, limit],
+        'all',
+        tx.getTransactionContext(),
+      );
+    for (const r of rows) {
+      recordEvent(tx, { documentId: r.document_id, deliveryId: r.id, recipientCode: r.recipient_code, type: 'delivery.waiting-too-long', state: 'sending', details: { waitingMs } });
+    }
+    return rows.map((r) => r.id);
+  });
 }

@@ -14,6 +14,8 @@ export const ExchangeMessageSchema = defineEntity({
     { name: 'exchange_message_dedup_unique', properties: ['direction', 'dedupKey'] },
     { name: 'exchange_message_external_unique', properties: ['partnerId', 'direction', 'externalId'] },
   ],
+  // The pull list: a partner's waiting messages in arrival order.
+  indexes: [{ name: 'exchange_message_pull_index', properties: ['partnerId', 'state', 'seq'] }],
   properties: {
     id: p.uuid().primary(),
     direction: p.enum(['in', 'out'] as ('in' | 'out')[]).nativeEnumName('exchange_direction'),
@@ -30,6 +32,10 @@ export const ExchangeMessageSchema = defineEntity({
     deliveryId: p.uuid().nullable(),
     statusId: p.uuid().nullable(),
     state: p.enum(['received', 'waiting', 'acked'] as ('received' | 'waiting' | 'acked')[]).nativeEnumName('exchange_state').index(),
+    /** Arrival order: the pull list is listed by it, and its cursor carries it (a recall package before its 13). */
+    seq: p.bigint('string').autoincrement().unique(),
+    /** out: when the partner first fetched the bytes; a recall withdraws only what was never fetched. */
+    fetchedAt: p.datetime().nullable(),
     ackedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()).index(),
   },

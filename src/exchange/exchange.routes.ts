@@ -8,13 +8,13 @@ import { requirePrincipal } from '../http/auth.js';
 import { readBodyLimited } from '../http/body.js';
 import type { AppEnv } from '../http/context.js';
 import { BEARER, COMMON_ERRORS, json, NOT_FOUND } from '../http/openapi.js';
-import { decodeCursor, encodeCursor, PageQuery } from '../http/pagination.js';
+import { CURSOR_KEYS, decodeCursor, encodeCursor, PageQuery } from '../http/pagination.js';
 import { PackageSchema } from '../packages/package.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { ExchangeMessageSchema } from './exchange-message.entity.js';
 import { ingestPackage } from './ingest.js';
-import { acknowledge } from './outbound.js';
+import { acknowledge, markFetched } from './outbound.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 export interface ExchangeDeps {
@@ -58,7 +58,9 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
     const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
     const result = await ingestPackage(c.get('em'), deps.pipeline, partner, bytes);
     if (result.statusIds.length) await deps.queues.enqueueMany('status', result.statusIds.map((statusId) => ({ statusId }))).catch(() => undefined);
-    return c.json({ receiptId: result.receiptId, ...(result.duplicate ? { duplicate: true } : {}) }, result.duplicate ? 200 : 202);
+    // A status the graph kept or refused is received and recorded all the same: the answer says so.
+    const notApplied = result.outcome && (result.outcome.kind === 'keep' || result.outcome.kind === 'refuse') ? { applied: false, reason: result.outcome.reason } : {};
+    return c.json({ receiptId: result.receiptId, ...(result.duplicate ? { duplicate: true } : {}), ...notApplied }, result.duplicate ? 200 : 202);
   });
   app.openAPIRegistry.registerPath({
     method: 'post',
@@ -71,7 +73,14 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
       'The same package again (same bytes, or same DocumentId + sender + recipients) → 200 with the first receiptId. Bad XML → 400; bad signature → 422.',
     request: { body: { required: true, content: { 'application/xml': { schema: z.string() } } } },
     responses: {
-      202: json(z.object({ receiptId: z.string() }), 'Accepted'),
+      202: json(
+        z.object({
+          receiptId: z.string(),
+          applied: z.literal(false).optional().openapi({ description: 'Present when a status was recorded but did not change the state (it crossed a recall, or the graph refuses it)' }),
+          reason: z.string().optional(),
+        }),
+        'Accepted',
+      ),
       200: json(z.object({ receiptId: z.string(), duplicate: z.boolean() }), 'Already received'),
       ...COMMON_ERRORS,
       429: { description: 'RATE_LIMITED, with Retry-After' },
@@ -100,7 +109,9 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
     async (c) => {
       const partner = await partnerOf(c);
       const q = c.req.valid('query');
-      const after = decodeCursor(q.cursor);
+      // In arrival order (seq), so that a cursor kept between polls never skips a later package and a
+      // recall package is listed before its 13.
+      const after = decodeCursor(q.cursor, CURSOR_KEYS.serial);
       const em = c.get('em');
       const rows = await em.find(
         ExchangeMessageSchema,
@@ -109,9 +120,9 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
           direction: 'out',
           state: 'waiting',
           ...(q.to ? { recipientCodes: { $overlap: [q.to] } } : {}),
-          ...(after ? { id: { $gt: after } } : {}),
+          ...(after ? { seq: { $gt: after } } : {}),
         },
-        { orderBy: { id: 'asc' }, limit: q.limit + 1 },
+        { orderBy: { seq: 'asc' }, limit: q.limit + 1 },
       );
       const items = rows.slice(0, q.limit);
       const packages = new Map((await em.find(PackageSchema, { id: { $in: items.map((m) => m.packageId) } })).map((p) => [p.id, p]));
@@ -128,7 +139,7 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
             size: packages.get(m.packageId)?.size ?? 0,
             createdAt: m.createdAt.toISOString(),
           })),
-          nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null,
+          nextCursor: rows.length > q.limit && last ? encodeCursor(last.seq) : null,
         },
         200,
       );
@@ -138,9 +149,11 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
   app.get('/exchange/v1/packages/:receiptId', async (c) => {
     const partner = await partnerOf(c);
     const receiptId = c.req.param('receiptId');
-    const message = /^[0-9a-f-]{36}$/i.test(receiptId) ? await c.get('em').findOne(ExchangeMessageSchema, { id: receiptId, partnerId: partner.id }) : null;
-    if (!message) throw new DomainError('NOT_FOUND', `No package ${receiptId} for partner ${partner.id}.`);
-    const bytes = await packageBytes(c.get('em'), message.packageId);
+    // Only what waits for this partner (not what it pushed itself); fetching marks it, so that a
+    // recall from now on asks the recipient back instead of withdrawing it.
+    const packageId = /^[0-9a-f-]{36}$/i.test(receiptId) ? await markFetched(c.get('em'), partner.id, receiptId) : null;
+    if (!packageId) throw new DomainError('NOT_FOUND', `No package ${receiptId} for partner ${partner.id}.`);
+    const bytes = await packageBytes(c.get('em'), packageId);
     return new Response(new Uint8Array(bytes), { status: 200, headers: { 'content-type': 'application/xml', 'content-length': String(bytes.length) } });
   });
   app.openAPIRegistry.registerPath({

@@ -4,9 +4,10 @@ import { AgencySchema } from '../directory/agency.entity.js';
 import type { Partner } from '../directory/partner.entity.js';
 import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
 import { recordEvent } from '../documents/events.js';
-import type { PipelineDeps } from '../documents/pipeline.js';
+import { carriedEvent, type PipelineDeps } from '../documents/pipeline.js';
 import { vietnamToday } from '../documents/registers.js';
-import { assertTransition, canMove, STATE_OF_CODE, type StatusCode } from '../documents/states.js';
+import type { StatusCode, StatusOutcome } from '../delivery/states.js';
+import { applyStatus } from '../delivery/writer.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
@@ -21,6 +22,8 @@ export interface IngestResult {
   duplicate: boolean;
   /** Statuses made here (the recipients' 01) to carry back through the partner. */
   statusIds: string[];
+  /** For a status package: what it did here (moved the delivery or item, or kept or refused with a reason). */
+  outcome?: StatusOutcome;
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -165,13 +168,8 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
         { agencyCode: { $in: ours }, documentId: edoc.messageHeader.documentId, senderCode: pkg.senderCode },
         { lockMode: LockMode.PESSIMISTIC_WRITE },
       );
-      for (const item of items) {
-        if (canMove(item.state, 'recall_requested')) {
-          item.state = 'recall_requested';
-          item.statusCode = '13';
-          item.statusAt = new Date();
-        }
-      }
+      // An item that cannot be asked back (refused, already withdrawn) keeps its state.
+      for (const item of items) applyStatus(item, '13', new Date());
       return { receiptId, duplicate: false, statusIds };
     }
     for (const code of ours) {
@@ -233,14 +231,11 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
         { lockMode: LockMode.PESSIMISTIC_WRITE },
       );
       if (!item) throw new DomainError('NOT_FOUND', `No document ${s.responseFor.documentId} from ${pkg.senderCode} at ${s.responseFor.organId}.`);
-      if (item.state !== 'recall_requested') {
-        assertTransition(item.state, 'recall_requested', 'inbox item');
-        item.state = 'recall_requested';
-        item.statusCode = '13';
-        item.statusAt = at;
-      }
+      // Recorded whatever it does: an item refused or already withdrawn keeps its state, and the
+      // partner's job ends here rather than retrying a 409 for ever.
+      const outcome = applyStatus(item, code, at);
       tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, null, item.id, partner.id, at));
-      return { receiptId, duplicate: false, statusIds: [] };
+      return { receiptId, duplicate: false, statusIds: [], outcome };
     }
     // A recipient's status about one of our documents: it moves our delivery to that recipient.
     const doc = await tx.findOne(OutgoingDocumentSchema, { documentId: s.responseFor.documentId });
@@ -248,26 +243,12 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
     if (!doc || !delivery) {
       throw new DomainError('NOT_FOUND', `No delivery of ${s.responseFor.documentId} to ${pkg.senderCode} on this node.`);
     }
-    const target = STATE_OF_CODE[code];
-    if (delivery.state !== target) {
-      assertTransition(delivery.state, target);
-      delivery.state = target;
-      delivery.statusCode = code;
-      delivery.statusAt = at;
-      delivery.lastError = null;
-    }
+    // Through the graph, like a status from this node: a status it refuses, or one crossing our
+    // recall, is recorded on the timeline with the reason, and the partner gets its receipt.
+    const outcome = applyStatus(delivery, code, at);
     const record = tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
-    recordEvent(tx, {
-      documentId: doc.id,
-      deliveryId: delivery.id,
-      recipientCode: delivery.recipientCode,
-      type: 'status',
-      state: delivery.state,
-      statusCode: code,
-      statusId: record.id,
-      details: { from: pkg.senderCode, via: partner.id, description: s.description, sha256: pkg.sha256 },
-    });
-    return { receiptId, duplicate: false, statusIds: [] };
+    recordEvent(tx, carriedEvent(delivery, record, pkg.sha256, outcome, { via: partner.id }));
+    return { receiptId, duplicate: false, statusIds: [], outcome };
   });
 }
 

@@ -82,6 +82,34 @@ async function sendToAxis(baseUrl: string, creds: AxisCredentials, out: Outbound
   return new AxisClient(baseUrl, creds).sendEdoc(out.senderCode, out.kind, out.bytes);
 }
 
+/**
+ * Takes a delivery's package out of its partner's pull list when the partner never fetched it (a
+ * recall before the hand-over). True when it was withdrawn: the partner will never get it. Runs on
+ * the caller's transaction; a concurrent fetch (markFetched) and this serialise on the row.
+ */
+export async function withdrawFromPullList(em: EntityManager, deliveryId: string): Promise<boolean> {
+  const result = await em
+    .getConnection()
+    .execute<{ affectedRows: number }>(
+      `delete from exchange_message where direction = 'out' and dedup_key = ? and state = 'waiting' and fetched_at is null`,
+      [deliveryKey(deliveryId)],
+      'run',
+      em.getTransactionContext(),
+    );
+  return result.affectedRows > 0;
+}
+
+/** The package of a message waiting for `partnerId`, marked fetched (from then on a recall asks it back); null when none. */
+export async function markFetched(em: EntityManager, partnerId: string, receiptId: string): Promise<string | null> {
+  const rows = await em
+    .getConnection()
+    .execute<Array<{ package_id: string }>>(
+      `update exchange_message set fetched_at = coalesce(fetched_at, now()) where id = ? and partner_id = ? and direction = 'out' returning package_id`,
+      [receiptId, partnerId],
+    );
+  return rows[0]?.package_id ?? null;
+}
+
 /** Marks a pulled message as taken by the partner. */
 export async function acknowledge(em: EntityManager, partnerId: string, receiptId: string): Promise<boolean> {
   const n = await em.nativeUpdate(ExchangeMessageSchema, { id: receiptId, partnerId, direction: 'out', state: 'waiting' }, { state: 'acked', ackedAt: new Date() });

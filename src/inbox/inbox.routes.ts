@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PkiService } from '../certificates/pki.service.js';
 import { StaffSchema } from '../documents/documents.schemas.js';
-import { DELIVERY_STATES } from '../documents/states.js';
+import { DELIVERY_STATES } from '../delivery/states.js';
 import { DomainError } from '../errors.js';
 import { allow, requireUser } from '../http/auth.js';
 import type { AppEnv } from '../http/context.js';
@@ -144,13 +144,16 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
     path: '/v1/inbox/{id}/edxml',
     tags,
     security: BEARER,
-    summary: 'The package exactly as received',
+    summary: 'The package exactly as received (410 once a recall was accepted with 15)',
     request: { params: IdParam },
     responses: { 200: { description: 'The package', content: { 'application/xml': { schema: z.string() } } }, ...COMMON_ERRORS, ...NOT_FOUND },
   });
 
   app.get('/v1/inbox/:id/edxml', async (c) => {
     const item = await findOwnItem(c.get('em'), userOf(c), c.req.param('id'));
+    // Accepting a recall (15) destroys the recipient's copy (NĐ 30/2020 Điều 18.4.b): the package
+    // carries the files, so it goes with them.
+    if (item.withdrawnAt) throw new DomainError('NOT_FOUND', 'This document was recalled (15): its package is no longer served.', { status: 410 });
     const bytes = await packageBytes(c.get('em'), item.packageId);
     return new Response(new Uint8Array(bytes), {
       status: 200,

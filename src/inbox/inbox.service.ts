@@ -3,7 +3,8 @@ import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { nextRegisterNumber, vietnamYear } from '../documents/registers.js';
-import { assertTransition, STATE_OF_CODE, type StatusCode } from '../documents/states.js';
+import { assertTransition, STATE_OF_CODE, type StatusCode } from '../delivery/states.js';
+import { move } from '../delivery/writer.js';
 import { parsePackage } from '../edxml/parse.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
@@ -63,7 +64,7 @@ export async function reportStatus(
   return em.transactional(async (tx) => {
     const item = await findOwnItem(tx, actor.principal, id, LockMode.PESSIMISTIC_WRITE);
     const to = STATE_OF_CODE[input.code];
-    assertTransition(item.state, to, 'inbox item');
+    assertTransition(item.state, to, 'inbox item'); // before the register number is taken
     const now = new Date();
     if (input.code === '03') {
       // Số đến: the next number of the agency's incoming register, inside this transaction.
@@ -71,9 +72,7 @@ export async function reportStatus(
       item.arrivalNumber = await nextRegisterNumber(tx, item.agencyCode, item.arrivalYear, 'in');
     }
     if (input.code === '15') item.withdrawnAt = now;
-    item.state = to;
-    item.statusCode = input.code;
-    item.statusAt = now;
+    move(item, to, { code: input.code, at: now });
     const agency = await tx.findOneOrFail(AgencySchema, { code: item.agencyCode });
     const header = (item.metadata as { messageHeader: { code: { codeNumber: string; codeNotation: string }; promulgationInfo: { promulgationDate: string } } }).messageHeader;
     let statusId: string | null = null;

@@ -4,7 +4,7 @@ import type { PkiService } from '../certificates/pki.service.js';
 import type { PackageSigner } from '../crypto/signer.js';
 import type { Agency } from '../directory/agency.entity.js';
 import { organization } from '../documents/edoc-model.js';
-import { CODE_MEANING, type StatusCode } from '../documents/states.js';
+import { CODE_MEANING, type StatusCode } from '../delivery/states.js';
 import { buildStatus } from '../edxml/build.js';
 import { dateToEdxmlTimestamp } from '../edxml/dates.js';
 import type { ResponseFor } from '../edxml/model.js';
