@@ -18,7 +18,7 @@ import {
   type Agency,
   type Loose,
 } from './acceptance/helpers.js';
-import { eventually, startTestNode, type TestNode } from './support/runtime.js';
+import { afterSweeps, eventually, startTestNode, type TestNode } from './support/runtime.js';
 
 /**
  * Batched local delivery (one `deliver` job = up to LOCAL_DELIVERY_BATCH local deliveries of one
@@ -33,7 +33,8 @@ let idle: TestNode;
 let big: { district: Agency; communes: Agency[] };
 
 beforeAll(async () => {
-  [node, idle] = await Promise.all([startTestNode(), startTestNode({ roles: { worker: false } })]);
+  // Sweeps every 0.5 s, so that "nothing else happened" can be waited for as two sweeps having run.
+  [node, idle] = await Promise.all([startTestNode({ env: { LIENTHONG_SWEEP_EVERY_MS: '500' } }), startTestNode({ roles: { worker: false } })]);
   big = await createDistrict(node, 81, 60);
 });
 afterAll(async () => {
@@ -112,7 +113,7 @@ describe('a document to more local recipients than one batch', () => {
       }
 
       // Give a stray second delivery (a duplicate job, the sweep) the time to show up, then count.
-      await new Promise((r) => setTimeout(r, 1_000));
+      await afterSweeps(node);
       const rows = await deliveryRows(node, id);
       expectExactlyOnce(rows, 30);
       // One attempt each: no batch was split, no delivery made twice.

@@ -5,7 +5,7 @@ import { buildStatus } from '../src/edxml/build.js';
 import { dateToEdxmlTimestamp } from '../src/edxml/dates.js';
 import { signPackage } from '../src/edxml/xmldsig.js';
 import { createAgency, directive, getBytes, sendDocument, waitForDeliveries, type Agency, type Loose } from './acceptance/helpers.js';
-import { eventually, startTestNode, type TestNode } from './support/runtime.js';
+import { afterSweeps, eventually, startTestNode, type TestNode } from './support/runtime.js';
 
 /**
  * Pull mode (API.md "Exchange"): a partner with `mode: 'pull'` is never called; what is meant for its
@@ -121,7 +121,7 @@ describe('pull mode', () => {
 
     // While it waits for R's 01, sweeps come and go (every 1 s): the package is not queued again,
     // the attempt is not counted again, the timeline does not repeat.
-    await new Promise((r) => setTimeout(r, 2_500));
+    await afterSweeps(node);
     const waiting = (await node.call('GET', `/v1/documents/${id}`, { token: district.clerk })).json as Loose;
     expect(waiting.deliveries[0]).toMatchObject({ recipient: REMOTE, state: 'sending', attempts: 1 });
     const queuedEvents = ((await node.call('GET', `/v1/documents/${id}/events`, { token: district.clerk })).json.items as Array<{ type: string }>).filter(
@@ -179,7 +179,7 @@ describe('pull mode', () => {
     expect(last.filter((i) => i.kind === 'status')).toHaveLength(1);
 
     // 7. More sweeps run (every 1 s, grace 0.5 s): nothing is listed twice, nothing acked comes back.
-    await new Promise((r) => setTimeout(r, 2_500));
+    await afterSweeps(node);
     const later = await pullList(REMOTE);
     expect(later.map((i) => i.receiptId).sort()).toEqual([recallItem.receiptId, item13.receiptId].sort());
     expect(new Set(later.map((i) => i.receiptId)).size).toBe(later.length);

@@ -90,3 +90,18 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Sweeps run so far by every worker of the node's database (the heartbeat's counter). */
+async function sweepsSoFar(node: TestNode): Promise<number> {
+  const [row] = await node.runtime.orm.em.fork().getConnection().execute<Array<{ n: string | null }>>(`select sum(sweeps) as n from worker_heartbeat`);
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Waits until `count` more sweeps have run: "nothing else happened" stated as "the recovery that
+ * would have done it has run", instead of a fixed sleep that may be too short on a busy machine.
+ */
+export async function afterSweeps(node: TestNode, count = 2, timeoutMs = 30_000): Promise<void> {
+  const start = await sweepsSoFar(node);
+  await eventually(async () => (await sweepsSoFar(node)) >= start + count, timeoutMs, 100);
+}
