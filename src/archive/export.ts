@@ -63,12 +63,15 @@ export async function buildArchiveFile(em: EntityManager, pki: PkiService, recor
     { name: ENTRY_NAME, data: Buffer.from(record.entry, 'utf8') },
     { name: CONTENT_NAME, data: Buffer.from(record.content, 'utf8') },
   ];
+  // A recipient that accepted a recall (15) destroyed its copy (NĐ 30/2020 Điều 18.4.b): its record
+  // keeps the document's digest, the statuses and the time of destruction, not the content.
+  const withdrawnAt = content.role === 'recipient' && typeof content.document.withdrawnAt === 'string' ? content.document.withdrawnAt : null;
   const purged: Array<ManifestFile & { purgedAt: string }> = [];
   for (const p of content.packages) {
     const name = packageFileName(p);
     const purge = purges.get(p.sha256);
-    if (purge && isPurgeable(p)) {
-      purged.push({ name, sha256: p.sha256, size: p.size, purgedAt: purge.purgedAt.toISOString() });
+    if (isPurgeable(p) && (purge || withdrawnAt)) {
+      purged.push({ name, sha256: p.sha256, size: p.size, purgedAt: purge?.purgedAt.toISOString() ?? withdrawnAt! });
       continue;
     }
     const stored = await packageBySha(em, p.sha256);

@@ -309,9 +309,11 @@ export async function verifyArchiveFile(bytes: Buffer, options: VerifyOptions): 
       if (!file) {
         const claim = purgedClaims.get(name);
         if (claim && isPurgeable(p) && claim.sha256 === p.sha256 && claim.size === p.size) {
+          // The sealed record says when the recipient destroyed its copy by accepting a recall (15).
+          const destroyed = content.role === 'recipient' && content.document.withdrawnAt === claim.purgedAt;
           report.note(
             name,
-            `bytes purged under the agency's retention period on ${claim.purgedAt}; SHA-256 ${p.sha256} stays sealed, with the signer the node verified when sealing (${p.signer.subject}, signed ${p.signedAt})` +
+            `${destroyed ? 'copy destroyed when the recall was accepted (15)' : "bytes purged under the agency's retention period"} on ${claim.purgedAt}; SHA-256 ${p.sha256} stays sealed, with the signer the node verified when sealing (${p.signer.subject}, signed ${p.signedAt})` +
               (p.attachments.length ? ` and ${p.attachments.length} attachment digest(s)` : ''),
           );
         } else report.fail(name, `is missing (the sealed record lists this ${p.role} package, SHA-256 ${p.sha256})`);
