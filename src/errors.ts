@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'SIGNATURE_INVALID'
   | 'CERTIFICATE_UNTRUSTED'
   | 'DUPLICATE_PACKAGE'
+  | 'DUPLICATE_NUMBER'
   | 'UNAVAILABLE'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -41,6 +42,7 @@ const STATUS: Record<ErrorCode, number> = {
   SIGNATURE_INVALID: 422,
   CERTIFICATE_UNTRUSTED: 422,
   DUPLICATE_PACKAGE: 409,
+  DUPLICATE_NUMBER: 409,
   UNAVAILABLE: 503,
   RATE_LIMITED: 429,
   INTERNAL: 500,
@@ -63,6 +65,7 @@ const TITLE: Record<ErrorCode, string> = {
   SIGNATURE_INVALID: 'Invalid signature',
   CERTIFICATE_UNTRUSTED: 'Untrusted certificate',
   DUPLICATE_PACKAGE: 'Duplicate package',
+  DUPLICATE_NUMBER: 'Number already used in the register',
   UNAVAILABLE: 'Service unavailable',
   RATE_LIMITED: 'Too many requests',
   INTERNAL: 'Internal error',

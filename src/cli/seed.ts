@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadConfigOrReport } from '../config.js';
 import { resolveDevelopmentDefaults } from '../dev-defaults.js';
 import { findAgency, findGroup, findUserByTokenHash } from '../directory/directory.repository.js';
-import { createAgency, createGroup, createUser, type AgencyInput } from '../directory/directory.service.js';
+import { createAgency, createGroup, createUser, updateAgency, type AgencyInput } from '../directory/directory.service.js';
 import { hashToken } from '../http/auth.js';
 import { activeCertificates } from '../certificates/certificates.repository.js';
 import { createLogger } from '../logger.js';
@@ -14,21 +14,31 @@ const DISTRICT = '000.00.33.H33';
 
 /**
  * The Kiên Lương demo directory. The codes are illustrative, in the QCVN 102 shape: real codes are
- * assigned by the province (and changed with the 2025 reorganisation).
+ * assigned by the province (and changed with the 2025 reorganisation). The administrative unit
+ * (địa danh, the place of promulgation: NĐ 30/2020 Phụ lục I II.4.a) is the unit's proper name.
  */
 export const DEMO_AGENCIES: AgencyInput[] = [
-  { code: PROVINCE, name: 'UBND tỉnh Kiên Giang', level: 'province', address: '06 Nguyễn Công Trứ, Rạch Giá, Kiên Giang' },
-  { code: DISTRICT, name: 'UBND huyện Kiên Lương', level: 'district', parentCode: PROVINCE, address: 'Thị trấn Kiên Lương, Kiên Giang' },
-  ...[
-    'UBND thị trấn Kiên Lương',
-    'UBND xã Bình An',
-    'UBND xã Bình Trị',
-    'UBND xã Dương Hòa',
-    'UBND xã Hòa Điền',
-    'UBND xã Kiên Bình',
-    'UBND xã Hòn Nghệ',
-    'UBND xã Sơn Hải',
-  ].map((name, i): AgencyInput => ({ code: `000.0${i + 1}.33.H33`, name, level: 'commune', parentCode: DISTRICT })),
+  { code: PROVINCE, name: 'UBND tỉnh Kiên Giang', administrativeUnit: 'Kiên Giang', level: 'province', address: '06 Nguyễn Công Trứ, Rạch Giá, Kiên Giang' },
+  {
+    code: DISTRICT,
+    name: 'UBND huyện Kiên Lương',
+    administrativeUnit: 'Kiên Lương',
+    level: 'district',
+    parentCode: PROVINCE,
+    address: 'Thị trấn Kiên Lương, Kiên Giang',
+  },
+  ...(
+    [
+      ['UBND thị trấn Kiên Lương', 'Kiên Lương'],
+      ['UBND xã Bình An', 'Bình An'],
+      ['UBND xã Bình Trị', 'Bình Trị'],
+      ['UBND xã Dương Hòa', 'Dương Hòa'],
+      ['UBND xã Hòa Điền', 'Hòa Điền'],
+      ['UBND xã Kiên Bình', 'Kiên Bình'],
+      ['UBND xã Hòn Nghệ', 'Hòn Nghệ'],
+      ['UBND xã Sơn Hải', 'Sơn Hải'],
+    ] as const
+  ).map(([name, unit], i): AgencyInput => ({ code: `000.0${i + 1}.33.H33`, name, administrativeUnit: unit, level: 'commune', parentCode: DISTRICT })),
 ];
 
 export const DEMO_GROUP = 'KL-XA';
@@ -52,7 +62,10 @@ export async function runSeed(argv: string[], env: Record<string, string | undef
     const em = runtime.orm.em.fork();
     const actor = { principal: { kind: 'admin' as const, id: 'bootstrap' as const }, requestId: 'seed' };
     for (const agency of DEMO_AGENCIES) {
-      if (!(await findAgency(em, agency.code))) await createAgency(em.fork(), actor, agency);
+      const existing = await findAgency(em, agency.code);
+      if (!existing) await createAgency(em.fork(), actor, agency);
+      // A directory seeded before agencies had one gets its administrative unit; one an admin set stays.
+      else if (!existing.administrativeUnit) await updateAgency(em.fork(), actor, agency.code, { administrativeUnit: agency.administrativeUnit ?? null });
       if ((await activeCertificates(em.fork(), agency.code)).length === 0) {
         await runtime.pki.addCertificate(em.fork(), actor, agency.code, { mode: 'issue' });
       }

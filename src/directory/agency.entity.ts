@@ -15,6 +15,11 @@ export const AgencySchema = defineEntity({
   properties: {
     code: p.string().length(13).primary(),
     name: p.string().length(500),
+    /**
+     * The administrative unit where the agency sits (địa danh: "Kiên Lương", "Bình An"), the default
+     * place of promulgation of its documents (NĐ 30/2020 Phụ lục I II.4.a).
+     */
+    administrativeUnit: p.string().length(200).nullable(),
     level: p.enum(AGENCY_LEVELS as unknown as AgencyLevel[]).nativeEnumName('agency_level'),
     parentCode: () => p.manyToOne(AgencySchema).mapToPk().nullable().fieldName('parent_code').index(),
     address: p.string().length(500).nullable(),

@@ -32,6 +32,10 @@ export const AgencyInputSchema = z
   .object({
     code: AgencyCode,
     name: xmlText().trim().min(1).max(500).openapi({ example: 'UBND huyện Kiên Lương' }),
+    administrativeUnit: xmlText().trim().min(1).max(200).nullable().optional().openapi({
+      example: 'Kiên Lương',
+      description: 'Địa danh: the name of the administrative unit where the agency sits, the default place of promulgation of its documents (NĐ 30/2020 Phụ lục I II.4.a). Without it the agency name is used',
+    }),
     level: z.enum(AGENCY_LEVELS),
     parentCode: AgencyCode.nullable().optional(),
     address: optionalText(500),
@@ -66,6 +70,7 @@ export const AgencySchema = z
   .object({
     code: z.string(),
     name: z.string(),
+    administrativeUnit: z.string().nullable(),
     level: z.enum(AGENCY_LEVELS),
     parentCode: z.string().nullable(),
     address: z.string().nullable(),

@@ -28,6 +28,8 @@ export type Endpoint = { type: 'local' } | { type: 'remote'; partnerId: string }
 export interface AgencyInput {
   code: string;
   name: string;
+  /** Địa danh, the default place of promulgation (NĐ 30/2020 Phụ lục I II.4.a). */
+  administrativeUnit?: string | null;
   level: AgencyLevel;
   parentCode?: string | null;
   address?: string | null;
@@ -46,6 +48,7 @@ export type AgencyPatch = Partial<Omit<AgencyInput, 'code'>>;
 export interface AgencyView {
   code: string;
   name: string;
+  administrativeUnit: string | null;
   level: AgencyLevel;
   parentCode: string | null;
   address: string | null;
@@ -65,6 +68,7 @@ export function agencyView(a: Agency): AgencyView {
   return {
     code: a.code,
     name: a.name,
+    administrativeUnit: a.administrativeUnit ?? null,
     level: a.level,
     parentCode: a.parentCode ?? null,
     address: a.address ?? null,
@@ -122,6 +126,7 @@ export async function createAgency(em: EntityManager, actor: Actor, input: Agenc
     const agency = tx.create(AgencySchema, {
       code: input.code,
       name: input.name,
+      administrativeUnit: input.administrativeUnit ?? null,
       level: input.level,
       parentCode: input.parentCode ?? null,
       address: input.address ?? null,
@@ -166,7 +171,7 @@ export async function updateAgency(em: EntityManager, actor: Actor, code: string
     if (!agency) throw new DomainError('NOT_FOUND', `No agency ${code}.`);
     const partner = await checkAgencyReferences(tx, code, patch.parentCode, patch.endpoint);
     checkValidity(patch.validFrom ?? agency.validFrom, patch.validTo ?? agency.validTo);
-    const fields = ['name', 'level', 'parentCode', 'address', 'email', 'phone', 'fax', 'website', 'validFrom', 'validTo', 'active'] as const;
+    const fields = ['name', 'administrativeUnit', 'level', 'parentCode', 'address', 'email', 'phone', 'fax', 'website', 'validFrom', 'validTo', 'active'] as const;
     for (const field of fields) {
       if (patch[field] !== undefined) (agency as Record<string, unknown>)[field] = patch[field];
     }

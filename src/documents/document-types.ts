@@ -62,3 +62,26 @@ export function documentTypeByName(name: string): DocumentTypeInfo | undefined {
   return undefined;
 }
 
+
+/** Type abbreviations in upper case, to recognise one in a ký hiệu whatever its case (TTR, QYĐ). */
+const BY_ABBREVIATION: ReadonlyMap<string, DocumentTypeInfo> = new Map(
+  [...DOCUMENT_TYPES.values()].filter((t) => t.abbreviation).map((t) => [t.abbreviation!.toUpperCase(), t]),
+);
+
+/**
+ * Why a ký hiệu does not fit the document's type, or null when it does (NĐ 30/2020 Phụ lục I
+ * II.3.b): a typed document's starts with its type's abbreviation (15/QĐ-UBND); a công văn's — and a
+ * thư công's — is the issuing agency's and the drafting unit's abbreviations (12/UBND-VP), so it
+ * must not start with a type's abbreviation: 03/QĐ-UBND on a công văn reads as a decision.
+ */
+export function notationProblem(type: DocumentTypeInfo, notation: string): string | null {
+  const text = notation.normalize('NFC');
+  if (type.abbreviation) {
+    return text.startsWith(`${type.abbreviation}-`) ? null : `a ${type.name} is numbered ${type.abbreviation}-<agency>, e.g. ${type.abbreviation}-UBND`;
+  }
+  const first = text.split(/[-.]/, 1)[0] ?? '';
+  const other = BY_ABBREVIATION.get(first.toUpperCase());
+  return other
+    ? `a ${type.name} carries the abbreviations of the issuing agency and unit (e.g. UBND-VP), not the ${other.name} code ${other.abbreviation}`
+    : null;
+}

@@ -11,7 +11,7 @@ import { idempotent } from '../http/idempotency.js';
 import { contentDisposition } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { CURSOR_KEYS, decodeCursor, encodeCursor, listOf, PageQuery, timeKey } from '../http/pagination.js';
-import { validationError } from '../http/problem.js';
+import { ProblemSchema, validationError } from '../http/problem.js';
 import { xmlText } from '../http/xml-text.js';
 import { StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
@@ -112,6 +112,10 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     description:
       'JSON, or multipart/form-data with a `metadata` JSON part and one part per file, or application/xml: an edXML package already signed by the agency. ' +
       '`confidentiality` other than "normal" → 422 SECRET_NOT_ALLOWED; a recipient that resolves to no active agency → 422 UNKNOWN_RECIPIENT and nothing is created. ' +
+      'The number and the date of issue are taken by the server at registration (Asia/Ho_Chi_Minh): a `promulgation.date` other than today → 422. ' +
+      'The ký hiệu must fit the type: `CT-…` for CT, and for CV/THU the agency and unit (`UBND-VP`), never a type code → 422 on `notation`. ' +
+      'A signed package keeps the number it carries in the register of its promulgation year, and the counter stays ahead of it: ' +
+      'a number already used there → 409 DUPLICATE_NUMBER naming the document that holds it, one that is not a positive integer → 422. ' +
       'Accepts `Idempotency-Key`.',
     request: {
       body: {
@@ -123,7 +127,14 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
         },
       },
     },
-    responses: { 201: json(DocumentViewSchema, 'The document, queued for signing'), ...COMMON_ERRORS },
+    responses: {
+      201: json(DocumentViewSchema, 'The document, queued for signing'),
+      ...COMMON_ERRORS,
+      409: {
+        description: 'DUPLICATE_NUMBER: the signed package’s number is already used in that register (the detail names the document); CONFLICT: its DocumentId is already registered',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    },
   });
 
   app.openapi(

@@ -50,7 +50,11 @@ export const DocumentInputSchema = z
       .object({ place: xmlText().trim().min(1).max(200).optional(), date: isoDate.optional() })
       .strict()
       .default({})
-      .openapi({ description: 'Place defaults to the agency name, date to today (Asia/Ho_Chi_Minh)' }),
+      .openapi({
+        description:
+          "Place defaults to the agency's administrative unit (địa danh), or its name when it has none. " +
+          'The date is the day of registration in Asia/Ho_Chi_Minh, taken by the server: leave it out, or send today — another date → 422',
+      }),
     signer: z
       .object({
         fullName: xmlText().trim().min(1).max(200),

@@ -19,7 +19,7 @@ import {
   type Delivery,
   type OutgoingDocument,
 } from './document.entity.js';
-import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName } from './document-types.js';
+import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem } from './document-types.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
 import { byDestination } from './destinations.js';
 import { lockDeliveries, lockDocumentRow } from './locks.js';
@@ -27,7 +27,7 @@ import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { verifyReceived, type PipelineDeps } from './pipeline.js';
 import { resolveRecipients } from './recipients.js';
-import { registerOutgoing, vietnamToday, vietnamYear } from './registers.js';
+import { claimGivenNumber, givenRegisterNumber, registerOutgoing, vietnamToday, vietnamYear } from './registers.js';
 import { DELIVERED_STATES } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
 import { withdrawFromPullList } from '../exchange/outbound.js';
@@ -67,11 +67,8 @@ export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], 
       errors: [{ path: 'type', message: `one of ${DOCUMENT_TYPE_KEYS.join(', ')}` }],
     });
   }
-  // NĐ 30/2020 Phụ lục I: the ký hiệu of a typed document starts with the type's abbreviation
-  // (15/QĐ-UBND); công văn and thư công carry the agency and unit instead (12/UBND-VP).
-  if (type.abbreviation && !input.notation.normalize('NFC').startsWith(`${type.abbreviation}-`)) {
-    throw fail('notation', `a ${type.name} is numbered ${type.abbreviation}-<agency>, e.g. ${type.abbreviation}-UBND`);
-  }
+  const notation = notationProblem(type, input.notation);
+  if (notation) throw fail('notation', notation);
   if (input.dueDate && input.promulgation.date && input.dueDate < input.promulgation.date) {
     throw fail('dueDate', 'must not be before the promulgation date');
   }
@@ -106,7 +103,7 @@ export function decodeAttachments(input: DocumentInput): UploadedFile[] {
 /**
  * Composes an outgoing document: number from the outgoing register, deliveries for every resolved
  * recipient, in one transaction. Signing and sending happen in the background (`sign` → `route` →
- * `deliver`).
+ * `deliver`). `now` is the moment of registration (this server's clock; tests set it).
  */
 export async function createDocument(
   em: EntityManager,
@@ -114,17 +111,23 @@ export async function createDocument(
   clerk: Clerk,
   input: DocumentInput,
   files: UploadedFile[],
+  now: Date = new Date(),
 ): Promise<DocumentView> {
   const senderCode = clerk.principal.agencyCode;
+  // NĐ 30/2020 Điều 15.1: numbers follow the order and time of issue, from 01 on 1 January to 31
+  // December. The date of issue and the register's year are the day of registration in Vietnam,
+  // read here — never a date the client sends: a back- or future-dated document is not issued here.
+  const date = vietnamToday(now);
+  const year = vietnamYear(now);
+  if (input.promulgation.date !== undefined && input.promulgation.date !== date) {
+    throw fail('promulgation.date', `must be today in Asia/Ho_Chi_Minh (${date}) or left out: the date and the number are taken at registration`);
+  }
   return em.transactional(async (tx) => {
     const sender = await tx.findOneOrFail(AgencySchema, { code: senderCode });
     if (!sender.active) throw new DomainError('FORBIDDEN', `Agency ${senderCode} is not active.`);
     const recipients = await resolveRecipients(tx, senderCode, input.to);
     // Fail now, not in the background, when the agency cannot sign.
-    await pki.signerFor(tx, senderCode);
-    const now = new Date();
-    const date = input.promulgation.date ?? vietnamToday(now);
-    const year = Number(date.slice(0, 4)) || vietnamYear(now);
+    await pki.signerFor(tx, senderCode, now);
     const id = randomUUID();
     // Written first with a provisional number (negative: never a register number) and DocumentId;
     // the real number is taken last, below.
@@ -139,7 +142,9 @@ export async function createDocument(
       type: documentType(input.type)!.key,
       subject: input.subject,
       content: input.content ?? null,
-      promulgationPlace: input.promulgation.place ?? sender.name,
+      // Phụ lục I II.4.a: the place is the administrative unit's name (địa danh); the agency name
+      // only for an agency whose unit the directory does not know.
+      promulgationPlace: input.promulgation.place ?? sender.administrativeUnit ?? sender.name,
       promulgationDate: date,
       signer: input.signer,
       priority: input.priority,
@@ -213,7 +218,10 @@ function newDelivery(em: EntityManager, documentId: string, recipient: Agency, p
 
 /**
  * Registers a package the agency's own software already signed (Content-Type application/xml): it
- * is verified like a received one, must come from the caller's agency, and is routed as is.
+ * is verified like a received one, must come from the caller's agency, and is routed as is. Its
+ * software numbered it, so it keeps its number in the register of its promulgation year, and the
+ * counter stays ahead of it; a number already used there → 409 DUPLICATE_NUMBER, one that is not a
+ * positive integer → 422.
  */
 export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, clerk: Clerk, bytes: Buffer): Promise<DocumentView> {
   const senderCode = clerk.principal.agencyCode;
@@ -228,11 +236,26 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
     throw new DomainError('VALIDATION_FAILED', 'Only new documents (BussinessDocType 0) can be registered this way; use the recall endpoint to recall.');
   }
   const to = header.to.map((t) => t.organId);
+  const number = givenRegisterNumber(header.code.codeNumber);
+  if (number === null) {
+    throw fail('messageHeader.code.codeNumber', `"${header.code.codeNumber.slice(0, 40)}" is not a register number: a positive integer such as 04 or 15`);
+  }
+  const date = edxmlDateToIso(header.promulgationInfo.promulgationDate);
+  const year = Number(date.slice(0, 4));
   return em.transactional(async (tx) => {
+    const recipients = await resolveRecipients(tx, senderCode, to);
+    // From here to COMMIT the register's counter row is locked (claimGivenNumber).
+    const holder = await claimGivenNumber(tx, senderCode, year, number);
+    if (holder) {
+      throw new DomainError(
+        'DUPLICATE_NUMBER',
+        `Number ${number} of the ${year} outgoing register of ${senderCode} is already used by document ${holder.documentId} (id ${holder.id}).`,
+        { errors: [{ path: 'messageHeader.code.codeNumber', message: `already used by ${holder.documentId} (id ${holder.id})` }] },
+      );
+    }
     if (await tx.findOne(OutgoingDocumentSchema, { documentId: header.documentId })) {
       throw new DomainError('CONFLICT', `Document ${header.documentId} is already registered.`);
     }
-    const recipients = await resolveRecipients(tx, senderCode, to);
     const pkg = await storePackage(tx, {
       sha256: verified.sha256,
       kind: 'edoc',
@@ -242,15 +265,13 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       bytes: verified.bytes,
     });
     const now = new Date();
-    const numberMatch = /^0*(\d+)/.exec(header.code.codeNumber);
-    const date = edxmlDateToIso(header.promulgationInfo.promulgationDate);
     const type = documentTypeByName(header.documentType.typeName);
     const doc = tx.create(OutgoingDocumentSchema, {
       id: randomUUID(),
       agencyCode: senderCode,
       documentId: header.documentId,
-      year: Number(date.slice(0, 4)),
-      number: numberMatch ? Number(numberMatch[1]) : 0,
+      year,
+      number,
       numberText: header.code.codeNumber,
       notation: header.code.codeNotation,
       type: type?.key ?? header.documentType.typeName.slice(0, 10),

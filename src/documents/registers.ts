@@ -30,6 +30,52 @@ export async function nextRegisterNumber(em: EntityManager, agencyCode: string, 
   return Number(row.last);
 }
 
+/**
+ * The number a pre-signed package carries (edXML Code/CodeNumber, written by the agency's own
+ * software: "04", "15"), or null when it is not a positive integer a register can hold (no digits,
+ * zero, a sign or a suffix, beyond the column's range).
+ */
+export function givenRegisterNumber(codeNumber: string): number | null {
+  if (!/^[0-9]{1,20}$/.test(codeNumber)) return null;
+  const n = Number(codeNumber);
+  return n >= 1 && n <= 2_147_483_647 ? n : null;
+}
+
+/** The outgoing document that holds a number of a register. */
+export interface NumberHolder {
+  id: string;
+  documentId: string;
+}
+
+/**
+ * Records a number the agency's own software gave (a pre-signed package) in the agency's outgoing
+ * register of `year`: the counter moves up to it when behind (never down), so the next composed
+ * document gets a higher one (DESIGN.md §4). Returns the document that already holds the number, if
+ * any; the caller refuses then, and its rollback gives the counter back. The upsert takes the
+ * counter row's lock as registerOutgoing does, held to COMMIT: a composed send that took a number
+ * has committed before the check reads, and none can take this number after it. The check is a
+ * statement of its own because under READ COMMITTED only a new statement sees what the transaction
+ * we waited for committed. Must run inside the transaction that writes the document.
+ */
+export async function claimGivenNumber(em: EntityManager, agencyCode: string, year: number, number: number): Promise<NumberHolder | null> {
+  const connection = em.getConnection();
+  await connection.execute(
+    `insert into register_counter (agency_code, year, kind, last) values (?, ?, 'out', ?)
+     on conflict (agency_code, year, kind) do update set last = greatest(register_counter.last, excluded.last)`,
+    [agencyCode, year, number],
+    'run',
+    em.getTransactionContext(),
+  );
+  const rows = await connection.execute<Array<{ id: string; document_id: string }>>(
+    `select id, document_id from outgoing_document where agency_code = ? and year = ? and number = ? limit 1`,
+    [agencyCode, year, number],
+    'all',
+    em.getTransactionContext(),
+  );
+  const row = rows[0];
+  return row ? { id: row.id, documentId: row.document_id } : null;
+}
+
 /** What registerOutgoing writes besides the number: the timeline event and the audit record. */
 export interface OutgoingRegistration {
   /** The document row, written in this transaction with a provisional number. */
