@@ -9,7 +9,7 @@ import {
 } from '../archive/archive.entity.js';
 import { AuditEventSchema } from '../audit/audit-event.entity.js';
 import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
-import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
+import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';
 import { ExchangeMessageSchema } from '../exchange/exchange-message.entity.js';
 import { RateWindowSchema } from '../exchange/rate-window.entity.js';
@@ -41,6 +41,7 @@ export const ENTITIES = [
   DocumentEventSchema,
   RegisterCounterSchema,
   InboxItemSchema,
+  InboxVersionSchema,
   StatusRecordSchema,
   ExchangeMessageSchema,
   RateWindowSchema,

@@ -11,7 +11,7 @@ import { applyStatus } from '../delivery/writer.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
-import { receiveIntoInbox } from '../inbox/receive.js';
+import { newInboxVersion, receiveIntoInbox } from '../inbox/receive.js';
 import { issueStatus } from '../inbox/statuses.js';
 import { storePackage } from '../packages/packages.repository.js';
 import { ExchangeMessageSchema } from './exchange-message.entity.js';
@@ -97,7 +97,10 @@ function edocDedupKey(pkg: VerifiedPackage): string {
   const h = pkg.model.edoc.messageHeader;
   const type = pkg.model.edoc.traceHeaderList.bussiness.bussinessDocType;
   const recipients = h.to.map((t) => t.organId).sort();
-  return `doc:${sha256([h.documentId, pkg.senderCode, type, ...recipients].join('\n'))}`;
+  // A document resent is the same document; an update is not the same as the one before it: each
+  // is told apart by the time its sender signed it.
+  const version = type === 2 ? [pkg.signingTime.toISOString()] : [];
+  return `doc:${sha256([h.documentId, pkg.senderCode, type, ...recipients, ...version].join('\n'))}`;
 }
 
 /**
@@ -172,7 +175,17 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
       for (const item of items) applyStatus(item, '13', new Date());
       return { receiptId, duplicate: false, statusIds };
     }
-    for (const code of ours) {
+    let first = ours;
+    if (edoc.traceHeaderList.bussiness.bussinessDocType === 2) {
+      // An update of a document an agency holds is a version of its item, answered with 15/16 —
+      // never a second item with a second incoming number. An agency the update adds as a recipient
+      // gets its first copy below.
+      const held = await tx.find(InboxItemSchema, { agencyCode: { $in: ours }, documentId: edoc.messageHeader.documentId, senderCode: pkg.senderCode });
+      for (const item of held) newInboxVersion(tx, item, pkg, stored.id);
+      const holders = new Set(held.map((i) => i.agencyCode));
+      first = ours.filter((code) => !holders.has(code));
+    }
+    for (const code of first) {
       const agency = local.get(code)!;
       const { item, created } = await receiveIntoInbox(tx, agency, pkg, stored.id, null);
       if (!created) continue;

@@ -56,6 +56,33 @@ export const InboxItemSchema = defineEntity({
 export type InboxItem = InferEntity<typeof InboxItemSchema>;
 
 /**
+ * A new version of a received document (edXML BussinessDocType 2, cập nhật): the sender's update of a
+ * document this agency holds arrives as a version of its item, never as a second item (one DocumentId,
+ * one incoming number). The clerk answers it with 15 (the item shows the new version from then on) or
+ * 16 (it keeps the one it had).
+ */
+export const InboxVersionSchema = defineEntity({
+  name: 'InboxVersion',
+  tableName: 'inbox_version',
+  uniques: [{ name: 'inbox_version_item_package_unique', properties: ['inboxItemId', 'packageId'] }],
+  properties: {
+    id: p.uuid().primary(),
+    inboxItemId: p.uuid().index(),
+    packageId: () => p.manyToOne(PackageSchema).mapToPk().fieldName('package_id'),
+    /** BussinessDocReason: why the sender updated it. */
+    reason: p.text().nullable(),
+    subject: p.string().length(1000),
+    /** The verified header of the new version, as items keep theirs. */
+    metadata: p.json<Record<string, unknown>>(),
+    attachments: p.json<AttachmentInfo[]>(),
+    state: p.enum(['pending', 'accepted', 'refused'] as ('pending' | 'accepted' | 'refused')[]).nativeEnumName('inbox_version_state'),
+    receivedAt: p.datetime(),
+    answeredAt: p.datetime().nullable(),
+  },
+});
+export type InboxVersion = InferEntity<typeof InboxVersionSchema>;
+
+/**
  * A status package (01–06, 13, 15, 16), signed by the agency that sent it, with where it must go.
  * `carried` is false until the `status` job has applied it on the other side.
  */

@@ -13,7 +13,7 @@ import { xmlText } from '../http/xml-text.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { InboxItemSchema } from './inbox.entity.js';
-import { attachmentBytes, findOwnItem, inboxView, itemStatuses, reportStatus } from './inbox.service.js';
+import { attachmentBytes, findOwnItem, inboxView, itemReplacements, itemStatuses, itemVersions, reportStatus } from './inbox.service.js';
 
 const tags = ['Inbox'];
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -103,14 +103,35 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
       summary: 'One received document: metadata, attachments, sender, verification, arrival number',
       request: { params: IdParam },
       responses: {
-        200: json(InboxItemView.extend({ statuses: z.array(z.object({ id: z.string(), code: z.string(), from: z.string(), at: z.string(), description: z.string().nullable() })) }), 'The item'),
+        200: json(
+          InboxItemView.extend({
+            statuses: z.array(z.object({ id: z.string(), code: z.string(), from: z.string(), at: z.string(), description: z.string().nullable() })),
+            versions: z
+              .array(
+                z.object({
+                  id: z.string(),
+                  kind: z.literal('update'),
+                  subject: z.string(),
+                  reason: z.string().nullable(),
+                  state: z.enum(['pending', 'accepted', 'refused']),
+                  receivedAt: z.string(),
+                  answeredAt: z.string().nullable(),
+                }),
+              )
+              .openapi({ description: "The sender's updates (BussinessDocType 2) of this document, oldest first; a pending one is answered with 15 (take it) or 16 (keep the current version)" }),
+            replaces: z.array(z.object({ documentId: z.string(), itemId: z.string().nullable() })).openapi({ description: 'Documents this one replaces (BussinessDocType 3)' }),
+            replacedBy: z.array(z.object({ documentId: z.string(), itemId: z.string() })).openapi({ description: 'Documents received since that replace this one' }),
+          }),
+          'The item',
+        ),
         ...COMMON_ERRORS,
         ...NOT_FOUND,
       },
     }),
     async (c) => {
-      const item = await findOwnItem(c.get('em'), userOf(c), c.req.valid('param').id);
-      return c.json({ ...inboxView(item), statuses: await itemStatuses(c.get('em'), item.id) }, 200);
+      const em = c.get('em');
+      const item = await findOwnItem(em, userOf(c), c.req.valid('param').id);
+      return c.json({ ...inboxView(item), statuses: await itemStatuses(em, item.id), versions: await itemVersions(em, item.id), ...(await itemReplacements(em, item)) }, 200);
     },
   );
 

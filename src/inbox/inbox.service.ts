@@ -10,7 +10,7 @@ import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
 import { packageBytes } from '../packages/packages.repository.js';
-import { InboxItemSchema, StatusRecordSchema, type InboxItem } from './inbox.entity.js';
+import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema, type InboxItem, type InboxVersion } from './inbox.entity.js';
 import { issueStatus, type StaffInput } from './statuses.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
@@ -63,16 +63,21 @@ export async function reportStatus(
   }
   return em.transactional(async (tx) => {
     const item = await findOwnItem(tx, actor.principal, id, LockMode.PESSIMISTIC_WRITE);
-    const to = STATE_OF_CODE[input.code];
-    assertTransition(item.state, to, 'inbox item'); // before the register number is taken
     const now = new Date();
-    if (input.code === '03') {
-      // Số đến: the next number of the agency's incoming register, inside this transaction.
-      item.arrivalYear = vietnamYear(now);
-      item.arrivalNumber = await nextRegisterNumber(tx, item.agencyCode, item.arrivalYear, 'in');
+    // 15/16 answer the sender's recall when one is asked; otherwise its update, when one waits.
+    const update = (input.code === '15' || input.code === '16') && item.state !== 'recall_requested' ? await pendingUpdate(tx, item.id) : null;
+    if (update) answerUpdate(item, update, input.code === '15', now);
+    else {
+      const to = STATE_OF_CODE[input.code];
+      assertTransition(item.state, to, 'inbox item'); // before the register number is taken
+      if (input.code === '03') {
+        // Số đến: the next number of the agency's incoming register, inside this transaction.
+        item.arrivalYear = vietnamYear(now);
+        item.arrivalNumber = await nextRegisterNumber(tx, item.agencyCode, item.arrivalYear, 'in');
+      }
+      if (input.code === '15') item.withdrawnAt = now;
+      move(item, to, { code: input.code, at: now });
     }
-    if (input.code === '15') item.withdrawnAt = now;
-    move(item, to, { code: input.code, at: now });
     const agency = await tx.findOneOrFail(AgencySchema, { code: item.agencyCode });
     const header = (item.metadata as { messageHeader: { code: { codeNumber: string; codeNotation: string }; promulgationInfo: { promulgationDate: string } } }).messageHeader;
     let statusId: string | null = null;
@@ -108,6 +113,60 @@ export async function reportStatus(
     await tx.flush();
     return { view: inboxView(item), statusId };
   });
+}
+
+/** The newest update of an item still waiting for the clerk's 15/16, locked; null when none waits. */
+async function pendingUpdate(em: EntityManager, itemId: string): Promise<InboxVersion | null> {
+  const pending = await em.find(InboxVersionSchema, { inboxItemId: itemId, state: 'pending' }, { orderBy: { receivedAt: 'desc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
+  // An older update still waiting is answered with the newest: the sender's latest word counts.
+  for (const older of pending.slice(1)) {
+    older.state = 'refused';
+    older.answeredAt = new Date();
+  }
+  return pending[0] ?? null;
+}
+
+/**
+ * The clerk's answer to an update: 15 makes it the item's version (subject, header, files, package;
+ * the state and the số đến stay: the same document), 16 keeps the one it had.
+ */
+function answerUpdate(item: InboxItem, update: InboxVersion, accept: boolean, now: Date): void {
+  update.state = accept ? 'accepted' : 'refused';
+  update.answeredAt = now;
+  if (!accept) return;
+  item.packageId = update.packageId;
+  item.subject = update.subject;
+  item.metadata = update.metadata;
+  item.attachments = update.attachments;
+}
+
+/** The versions of an item (updates from its sender), oldest first. */
+export async function itemVersions(em: EntityManager, itemId: string) {
+  const rows = await em.find(InboxVersionSchema, { inboxItemId: itemId }, { orderBy: { receivedAt: 'asc' } });
+  return rows.map((v) => ({ id: v.id, kind: 'update' as const, subject: v.subject, reason: v.reason ?? null, state: v.state, receivedAt: v.receivedAt.toISOString(), answeredAt: v.answeredAt?.toISOString() ?? null }));
+}
+
+/**
+ * Replacements (BussinessDocType 3) on both sides: the documents of this agency's inbox that `item`
+ * replaces, and those that replace it (a replacement is a document of its own, with its own
+ * DocumentId and number, naming the ones it replaces).
+ */
+export async function itemReplacements(em: EntityManager, item: InboxItem) {
+  const bussiness = (item.metadata as { bussiness?: { bussinessDocType?: number; replacementInfoList?: Array<{ documentId: string; organIdList?: string[] }> } }).bussiness;
+  const replaced = bussiness?.bussinessDocType === 3 ? (bussiness.replacementInfoList ?? []).map((r) => r.documentId) : [];
+  const replaces = replaced.length
+    ? await em.find(InboxItemSchema, { agencyCode: item.agencyCode, senderCode: item.senderCode, documentId: { $in: replaced } }, { fields: ['id', 'documentId'] })
+    : [];
+  const replacedBy = await em
+    .getConnection()
+    .execute<Array<{ id: string; document_id: string }>>(
+      `select id, document_id from inbox_item where agency_code = ? and sender_code = ? and metadata->'bussiness'->'replacementInfoList' @> ?::jsonb order by received_at`,
+      [item.agencyCode, item.senderCode, JSON.stringify([{ documentId: item.documentId }])],
+    );
+  return {
+    replaces: replaced.map((documentId) => ({ documentId, itemId: replaces.find((r) => r.documentId === documentId)?.id ?? null })),
+    replacedBy: replacedBy.map((r) => ({ documentId: r.document_id, itemId: r.id })),
+  };
 }
 
 /** The bytes of one attachment, from the stored (verified) package. 410 once the copy was withdrawn. */

@@ -5,7 +5,7 @@ import type { EdocPackage } from '../edxml/model.js';
 import type { VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
-import { InboxItemSchema, type AttachmentInfo, type InboxItem } from './inbox.entity.js';
+import { InboxItemSchema, InboxVersionSchema, type AttachmentInfo, type InboxItem, type InboxVersion } from './inbox.entity.js';
 
 /** The verified edoc of a VerifiedPackage, or 422 when it is a status package. */
 export function verifiedEdoc(pkg: VerifiedPackage): EdocPackage {
@@ -114,4 +114,25 @@ export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: st
     receivedAt: now,
     updatedAt: now,
   };
+}
+
+/**
+ * A sender's update (BussinessDocType 2) of a document `item` holds, as a pending version of the item
+ * (never a second item: one DocumentId, one incoming number). The clerk answers it with 15 or 16.
+ */
+export function newInboxVersion(em: EntityManager, item: InboxItem, pkg: VerifiedPackage, packageId: string, now = new Date()): InboxVersion {
+  const edoc = verifiedEdoc(pkg);
+  if (edoc.traceHeaderList.bussiness.bussinessDocType !== 2) throw new Error('not an update package');
+  return em.create(InboxVersionSchema, {
+    id: randomUUID(),
+    inboxItemId: item.id,
+    packageId,
+    reason: edoc.traceHeaderList.bussiness.bussinessDocReason ?? null,
+    subject: edoc.messageHeader.subject,
+    metadata: itemMetadata(edoc, item.agencyCode),
+    attachments: attachmentInfos(edoc),
+    state: 'pending',
+    receivedAt: now,
+    answeredAt: null,
+  });
 }
