@@ -12,6 +12,14 @@ export interface SignerInfoValue {
   competence?: string;
 }
 
+/** The document a replacement replaces (edXML BussinessDocType 3): its DocumentId, recipients, and why. */
+export interface ReplacesValue {
+  id: string;
+  documentId: string;
+  recipients: string[];
+  reason: string;
+}
+
 export interface ResponseForValue {
   organId: string;
   documentId: string;
@@ -56,6 +64,8 @@ export const OutgoingDocumentSchema = defineEntity({
     packageId: () => p.manyToOne(PackageSchema).mapToPk().nullable().fieldName('package_id'),
     recallPackageId: () => p.manyToOne(PackageSchema).mapToPk().nullable().fieldName('recall_package_id'),
     recallReason: p.text().nullable(),
+    /** Set on a replacement: the document it replaces. */
+    replaces: p.json<ReplacesValue>().nullable(),
     lastError: p.text().nullable(),
     createdBy: p.string().length(100),
     staff: p.json<{ department?: string; name?: string; email?: string; mobile?: string }>().nullable(),

@@ -17,7 +17,7 @@ import { StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema } from './document.entity.js';
-import { DocumentInputSchema, DocumentViewSchema, EventViewSchema, MAX_ATTACHMENTS } from './documents.schemas.js';
+import { DocumentInputSchema, DocumentViewSchema, EventViewSchema, MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
 import {
   checkDocumentInput,
   createDocument,
@@ -44,6 +44,9 @@ export interface DocumentsDeps {
 const tags = ['Outgoing documents'];
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 const ROLES = ['clerk', 'signer'] as const;
+
+/** A replacement: a document like any other, and why it replaces the one it names. */
+const ReplacementInputSchema = DocumentInputSchema.extend({ reason: xmlText().trim().min(1).max(2000) }).openapi('ReplacementInput');
 
 const clerkOf = (c: Context<AppEnv>): Clerk => ({ principal: requireUser(c.get('principal'), [...ROLES]), requestId: c.get('requestId') });
 
@@ -74,25 +77,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       });
       next = { job: 'route', documentId: (answer.body as { id: string }).id };
     } else {
-      let input: z.infer<typeof DocumentInputSchema>;
-      let files: UploadedFile[];
-      let fingerprint: unknown;
-      if (type.startsWith('multipart/form-data')) {
-        const form = await readMultipart(c.req.raw, { maxBytes: deps.maxBodyBytes, maxFiles: MAX_ATTACHMENTS });
-        const metadata = form.fields.get('metadata');
-        if (!metadata) throw new DomainError('VALIDATION_FAILED', 'The multipart form needs a `metadata` part with the JSON metadata.', { errors: [{ path: 'metadata', message: 'required' }] });
-        input = parseInput(parseJson(metadata));
-        files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: f.contentType, content: f.content }))];
-        fingerprint = { metadata: input, files: form.files.map((f) => createHash('sha256').update(f.content).digest('hex')) };
-      } else if (type.startsWith('application/json') || type === '') {
-        const raw = await readBodyLimited(c.req.raw, jsonDocumentLimit(deps.maxBodyBytes));
-        input = parseInput(parseJson(raw.toString('utf8')));
-        files = decodeAttachments(input);
-        fingerprint = input;
-      } else {
-        throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, multipart/form-data (metadata + files) or application/xml (a signed edXML package).');
-      }
-      files = checkDocumentInput(input, files, deps.maxBodyBytes);
+      const { input, files, fingerprint } = await readComposition(c, deps, DocumentInputSchema);
       answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', fingerprint, async (tx) => ({
         status: 201,
         body: await createDocument(tx, pipeline.pki, clerk, input, files),
@@ -102,6 +87,45 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     // After the commit. Should the queue fail now, the sweep finds the queued document anyway.
     await deps.queues.enqueue(next.job, { documentId: next.documentId }).catch(() => undefined);
     return c.json(answer.body as object, answer.status as 201);
+  });
+  // A replacement (edXML BussinessDocType 3): a document of its own — its own number from the register,
+  // its own DocumentId — that names the document it replaces; its recipients' items name each other.
+  app.post('/v1/documents/:id/replace', async (c) => {
+    const clerk = clerkOf(c);
+    const id = c.req.param('id');
+    await deps.queues.backend.ping(2_000).catch((error: unknown) => {
+      throw new DomainError('UNAVAILABLE', 'The job queue is unavailable; nothing was created. Try again shortly.', { cause: error });
+    });
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > 200)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–200 characters.');
+    const { input, files, fingerprint } = await readComposition(c, deps, ReplacementInputSchema);
+    // One transaction: the replacement and the event on the document it replaces.
+    const answer = await idempotent(c.get('em'), clerk.principal, key, `POST /v1/documents/${id}/replace`, fingerprint, (em) => em.transactional(async (tx) => {
+      const original = await findOwnDocument(tx, clerk, id);
+      if (original.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${original.state}; only a sent document can be replaced.`);
+      const recipients = (await tx.find(DeliverySchema, { documentId: original.id }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } })).map((d) => d.recipientCode);
+      const { reason, ...composition } = input;
+      const view = await createDocument(tx, pipeline.pki, clerk, composition, files, new Date(), { id: original.id, documentId: original.documentId, recipients, reason });
+      recordEvent(tx, { documentId: original.id, type: 'document.replaced', details: { by: view.id, documentId: view.documentId, reason } });
+      return { status: 201, body: view };
+    }));
+    await deps.queues.enqueue('sign', { documentId: (answer.body as { id: string }).id }).catch(() => undefined);
+    return c.json(answer.body as object, 201);
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/documents/{id}/replace',
+    tags,
+    security: BEARER,
+    summary: 'Replace a sent document with a new one (edXML BussinessDocType 3)',
+    description:
+      'The body is a document like POST /v1/documents (JSON, or multipart with a `metadata` part) plus `reason`. The replacement is a document of its own: ' +
+      'its own number from the register and DocumentId; its package names the replaced DocumentId and its recipients, whose items name each other (`replaces`, `replacedBy`). Accepts `Idempotency-Key`.',
+    request: {
+      params: IdParam,
+      body: { required: true, content: { 'application/json': { schema: ReplacementInputSchema }, 'multipart/form-data': { schema: z.object({ metadata: z.string() }) } } },
+    },
+    responses: { 201: json(DocumentViewSchema, 'The replacement, queued for signing'), ...COMMON_ERRORS, ...NOT_FOUND },
   });
   app.openAPIRegistry.registerPath({
     method: 'post',
@@ -347,10 +371,40 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseInput(value: unknown) {
-  const parsed = DocumentInputSchema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, 'document');
-  return parsed.data;
+/**
+ * A composed document as JSON or multipart/form-data (a `metadata` JSON part and one part per file),
+ * read with the body limits and checked: what POST /v1/documents and /replace take.
+ */
+async function readComposition<S extends z.ZodType<DocumentInput>>(
+  c: Context<AppEnv>,
+  deps: DocumentsDeps,
+  schema: S,
+): Promise<{ input: z.infer<S>; files: UploadedFile[]; fingerprint: unknown }> {
+  const type = (c.req.header('content-type') ?? '').toLowerCase();
+  const parse = (value: unknown): z.infer<S> => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw validationError(parsed.error, 'document');
+    return parsed.data;
+  };
+  let input: z.infer<S>;
+  let files: UploadedFile[];
+  let fingerprint: unknown;
+  if (type.startsWith('multipart/form-data')) {
+    const form = await readMultipart(c.req.raw, { maxBytes: deps.maxBodyBytes, maxFiles: MAX_ATTACHMENTS });
+    const metadata = form.fields.get('metadata');
+    if (!metadata) throw new DomainError('VALIDATION_FAILED', 'The multipart form needs a `metadata` part with the JSON metadata.', { errors: [{ path: 'metadata', message: 'required' }] });
+    input = parse(parseJson(metadata));
+    files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: f.contentType, content: f.content }))];
+    fingerprint = { metadata: input, files: form.files.map((f) => createHash('sha256').update(f.content).digest('hex')) };
+  } else if (type.startsWith('application/json') || type === '') {
+    const raw = await readBodyLimited(c.req.raw, jsonDocumentLimit(deps.maxBodyBytes));
+    input = parse(parseJson(raw.toString('utf8')));
+    files = decodeAttachments(input);
+    fingerprint = input;
+  } else {
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, multipart/form-data (metadata + files) or application/xml (a signed edXML package).');
+  }
+  return { input, files: checkDocumentInput(input, files, deps.maxBodyBytes), fingerprint };
 }
 
 function xmlResponse(bytes: Buffer, filename: string): Response {

@@ -17,6 +17,7 @@ import {
   DocumentEventSchema,
   OutgoingDocumentSchema,
   type Delivery,
+  type ReplacesValue,
   type OutgoingDocument,
 } from './document.entity.js';
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem } from './document-types.js';
@@ -112,6 +113,8 @@ export async function createDocument(
   input: DocumentInput,
   files: UploadedFile[],
   now: Date = new Date(),
+  /** For a replacement (BussinessDocType 3): the document it replaces. */
+  replaces: ReplacesValue | null = null,
 ): Promise<DocumentView> {
   const senderCode = clerk.principal.agencyCode;
   // NĐ 30/2020 Điều 15.1: numbers follow the order and time of issue, from 01 on 1 January to 31
@@ -158,6 +161,7 @@ export async function createDocument(
       packageId: null,
       recallPackageId: null,
       recallReason: null,
+      replaces,
       lastError: null,
       createdBy: clerk.principal.id,
       staff: input.staff ?? null,

@@ -30,13 +30,19 @@ function staffOf(doc: OutgoingDocument): StaffInfo | undefined {
   return { department: s.department, staff: s.name, email: s.email, mobile: s.mobile };
 }
 
-/** The edoc package model of a composed document (BussinessDocType 0 new, or 1 recall). */
+/** What a package does (edXML Bussiness): a new document, a recall, or a replacement of earlier ones. */
+export type BusinessOf =
+  | { type: 0 }
+  | { type: 1; reason: string }
+  | { type: 3; reason: string; replaces: Array<{ documentId: string; organIdList: string[] }> };
+
+/** The edoc package model of a composed document (BussinessDocType 0 new, 1 recall, 3 replacement). */
 export function edocModel(
   doc: OutgoingDocument,
   sender: Agency,
   recipients: Agency[],
   attachments: AttachmentBytes[],
-  business: { type: 0 } | { type: 1; reason: string },
+  business: BusinessOf,
   at: Date,
 ): EdocPackage {
   const type = documentType(doc.type);
@@ -73,7 +79,16 @@ export function edocModel(
       bussiness:
         business.type === 0
           ? { bussinessDocType: 0, documentId: doc.documentId, bussinessDocReason: 'Văn bản điện tử mới', paper: 0, staffInfo: staffOf(doc) }
-          : { bussinessDocType: 1, documentId: doc.documentId, bussinessDocReason: business.reason, paper: 0, staffInfo: staffOf(doc) },
+          : business.type === 1
+            ? { bussinessDocType: 1, documentId: doc.documentId, bussinessDocReason: business.reason, paper: 0, staffInfo: staffOf(doc) }
+            : {
+                bussinessDocType: 3,
+                documentId: doc.documentId,
+                bussinessDocReason: business.reason,
+                paper: 0,
+                staffInfo: staffOf(doc),
+                replacementInfoList: business.replaces.map((r) => ({ documentId: r.documentId, organIdList: [...r.organIdList] })),
+              },
     },
     manifest,
     attachments: encoded,

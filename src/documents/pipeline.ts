@@ -18,7 +18,7 @@ import { signStatus, statusRecordRow, type StatusInput } from '../inbox/statuses
 import { packageBytes, signedPackageRow, storeSignedXml, type PackageRow } from '../packages/packages.repository.js';
 import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from './document.entity.js';
 import { byDestination } from './destinations.js';
-import { edocModel } from './edoc-model.js';
+import { edocModel, type BusinessOf } from './edoc-model.js';
 import { eventRow, recordEvent, type EventInput } from './events.js';
 import type { StatusCode, StatusOutcome } from '../delivery/states.js';
 import { applyStatus, move, statusEventType } from '../delivery/writer.js';
@@ -82,7 +82,10 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
   const packages = await Promise.all(
     byDestination(planned).map(async ([destination, group]) => {
       const to = group.map((d) => recipients.get(d.recipientCode)).filter((a): a is NonNullable<typeof a> => a !== undefined);
-      const xml = await deps.pki.signPackage(buildEdoc(edocModel(draft, sender, to, attachments, { type: 0 }, at)), signer);
+      const business: BusinessOf = draft.replaces
+        ? { type: 3, reason: draft.replaces.reason, replaces: [{ documentId: draft.replaces.documentId, organIdList: draft.replaces.recipients }] }
+        : { type: 0 };
+      const xml = await deps.pki.signPackage(buildEdoc(edocModel(draft, sender, to, attachments, business, at)), signer);
       return { destination, deliveryIds: group.map((d) => d.id), xml };
     }),
   );
@@ -96,7 +99,7 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
       throw new Error(`the deliveries of document ${documentId} changed while it was signed; signing again`);
     }
     for (const { destination, deliveryIds, xml } of packages) {
-      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 0 });
+      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: doc.replaces ? 3 : 0 });
       for (const id of deliveryIds) deliveries.get(id)!.packageId = pkg.id;
       doc.packageId ??= pkg.id;
       recordEvent(tx, { documentId, type: 'package.signed', details: { destination, sha256: pkg.sha256, size: pkg.size, recipients: deliveryIds.length } });
