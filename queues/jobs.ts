@@ -18,6 +18,8 @@ export interface JobPayloads {
   deliver: { deliveryId: string; batch?: string[] };
   /** Carry a signed status package to the other side. */
   status: { statusId: string };
+  /** Take a document's update (BussinessDocType 2) to one recipient: its inbox here, or its partner. */
+  update: { deliveryUpdateId: string };
   /** Poll an axis partner for packages waiting for us (AXIS.md: poll, fetch, acknowledge). */
   poll: { partnerId: string };
   /** Seal a finished document (sender) or inbox item (recipient) into its agency's hash chain. */
@@ -46,6 +48,7 @@ export const JOBS: { [N in JobName]: JobDefinition<N> } = {
   route: { jobId: (p) => `route-${p.documentId}`, attempts: 5, concurrency: 4 },
   deliver: { jobId: (p) => `deliver-${p.deliveryId}`, attempts: 8, concurrency: 8 },
   status: { jobId: (p) => `status-${p.statusId}`, attempts: 8, concurrency: 8 },
+  update: { jobId: (p) => `update-${p.deliveryUpdateId}`, attempts: 8, concurrency: 4 },
   // One poll per partner at a time; the sweep starts the next one.
   poll: { jobId: (p) => `poll-${p.partnerId}`, attempts: 1, concurrency: 2 },
   archive: { jobId: (p) => `archive-${p.subject}-${p.id}`, attempts: 5, concurrency: 2 },

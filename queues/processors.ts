@@ -1,6 +1,6 @@
 import type { JobProcessor } from './context.js';
 import type { JobName } from './jobs.js';
-import { deliver, poll, route, sign, status } from './processors/pipeline.js';
+import { deliver, poll, route, sign, status, update } from './processors/pipeline.js';
 import { archive, checkpoint, retention } from './processors/archive.js';
 import { sweep } from './processors/sweep.js';
 
@@ -10,6 +10,7 @@ export const PROCESSORS: { [N in JobName]: JobProcessor<N> } = {
   route,
   deliver,
   status,
+  update,
   poll,
   archive,
   checkpoint,

@@ -3,6 +3,7 @@ import { carryStatus, deliverLocal, deliverRemote, isRemoteDelivery, recordDeliv
 import { DomainError } from '../../src/errors.js';
 import { TransportError } from '../../src/exchange/http-client.js';
 import { pollAxis } from '../../src/exchange/axis-poll.js';
+import { refuseUpdate, sendUpdate } from '../../src/documents/update.js';
 import { PartnerSchema } from '../../src/directory/partner.entity.js';
 import type { JobContext, JobProcessor } from '../context.js';
 
@@ -69,6 +70,20 @@ export const deliver: JobProcessor<'deliver'> = async ({ deliveryId, batch }, ct
 /** Applies a signed status on the other side. */
 export const status: JobProcessor<'status'> = async ({ statusId }, ctx) => {
   await carryStatus(ctx.orm.em.fork(), deps(ctx), statusId);
+};
+
+/**
+ * Takes a document's update to one recipient. Transport trouble is retried (and the sweep finds a
+ * requested update again); a partner that refuses the package for good ends it, on the timeline.
+ */
+export const update: JobProcessor<'update'> = async ({ deliveryUpdateId }, ctx) => {
+  try {
+    await sendUpdate(ctx.orm.em.fork(), deps(ctx), deliveryUpdateId);
+  } catch (error) {
+    if (!(error instanceof TransportError) || error.retryable) throw error;
+    await refuseUpdate(ctx.orm.em.fork(), deliveryUpdateId, error.message);
+    throw new UnrecoverableError(error.message);
+  }
 };
 
 /** Polls one axis partner; the recipients' 01s for what arrived go back through the status queue. */

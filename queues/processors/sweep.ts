@@ -21,6 +21,7 @@ export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
     ctx.queues.enqueueMany('route', stuck.route.map((documentId) => ({ documentId }))),
     ctx.queues.enqueueMany('deliver', stuck.deliver.map((deliveryId) => ({ deliveryId }))),
     ctx.queues.enqueueMany('status', stuck.status.map((statusId) => ({ statusId }))),
+    ctx.queues.enqueueMany('update', stuck.update.map((deliveryUpdateId) => ({ deliveryUpdateId }))),
   ]);
   // Axis partners are polled every sweep (one poll job per partner at a time).
   const axis = await em.getConnection().execute<Array<{ id: string }>>(`select id from partner where kind = 'axis' and active = true and base_url is not null`);
@@ -34,7 +35,7 @@ export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
     return 0;
   });
   if (purged) ctx.logger.debug({ purged }, 'sweep deleted expired idempotency records');
-  const requeued = stuck.sign.length + stuck.route.length + stuck.deliver.length + stuck.status.length;
+  const requeued = Object.values(stuck).reduce((n, ids) => n + ids.length, 0);
   if (requeued) ctx.logger.info({ ...Object.fromEntries(Object.entries(stuck).map(([k, v]) => [k, v.length])) }, 'sweep re-enqueued unfinished work');
   return { at: at.toISOString(), requeued, idempotencyPurged: purged };
 };

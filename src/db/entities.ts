@@ -8,7 +8,7 @@ import {
   ArchiveRetentionSchema,
 } from '../archive/archive.entity.js';
 import { AuditEventSchema } from '../audit/audit-event.entity.js';
-import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
+import { DeliverySchema, DeliveryUpdateSchema, DocumentAttachmentSchema, DocumentEventSchema, DocumentUpdateSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
 import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';
 import { ExchangeMessageSchema } from '../exchange/exchange-message.entity.js';
@@ -38,6 +38,8 @@ export const ENTITIES = [
   OutgoingDocumentSchema,
   DocumentAttachmentSchema,
   DeliverySchema,
+  DocumentUpdateSchema,
+  DeliveryUpdateSchema,
   DocumentEventSchema,
   RegisterCounterSchema,
   InboxItemSchema,

@@ -118,6 +118,49 @@ export const DeliverySchema = defineEntity({
 });
 export type Delivery = InferEntity<typeof DeliverySchema>;
 
+/**
+ * An update of a sent document (edXML BussinessDocType 2, cập nhật): the same DocumentId and number,
+ * corrected metadata; what it changed and why. The document row holds the current version.
+ */
+export const DocumentUpdateSchema = defineEntity({
+  name: 'DocumentUpdate',
+  tableName: 'document_update',
+  properties: {
+    id: p.uuid().primary(),
+    documentId: () => p.manyToOne(OutgoingDocumentSchema).mapToPk().fieldName('document_id').index(),
+    reason: p.text(),
+    /** Field → { from, to } of what changed. */
+    changes: p.json<Record<string, { from: unknown; to: unknown }>>(),
+    createdBy: p.string().length(100),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type DocumentUpdate = InferEntity<typeof DocumentUpdateSchema>;
+
+/**
+ * An update on its way to one recipient, and the recipient's answer: `requested` (its package is
+ * signed), `sent` (the recipient holds it), then `accepted` (15) or `refused` (16) — or `superseded`
+ * by a later update before it was answered.
+ */
+export const DELIVERY_UPDATE_STATES = ['requested', 'sent', 'accepted', 'refused', 'superseded'] as const;
+export type DeliveryUpdateState = (typeof DELIVERY_UPDATE_STATES)[number];
+export const DeliveryUpdateSchema = defineEntity({
+  name: 'DeliveryUpdate',
+  tableName: 'delivery_update',
+  properties: {
+    id: p.uuid().primary(),
+    updateId: p.uuid().index(),
+    deliveryId: p.uuid().index(),
+    /** The update package (BussinessDocType 2) of this recipient's destination. */
+    packageId: p.uuid(),
+    state: p.enum(DELIVERY_UPDATE_STATES as unknown as DeliveryUpdateState[]).nativeEnumName('delivery_update_state').index(),
+    answeredAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type DeliveryUpdate = InferEntity<typeof DeliveryUpdateSchema>;
+
 /** The timeline of a document: every state change, status package and retry, oldest first. */
 export const DocumentEventSchema = defineEntity({
   name: 'DocumentEvent',

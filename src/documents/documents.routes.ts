@@ -31,6 +31,7 @@ import {
   type UploadedFile,
 } from './documents.service.js';
 import { recordEvent } from './events.js';
+import { updateDocument } from './update.js';
 import { lockDocumentRow } from './locks.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { assertTransition } from '../delivery/states.js';
@@ -44,6 +45,18 @@ export interface DocumentsDeps {
 const tags = ['Outgoing documents'];
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 const ROLES = ['clerk', 'signer'] as const;
+
+/** An update: the metadata a văn thư corrects, and why (the number, type, ký hiệu and date stay). */
+const UpdateInputSchema = z
+  .object({
+    reason: xmlText().trim().min(1).max(2000),
+    subject: xmlText().trim().min(1).max(500).optional(),
+    content: xmlText().max(20_000).nullable().optional(),
+    dueDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable().optional(),
+    toPlaces: z.array(xmlText().trim().min(1).max(300)).max(100).optional(),
+  })
+  .strict()
+  .openapi('UpdateInput');
 
 /** A replacement: a document like any other, and why it replaces the one it names. */
 const ReplacementInputSchema = DocumentInputSchema.extend({ reason: xmlText().trim().min(1).max(2000) }).openapi('ReplacementInput');
@@ -88,6 +101,31 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     await deps.queues.enqueue(next.job, { documentId: next.documentId }).catch(() => undefined);
     return c.json(answer.body as object, answer.status as 201);
   });
+  app.openapi(
+    createRoute({
+      middleware: [allow((p) => requireUser(p, [...ROLES]))] as const,
+      method: 'post',
+      path: '/v1/documents/{id}/update',
+      tags,
+      security: BEARER,
+      summary: 'Update a sent document (edXML BussinessDocType 2): the same number and DocumentId, corrected metadata',
+      description:
+        'Every recipient holding the document gets an update package and answers it with 15 (takes the new version) or 16 (keeps its own); the answers show ' +
+        'on the timeline (`update.accepted`, `update.refused`) and do not change the delivery states. Every delivery must have arrived first (409 otherwise). ' +
+        'The number, type, ký hiệu and date make the DocumentId and cannot change: a new document replaces the old one (`/replace`) for that.',
+      request: { params: IdParam, body: jsonBody(UpdateInputSchema) },
+      responses: { 202: json(z.object({ id: z.string(), updateId: z.string(), recipients: z.number().int() }), 'Update under way'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const clerk = clerkOf(c);
+      const { id } = c.req.valid('param');
+      const { updateId, deliveryUpdateIds } = await updateDocument(c.get('em'), pipeline, clerk, id, c.req.valid('json'));
+      // After the commit; should the queue fail now, the sweep finds the requested updates.
+      await deps.queues.enqueueMany('update', deliveryUpdateIds.map((deliveryUpdateId) => ({ deliveryUpdateId }))).catch(() => undefined);
+      return c.json({ id, updateId, recipients: deliveryUpdateIds.length }, 202);
+    },
+  );
+
   // A replacement (edXML BussinessDocType 3): a document of its own — its own number from the register,
   // its own DocumentId — that names the document it replaces; its recipients' items name each other.
   app.post('/v1/documents/:id/replace', async (c) => {

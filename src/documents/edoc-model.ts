@@ -34,9 +34,10 @@ function staffOf(doc: OutgoingDocument): StaffInfo | undefined {
 export type BusinessOf =
   | { type: 0 }
   | { type: 1; reason: string }
+  | { type: 2; reason: string }
   | { type: 3; reason: string; replaces: Array<{ documentId: string; organIdList: string[] }> };
 
-/** The edoc package model of a composed document (BussinessDocType 0 new, 1 recall, 3 replacement). */
+/** The edoc package model of a composed document (BussinessDocType 0 new, 1 recall, 2 update, 3 replacement). */
 export function edocModel(
   doc: OutgoingDocument,
   sender: Agency,
@@ -81,7 +82,17 @@ export function edocModel(
           ? { bussinessDocType: 0, documentId: doc.documentId, bussinessDocReason: 'Văn bản điện tử mới', paper: 0, staffInfo: staffOf(doc) }
           : business.type === 1
             ? { bussinessDocType: 1, documentId: doc.documentId, bussinessDocReason: business.reason, paper: 0, staffInfo: staffOf(doc) }
-            : {
+            : business.type === 2
+              ? {
+                  bussinessDocType: 2,
+                  documentId: doc.documentId,
+                  bussinessDocReason: business.reason,
+                  paper: 0,
+                  staffInfo: staffOf(doc),
+                  // The document's information changed; its recipients did not (QCVN 102 BussinessDocumentInfo).
+                  bussinessDocumentInfo: { documentInfo: 1, documentReceiver: 0, receiverList: [] },
+                }
+              : {
                 bussinessDocType: 3,
                 documentId: doc.documentId,
                 bussinessDocReason: business.reason,

@@ -21,6 +21,7 @@ import { byDestination } from './destinations.js';
 import { edocModel, type BusinessOf } from './edoc-model.js';
 import { eventRow, recordEvent, type EventInput } from './events.js';
 import type { StatusCode, StatusOutcome } from '../delivery/states.js';
+import { answerUpdate } from './update.js';
 import { applyStatus, move, statusEventType } from '../delivery/writer.js';
 
 /** What the pipeline steps need besides a database context. */
@@ -71,11 +72,7 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
   const sender = await read.findOneOrFail(AgencySchema, { code: draft.agencyCode });
   const planned = await read.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
   const recipients = new Map((await read.find(AgencySchema, { code: { $in: planned.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
-  // Attachment bytes are read with plain SQL: the entity keeps them lazy so listings stay small.
-  const files = await read
-    .getConnection()
-    .execute<Array<{ name: string; content_type: string; content: Buffer }>>('select name, content_type, content from document_attachment where document_id = ? order by index', [documentId]);
-  const attachments = files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content }));
+  const attachments = await documentFiles(read, documentId);
   const at = new Date();
   const signer = await deps.pki.signerFor(read, sender.code, at);
   // One package per destination, signed once per destination, never per recipient.
@@ -108,6 +105,19 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
     recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: packages.length } });
     return true;
   });
+}
+
+/** A document's files, in order, with their bytes (plain SQL: the entity keeps them lazy so listings stay small). */
+export async function documentFiles(em: EntityManager, documentId: string): Promise<Array<{ name: string; contentType: string; content: Buffer }>> {
+  const files = await em
+    .getConnection()
+    .execute<Array<{ name: string; content_type: string; content: Buffer }>>(
+      'select name, content_type, content from document_attachment where document_id = ? order by index',
+      [documentId],
+      'all',
+      em.getTransactionContext(),
+    );
+  return files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content }));
 }
 
 /**
@@ -350,6 +360,11 @@ export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusI
       // The sender's recall moves the recipient's item; the sender's delivery moved when it asked.
       const item = status.inboxItemId ? await tx.findOne(InboxItemSchema, { id: status.inboxItemId }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
       outcome = item ? applyStatus(item, code, status.createdAt) : { kind: 'refuse', reason: 'status 13: the recipient holds no copy of the document' };
+    } else if (await answerUpdate(tx, delivery, code, status.id, status.createdAt)) {
+      // A 15/16 answering the sender's update: recorded there; the delivery's state is not its business.
+      status.carried = true;
+      status.carriedAt = new Date();
+      return;
     } else {
       outcome = applyStatus(delivery, code, status.createdAt);
     }

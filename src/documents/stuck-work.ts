@@ -6,6 +6,7 @@ export interface StuckWork {
   route: string[];
   deliver: string[];
   status: string[];
+  update: string[];
 }
 
 /**
@@ -24,7 +25,7 @@ export async function findStuckWork(em: EntityManager, graceMs: number, limit = 
   const before = new Date(Date.now() - graceMs);
   const conn = em.getConnection();
   const ids = async (sql: string) => (await conn.execute<Array<{ id: string }>>(sql, [before, limit])).map((r) => r.id);
-  const [sign, route, deliver, status] = await Promise.all([
+  const [sign, route, deliver, status, update] = await Promise.all([
     ids(`select id from outgoing_document where state = 'queued' and updated_at < ? order by updated_at limit ?`),
     ids(`select id from outgoing_document where state = 'signed' and updated_at < ? order by updated_at limit ?`),
     ids(`select d.id from delivery d join outgoing_document o on o.id = d.document_id
@@ -32,8 +33,9 @@ export async function findStuckWork(em: EntityManager, graceMs: number, limit = 
            and not (d.state = 'sending' and d.partner_id is not null and ${HANDED_OVER})
          order by d.updated_at limit ?`),
     ids(`select id from status_record where carried = false and created_at < ? order by created_at limit ?`),
+    ids(`select id from delivery_update where state = 'requested' and updated_at < ? order by updated_at limit ?`),
   ]);
-  return { sign, route, deliver, status };
+  return { sign, route, deliver, status, update };
 }
 
 /** SQL: delivery `d` was taken by its partner (a receipt, or a place in the pull list). */

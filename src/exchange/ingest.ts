@@ -7,6 +7,7 @@ import { recordEvent } from '../documents/events.js';
 import { carriedEvent, type PipelineDeps } from '../documents/pipeline.js';
 import { vietnamToday } from '../documents/registers.js';
 import type { StatusCode, StatusOutcome } from '../delivery/states.js';
+import { answerUpdate } from '../documents/update.js';
 import { applyStatus } from '../delivery/writer.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
@@ -256,10 +257,12 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
     if (!doc || !delivery) {
       throw new DomainError('NOT_FOUND', `No delivery of ${s.responseFor.documentId} to ${pkg.senderCode} on this node.`);
     }
+    const record = tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
+    // A 15/16 answering our update is recorded there; it does not move the delivery.
+    if (await answerUpdate(tx, delivery, code, record.id, at)) return { receiptId, duplicate: false, statusIds: [] };
     // Through the graph, like a status from this node: a status it refuses, or one crossing our
     // recall, is recorded on the timeline with the reason, and the partner gets its receipt.
     const outcome = applyStatus(delivery, code, at);
-    const record = tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
     recordEvent(tx, carriedEvent(delivery, record, pkg.sha256, outcome, { via: partner.id }));
     return { receiptId, duplicate: false, statusIds: [], outcome };
   });

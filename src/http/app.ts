@@ -132,7 +132,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
  */
 const DOCUMENT_ROUTES: ReadonlyArray<{ method: string; path: RegExp }> = [
   { method: 'POST', path: /^\/v1\/documents\/?$/ },
-  { method: 'POST', path: /^\/v1\/documents\/[^/]+\/(?:update|replace)\/?$/ },
+  { method: 'POST', path: /^\/v1\/documents\/[^/]+\/replace\/?$/ },
   { method: 'POST', path: /^\/exchange\/v1\/packages\/?$/ },
 ];
 

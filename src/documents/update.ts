@@ -1,0 +1,190 @@
+/**
+ * Updating a sent document (edXML BussinessDocType 2, cập nhật; issue 12): the same DocumentId and
+ * number, corrected metadata, an update package per destination to every recipient that holds the
+ * document, and each recipient's answer — 15 (it takes the new version) or 16 (it keeps its own) —
+ * recorded per recipient beside the delivery, whose state (arrived, accepted, …) it does not touch.
+ *
+ * Steps: `updateDocument` (the request: the new version, the packages, one DeliveryUpdate per holder),
+ * `sendUpdate` (the `update` job: into the local recipient's inbox as a version of its item, or to
+ * the partner), `answerUpdate` (a 15/16 from the recipient, local or remote, when an update waits).
+ */
+import { randomUUID } from 'node:crypto';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { recordAudit } from '../audit/audit.repository.js';
+import { AgencySchema, type Agency } from '../directory/agency.entity.js';
+import { PartnerSchema } from '../directory/partner.entity.js';
+import { buildEdoc } from '../edxml/build.js';
+import { DomainError } from '../errors.js';
+import { sendToPartner } from '../exchange/outbound.js';
+import { InboxItemSchema } from '../inbox/inbox.entity.js';
+import { newInboxVersion } from '../inbox/receive.js';
+import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
+import { byDestination } from './destinations.js';
+import { DeliverySchema, DeliveryUpdateSchema, DocumentUpdateSchema, OutgoingDocumentSchema, type Delivery, type OutgoingDocument } from './document.entity.js';
+import type { Clerk } from './documents.service.js';
+import { findOwnDocument } from './documents.service.js';
+import { edocModel } from './edoc-model.js';
+import { recordEvent } from './events.js';
+import { lockDeliveries, lockDocumentRow } from './locks.js';
+import { documentFiles, verifyReceived, type PipelineDeps } from './pipeline.js';
+import { DELIVERED_STATES, type StatusCode } from '../delivery/states.js';
+
+/** What an update may change: the metadata a văn thư corrects. The number, type, ký hiệu and date stay (they make the DocumentId). */
+export interface UpdateInput {
+  reason: string;
+  subject?: string;
+  content?: string | null;
+  dueDate?: string | null;
+  toPlaces?: string[];
+}
+
+const UPDATABLE = ['subject', 'content', 'dueDate', 'toPlaces'] as const;
+
+/**
+ * The request: the document takes the new version, and each recipient holding it gets an update
+ * package (signed once per destination) to answer. Every delivery must be settled first: one still on
+ * its way would arrive as the old version. Returns the DeliveryUpdates for the `update` job.
+ */
+export async function updateDocument(em: EntityManager, deps: PipelineDeps, clerk: Clerk, id: string, input: UpdateInput): Promise<{ updateId: string; deliveryUpdateIds: string[] }> {
+  return em.transactional(async (tx) => {
+    if (/^[0-9a-f-]{36}$/i.test(id)) await lockDocumentRow(tx, id);
+    const doc = await findOwnDocument(tx, clerk, id);
+    if (doc.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be updated.`);
+    const deliveries = await lockDeliveries(tx, id);
+    const onTheWay = deliveries.filter((d) => ['pending', 'sending'].includes(d.state));
+    if (onTheWay.length) {
+      throw new DomainError('CONFLICT', `${onTheWay.length} recipient(s) have not received the document yet (${onTheWay.map((d) => d.recipientCode).join(', ')}); update it once they have.`);
+    }
+    const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state) || d.state === 'recall_refused');
+    if (!holders.length) throw new DomainError('CONFLICT', 'No recipient holds the document: there is nothing to update.');
+    const changes = applyChanges(doc, input);
+    if (!Object.keys(changes).length) throw new DomainError('VALIDATION_FAILED', 'The update changes nothing: give at least one of subject, content, dueDate, toPlaces with a new value.');
+
+    const at = new Date();
+    const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
+    const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
+    const files = await documentFiles(tx, doc.id);
+    const signer = await deps.pki.signerFor(tx, sender.code, at);
+    const update = tx.create(DocumentUpdateSchema, { id: randomUUID(), documentId: doc.id, reason: input.reason, changes, createdBy: clerk.principal.id, createdAt: at });
+    // An update not yet answered gives way to this one: the recipient answers the newest.
+    const open = await tx.find(DeliveryUpdateSchema, { deliveryId: { $in: holders.map((d) => d.id) }, state: { $in: ['requested', 'sent'] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    for (const o of open) o.state = 'superseded';
+    const deliveryUpdateIds: string[] = [];
+    for (const [, group] of byDestination(holders)) {
+      const to = group.map((d) => agencies.get(d.recipientCode)).filter((a): a is Agency => a !== undefined);
+      const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, files, { type: 2, reason: input.reason }, at)), signer);
+      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 2 });
+      for (const d of group) {
+        const row = tx.create(DeliveryUpdateSchema, { id: randomUUID(), updateId: update.id, deliveryId: d.id, packageId: pkg.id, state: 'requested', answeredAt: null, createdAt: at, updatedAt: at });
+        deliveryUpdateIds.push(row.id);
+        recordEvent(tx, { documentId: doc.id, deliveryId: d.id, recipientCode: d.recipientCode, type: 'update.requested', state: d.state, details: { updateId: update.id, reason: input.reason, sha256: pkg.sha256 } });
+      }
+    }
+    recordEvent(tx, { documentId: doc.id, type: 'document.updated', state: doc.state, details: { updateId: update.id, reason: input.reason, changes } });
+    recordAudit(tx, { actor: clerk.principal, action: 'document.updated', subjectType: 'document', subjectId: doc.id, details: { reason: input.reason, fields: Object.keys(changes) }, requestId: clerk.requestId });
+    return { updateId: update.id, deliveryUpdateIds };
+  });
+}
+
+/** Moves the new values onto the document; returns what changed (field → from, to). */
+function applyChanges(doc: OutgoingDocument, input: UpdateInput): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const field of UPDATABLE) {
+    const to = input[field];
+    if (to === undefined) continue;
+    const from = doc[field];
+    if (JSON.stringify(from ?? null) === JSON.stringify(to ?? null)) continue;
+    changes[field] = { from: from ?? null, to: to ?? null };
+  }
+  if (changes.subject) doc.subject = input.subject!;
+  if (changes.content) doc.content = input.content ?? null;
+  if (changes.dueDate) doc.dueDate = input.dueDate ?? null;
+  if (changes.toPlaces) doc.toPlaces = input.toPlaces!;
+  return changes;
+}
+
+/**
+ * The `update` job: a recipient on this node gets the update as a version of its item (it is verified
+ * as a received package is); a partner's recipient gets the package through the partner. Idempotent:
+ * only a `requested` update is sent, and the item takes a package once.
+ */
+export async function sendUpdate(em: EntityManager, deps: PipelineDeps, deliveryUpdateId: string): Promise<void> {
+  const pending = await em.fork().findOne(DeliveryUpdateSchema, { id: deliveryUpdateId });
+  if (!pending || pending.state !== 'requested') return;
+  const delivery = await em.fork().findOneOrFail(DeliverySchema, { id: pending.deliveryId });
+  const bytes = await packageBytes(em.fork(), pending.packageId);
+  let receipt: string | null = null;
+  if (delivery.partnerId) {
+    const partner = await em.fork().findOneOrFail(PartnerSchema, { id: delivery.partnerId });
+    const doc = await em.fork().findOneOrFail(OutgoingDocumentSchema, { id: delivery.documentId });
+    receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
+      bytes,
+      packageId: pending.packageId,
+      kind: 'edoc',
+      senderCode: doc.agencyCode,
+      recipientCodes: [delivery.recipientCode],
+      dedupKey: `update:${pending.id}`,
+    });
+  }
+  const verified = delivery.partnerId ? null : await verifyReceived(em.fork(), deps, bytes);
+  await em.transactional(async (tx) => {
+    const row = await tx.findOne(DeliveryUpdateSchema, { id: deliveryUpdateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!row || row.state !== 'requested') return;
+    let holder = true;
+    if (verified) {
+      const item = await tx.findOne(InboxItemSchema, { deliveryId: delivery.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (item && !item.withdrawnAt) newInboxVersion(tx, item, verified, row.packageId);
+      else holder = false;
+    }
+    row.state = holder ? 'sent' : 'superseded';
+    recordEvent(tx, {
+      documentId: delivery.documentId,
+      deliveryId: delivery.id,
+      recipientCode: delivery.recipientCode,
+      type: holder ? 'update.sent' : 'update.not-held',
+      state: delivery.state,
+      details: { updateId: row.updateId, ...(receipt !== null ? { via: delivery.partnerId, receipt } : {}) },
+    });
+  });
+}
+
+/**
+ * A 15 or 16 from a recipient answers the sender's update when one waits for it and no recall is
+ * asked (a recall's answer moves the delivery instead). Records the answer and returns true, or
+ * returns false when the status is not an update's answer. Runs on the caller's transaction, with the
+ * delivery locked.
+ */
+export async function answerUpdate(tx: EntityManager, delivery: Delivery, code: StatusCode, statusId: string, at: Date): Promise<boolean> {
+  if ((code !== '15' && code !== '16') || delivery.state === 'recall_requested') return false;
+  const [open] = await tx.find(
+    DeliveryUpdateSchema,
+    { deliveryId: delivery.id, state: { $in: ['requested', 'sent'] } },
+    { orderBy: { createdAt: 'desc' }, limit: 1, lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  if (!open) return false;
+  open.state = code === '15' ? 'accepted' : 'refused';
+  open.answeredAt = at;
+  recordEvent(tx, {
+    documentId: delivery.documentId,
+    deliveryId: delivery.id,
+    recipientCode: delivery.recipientCode,
+    type: code === '15' ? 'update.accepted' : 'update.refused',
+    state: delivery.state,
+    statusCode: code,
+    statusId,
+    details: { updateId: open.updateId },
+  });
+  return true;
+}
+
+/** A partner refused an update package for good: the update ends there, on the timeline. */
+export async function refuseUpdate(em: EntityManager, deliveryUpdateId: string, error: string): Promise<void> {
+  await em.transactional(async (tx) => {
+    const row = await tx.findOne(DeliveryUpdateSchema, { id: deliveryUpdateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!row || row.state !== 'requested') return;
+    const delivery = await tx.findOneOrFail(DeliverySchema, { id: row.deliveryId });
+    row.state = 'refused';
+    row.answeredAt = new Date();
+    recordEvent(tx, { documentId: delivery.documentId, deliveryId: delivery.id, recipientCode: delivery.recipientCode, type: 'update.refused-by-partner', state: delivery.state, details: { updateId: row.updateId, error } });
+  });
+}

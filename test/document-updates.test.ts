@@ -1,0 +1,84 @@
+/**
+ * Sending an update (POST /v1/documents/{id}/update, edXML BussinessDocType 2; issue 12): the same
+ * number and DocumentId, corrected metadata; each recipient's item shows it as a version to answer
+ * with 15 or 16, and the sender sees each answer — without a delivery state moving.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgency, directive, getBytes, postStatus, sendDocument, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from './acceptance/helpers.js';
+import { eventually, startTestNode, type TestNode } from './support/runtime.js';
+
+let node: TestNode;
+let district: Agency;
+let a: Agency;
+let b: Agency;
+
+beforeAll(async () => {
+  node = await startTestNode();
+  district = await createAgency(node, { code: '000.00.77.H33', name: 'UBND huyện Sửa', level: 'district' });
+  a = await createAgency(node, { code: '000.01.77.H33', name: 'UBND xã Một', level: 'commune', parentCode: '000.00.77.H33' });
+  b = await createAgency(node, { code: '000.02.77.H33', name: 'UBND xã Hai', level: 'commune', parentCode: '000.00.77.H33' });
+});
+afterAll(async () => node?.close());
+
+const events = async (id: string): Promise<Loose[]> => (await node.call('GET', `/v1/documents/${id}/events`, { token: district.clerk })).json.items as Loose[];
+
+describe('an update of a sent document', () => {
+  it('reaches every holder as a version to answer; 15 and 16 are recorded per recipient, states unchanged', async () => {
+    const sent = await sendDocument(node, district.clerk, directive({ to: [a.code, b.code], subject: 'Kế hoạch tháng 12 (có sai sót)', dueDate: '2026-12-31' }));
+    expect(sent.status, sent.text).toBe(201);
+    const id = sent.json.id as string;
+    await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'arrived' }, [b.code]: { state: 'arrived' } });
+    const itemA = await waitForInboxItem(node, a.clerk, sent.json.documentId as string);
+    const itemB = await waitForInboxItem(node, b.clerk, sent.json.documentId as string);
+    const accepted = await postStatus(node, a.clerk, itemA, { code: '03' });
+    expect(accepted.status).toBe(200);
+    const number = accepted.json.arrivalNumber as number;
+    await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'accepted' } });
+
+    const updated = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Sửa trích yếu và hạn xử lý', subject: 'Kế hoạch tháng 12', dueDate: '2027-01-15' } });
+    expect(updated.status, updated.text).toBe(202);
+    expect(updated.json.recipients).toBe(2);
+    const doc = (await node.call('GET', `/v1/documents/${id}`, { token: district.clerk })).json as Loose;
+    expect(doc).toMatchObject({ subject: 'Kế hoạch tháng 12', dueDate: '2027-01-15', documentId: sent.json.documentId });
+
+    // Each holder's item shows the update as a version waiting for its answer.
+    for (const [agency, item] of [[a, itemA], [b, itemB]] as const) {
+      await eventually(async () => {
+        const view = (await node.call('GET', `/v1/inbox/${item}`, { token: agency.clerk })).json as Loose;
+        return view.versions?.length === 1 && view.versions[0].state === 'pending' ? view : undefined;
+      });
+    }
+    const edxml = (await getBytes(node, `/v1/inbox/${itemA}/edxml`, a.clerk)).bytes.toString('utf8');
+    expect(edxml).toContain('<edXML:BussinessDocType>0</edXML:BussinessDocType>'); // still the version it took
+
+    expect((await postStatus(node, a.clerk, itemA, { code: '15', description: 'Đồng ý cập nhật' })).status).toBe(200);
+    expect((await postStatus(node, b.clerk, itemB, { code: '16', description: 'Giữ bản cũ' })).status).toBe(200);
+    const viewA = (await node.call('GET', `/v1/inbox/${itemA}`, { token: a.clerk })).json as Loose;
+    expect(viewA).toMatchObject({ subject: 'Kế hoạch tháng 12', state: 'accepted', arrivalNumber: number });
+    expect((await node.call('GET', `/v1/inbox/${itemB}`, { token: b.clerk })).json.subject).toBe('Kế hoạch tháng 12 (có sai sót)');
+
+    // The sender sees each answer on the timeline; the delivery states did not move.
+    const timeline = await eventually(async () => {
+      const items = await events(id);
+      return items.some((e) => e.type === 'update.accepted') && items.some((e) => e.type === 'update.refused') ? items : undefined;
+    });
+    expect(timeline.find((e) => e.type === 'update.accepted')).toMatchObject({ recipient: a.code, statusCode: '15' });
+    expect(timeline.find((e) => e.type === 'update.refused')).toMatchObject({ recipient: b.code, statusCode: '16' });
+    expect(timeline.filter((e) => e.type === 'status.refused')).toEqual([]);
+    await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'accepted' }, [b.code]: { state: 'arrived' } });
+  });
+
+  it('refuses an update that changes nothing, and one of a recalled document', async () => {
+    const sent = await sendDocument(node, district.clerk, directive({ to: [a.code] }));
+    const id = sent.json.id as string;
+    await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'arrived' } });
+    const same = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Không đổi', subject: sent.json.subject ?? (await node.call('GET', `/v1/documents/${id}`, { token: district.clerk })).json.subject } });
+    expect(same.status).toBe(422);
+    const unknownField = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Đổi số', notation: 'QĐ-UBND' } });
+    expect(unknownField.status).toBe(422);
+    expect((await node.call('POST', `/v1/documents/${id}/recall`, { token: district.clerk, body: { reason: 'Thu hồi' } })).status).toBe(202);
+    const recalled = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Sửa', subject: 'Khác' } });
+    expect(recalled.status).toBe(409);
+    expect(recalled.json.code).toBe('ILLEGAL_TRANSITION');
+  });
+});
