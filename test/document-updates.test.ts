@@ -68,6 +68,17 @@ describe('an update of a sent document', () => {
     await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'accepted' }, [b.code]: { state: 'arrived' } });
   });
 
+  it('takes a body like POST /v1/documents, as long as what makes the DocumentId and the recipients stay', async () => {
+    const body = directive({ to: [a.code] });
+    const sent = await sendDocument(node, district.clerk, body);
+    await waitForDeliveries(node, district.clerk, sent.json.id, { [a.code]: { state: 'arrived' } });
+    const same = await node.call('POST', `/v1/documents/${sent.json.id}/update`, { token: district.clerk, body: { ...body, subject: 'Trích yếu đã sửa', reason: 'Sửa trích yếu' } });
+    expect(same.status, same.text).toBe(202);
+    const moved = await node.call('POST', `/v1/documents/${sent.json.id}/update`, { token: district.clerk, body: { ...body, to: [b.code], notation: 'KH-UBND', reason: 'Đổi' } });
+    expect(moved.status).toBe(422);
+    expect(moved.json.errors.map((e: Loose) => e.path).sort()).toEqual(['notation', 'to']);
+  });
+
   it('refuses an update that changes nothing, and one of a recalled document', async () => {
     const sent = await sendDocument(node, district.clerk, directive({ to: [a.code] }));
     const id = sent.json.id as string;

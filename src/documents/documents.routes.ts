@@ -46,14 +46,31 @@ const tags = ['Outgoing documents'];
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 const ROLES = ['clerk', 'signer'] as const;
 
-/** An update: the metadata a văn thư corrects, and why (the number, type, ký hiệu and date stay). */
+/**
+ * An update: a body like POST /v1/documents (API.md), every field optional, plus why. What makes the
+ * DocumentId (type, ký hiệu, date) and the recipients must stay as they are; files cannot change yet.
+ */
+const field = DocumentInputSchema.shape;
 const UpdateInputSchema = z
   .object({
     reason: xmlText().trim().min(1).max(2000),
-    subject: xmlText().trim().min(1).max(500).optional(),
+    // What may change; `null` clears content and dueDate.
+    subject: field.subject.optional(),
     content: xmlText().max(20_000).nullable().optional(),
-    dueDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable().optional(),
-    toPlaces: z.array(xmlText().trim().min(1).max(300)).max(100).optional(),
+    dueDate: field.dueDate.unwrap().nullable().optional(),
+    toPlaces: field.toPlaces.unwrap().optional(),
+    signer: field.signer.optional(),
+    priority: field.priority.unwrap().optional(),
+    steeringType: field.steeringType.unwrap().optional(),
+    // What must stay as it is (the DocumentId, the recipients), or is not taken yet (files): checked in updateDocument.
+    type: field.type.optional(),
+    notation: field.notation.optional(),
+    promulgation: field.promulgation.unwrap().optional(),
+    to: field.to.optional(),
+    attachments: field.attachments.unwrap().optional(),
+    confidentiality: field.confidentiality.unwrap().optional(),
+    responseFor: field.responseFor.unwrap().optional(),
+    staff: field.staff,
   })
   .strict()
   .openapi('UpdateInput');

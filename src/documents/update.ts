@@ -29,16 +29,43 @@ import { lockDeliveries, lockDocumentRow } from './locks.js';
 import { documentFiles, verifyReceived, type PipelineDeps } from './pipeline.js';
 import { DELIVERED_STATES, type StatusCode } from '../delivery/states.js';
 
-/** What an update may change: the metadata a văn thư corrects. The number, type, ký hiệu and date stay (they make the DocumentId). */
+/**
+ * An update: a body like POST /v1/documents with every field optional, plus `reason`. What a văn thư
+ * corrects changes (UPDATABLE); what makes the DocumentId (type, ký hiệu, date) and the recipients must
+ * stay as they are (replace the document for those), and new files are not taken yet.
+ */
 export interface UpdateInput {
   reason: string;
   subject?: string;
   content?: string | null;
   dueDate?: string | null;
   toPlaces?: string[];
+  signer?: { fullName: string; position: string; competence?: string };
+  priority?: number;
+  steeringType?: number;
+  type?: string;
+  notation?: string;
+  promulgation?: { place?: string; date?: string };
+  to?: string[];
+  attachments?: unknown[];
+  confidentiality?: string;
 }
 
-const UPDATABLE = ['subject', 'content', 'dueDate', 'toPlaces'] as const;
+const UPDATABLE = ['subject', 'content', 'dueDate', 'toPlaces', 'signer', 'priority', 'steeringType'] as const;
+
+/** 422 naming each field an update may not change (they make the DocumentId, or are not supported yet). */
+function assertUpdatable(doc: OutgoingDocument, input: UpdateInput): void {
+  const errors: Array<{ path: string; message: string }> = [];
+  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+  if (input.type !== undefined && input.type !== doc.type) errors.push({ path: 'type', message: `stays ${doc.type}: the type is part of the DocumentId (replace the document to change it)` });
+  if (input.notation !== undefined && input.notation !== doc.notation) errors.push({ path: 'notation', message: `stays ${doc.notation}: the ký hiệu is part of the DocumentId` });
+  if (input.promulgation?.date !== undefined && input.promulgation.date !== doc.promulgationDate) errors.push({ path: 'promulgation.date', message: `stays ${doc.promulgationDate}: the date is part of the DocumentId` });
+  if (input.promulgation?.place !== undefined && input.promulgation.place !== doc.promulgationPlace) errors.push({ path: 'promulgation.place', message: 'the place of promulgation cannot change' });
+  if (input.to !== undefined && differs([...input.to].sort(), [...doc.recipientSpec].sort())) errors.push({ path: 'to', message: 'the recipients cannot change in an update (send the document to the others, or replace it)' });
+  if (input.confidentiality !== undefined && input.confidentiality !== 'normal') errors.push({ path: 'confidentiality', message: 'secret documents are never sent over this system' });
+  if (input.attachments !== undefined && input.attachments.length > 0) errors.push({ path: 'attachments', message: 'new files are not taken by an update yet: replace the document' });
+  if (errors.length) throw new DomainError('VALIDATION_FAILED', `An update cannot change: ${errors.map((e) => e.path).join(', ')}.`, { errors });
+}
 
 /**
  * The request: the document takes the new version, and each recipient holding it gets an update
@@ -57,8 +84,9 @@ export async function updateDocument(em: EntityManager, deps: PipelineDeps, cler
     }
     const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state) || d.state === 'recall_refused');
     if (!holders.length) throw new DomainError('CONFLICT', 'No recipient holds the document: there is nothing to update.');
+    assertUpdatable(doc, input);
     const changes = applyChanges(doc, input);
-    if (!Object.keys(changes).length) throw new DomainError('VALIDATION_FAILED', 'The update changes nothing: give at least one of subject, content, dueDate, toPlaces with a new value.');
+    if (!Object.keys(changes).length) throw new DomainError('VALIDATION_FAILED', `The update changes nothing: give at least one of ${UPDATABLE.join(', ')} with a new value.`);
 
     const at = new Date();
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
@@ -100,6 +128,9 @@ function applyChanges(doc: OutgoingDocument, input: UpdateInput): Record<string,
   if (changes.content) doc.content = input.content ?? null;
   if (changes.dueDate) doc.dueDate = input.dueDate ?? null;
   if (changes.toPlaces) doc.toPlaces = input.toPlaces!;
+  if (changes.signer) doc.signer = input.signer!;
+  if (changes.priority) doc.priority = input.priority!;
+  if (changes.steeringType) doc.steeringType = input.steeringType!;
   return changes;
 }
 
