@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgency, directive, getBytes, postStatus, samplePdf, sendDocument, waitForDeliveries, waitForInboxItem, type Agency } from '../acceptance/helpers.js';
-import { startTestNode, type TestNode } from '../support/runtime.js';
+import { eventually, startTestNode, type TestNode } from '../support/runtime.js';
 import { entriesOf, jsonEntry, nodeCaPem, scratch, verifyBytes, waitForArchive } from './helpers.js';
 
 let node: TestNode;
@@ -40,6 +40,10 @@ describe('a recall accepted with 15', () => {
 
     expect((await node.call('POST', `/v1/documents/${id}/recall`, { token: district.clerk, body: { reason: 'Ban hành nhầm' } })).status).toBe(202);
     await waitForDeliveries(node, district.clerk, id, { [commune.code]: { state: 'recall_requested' }, [other.code]: { state: 'recall_requested' } });
+    // The 13 reaches each item through the status job.
+    for (const [agency, item] of [[commune, itemId], [other, keptId]] as const) {
+      await eventually(async () => (await node.call('GET', `/v1/inbox/${item}`, { token: agency.clerk })).json.state === 'recall_requested');
+    }
     const accepted = await postStatus(node, commune.clerk, itemId, { code: '15', description: 'Đồng ý thu hồi' });
     expect(accepted.status, accepted.text).toBe(200);
     expect((await postStatus(node, other.clerk, keptId, { code: '16', description: 'Đã triển khai' })).status).toBe(200);
