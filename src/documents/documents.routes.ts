@@ -34,7 +34,7 @@ import { recordEvent } from './events.js';
 import { updateDocument } from './update.js';
 import { lockDocumentRow } from './locks.js';
 import { recordAudit } from '../audit/audit.repository.js';
-import { assertTransition } from '../delivery/states.js';
+import { move } from '../delivery/writer.js';
 
 export interface DocumentsDeps {
   pipeline: PipelineDeps;
@@ -385,9 +385,8 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
         // The graph also allows sending → pending (a job's own hand-back); an operator retries only
         // what the transport gave up on.
         if (delivery.state !== 'failed') throw new DomainError('ILLEGAL_TRANSITION', `The delivery is ${delivery.state}; only a failed delivery can be retried.`);
-        assertTransition(delivery.state, 'pending');
         const before = { attempts: delivery.attempts, lastError: delivery.lastError };
-        delivery.state = 'pending';
+        move(delivery, 'pending');
         // A fresh start: with the old count the first transient error would fail it again at once
         // (recordDeliveryFailure compares attempts with the partner's maxAttempts).
         delivery.attempts = 0;

@@ -340,6 +340,11 @@ export async function recordDeliveryFailure(em: EntityManager, deliveryId: strin
 export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusId: string): Promise<void> {
   const pending = await em.fork().findOne(StatusRecordSchema, { id: statusId });
   if (!pending || pending.carried) return;
+  // One signer's statuses about one document reach the other side in the order they were made:
+  // jobs run in any order (and a lost one comes back with the sweep), and a 03 carried before the
+  // 16 made ahead of it would leave the two sides in different states.
+  const earlier = await earlierUncarried(em.fork(), pending);
+  if (earlier) throw new Error(`status ${pending.code} waits for the earlier status ${earlier} of ${pending.fromCode} to be carried first`);
   if (pending.direction === 'out' && pending.partnerId) {
     await carryStatusToPartner(em, deps, pending);
     return;
@@ -372,6 +377,19 @@ export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusI
     status.carriedAt = new Date();
     recordEvent(tx, carriedEvent(delivery, status, verified.sha256, outcome));
   });
+}
+
+/** The code of an earlier status of the same signer about the same item or delivery not carried yet, or null. */
+async function earlierUncarried(em: EntityManager, status: StatusRecord): Promise<string | null> {
+  if (!status.inboxItemId && !status.deliveryId) return null;
+  const rows = await em.getConnection().execute<Array<{ code: string }>>(
+    `select code from status_record
+      where from_code = ? and carried = false and direction = 'out' and id <> ? and created_at < ?
+        and (inbox_item_id = ? or delivery_id = ?)
+      order by created_at limit 1`,
+    [status.fromCode, status.id, status.createdAt, status.inboxItemId ?? null, status.deliveryId ?? null],
+  );
+  return rows[0]?.code ?? null;
 }
 
 /**
@@ -416,7 +434,9 @@ async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, statu
     // A recall that crossed the first hand-over of the document waits for that attempt to end, so
     // that the partner never gets the 13 before the document it asks back.
     const asked = status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
-    if (asked && partner.mode === 'push' && asked.remoteReceipt === null && asked.attempts === 0) {
+    // Its 01 says the recipient holds the document, whatever the hand-over's bookkeeping says yet.
+    const arrived = asked ? (await em.fork().count(StatusRecordSchema, { deliveryId: asked.id, code: '01' })) > 0 : true;
+    if (asked && !arrived && partner.mode === 'push' && asked.remoteReceipt === null && asked.attempts === 0) {
       throw new Error(`the recall of ${asked.recipientCode} waits for the document's first hand-over to ${partner.id} to end`);
     }
     await sendRecallPackage(em, deps, partner, status);
@@ -546,11 +566,10 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
   await em.transactional(async (tx) => {
     const row = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!row) return;
-    // A recall that crossed the hand-over asked the recipient back already: the hand-over is still
-    // recorded, so that the 13 knows the partner holds the package.
-    if (!['pending', 'sending', 'recall_requested'].includes(row.state)) return;
+    // The hand-over is recorded whatever happened meanwhile — the recipient's 01 overtook this answer,
+    // or a recall crossed it — so that a 13 knows the partner holds the package.
     row.attempts += 1;
-    if (row.state !== 'recall_requested') move(row, 'sending');
+    if (row.state === 'pending') move(row, 'sending');
     row.lastError = null;
     row.remoteReceipt = receipt;
     recordEvent(tx, {
@@ -558,7 +577,7 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
       deliveryId,
       recipientCode: row.recipientCode,
       type: partner.mode === 'pull' ? 'delivery.queued-for-pull' : 'delivery.sent',
-      state: 'sending',
+      state: row.state,
       details: { partner: partner.id, kind: partner.kind, receipt, attempt: row.attempts },
     });
   });
