@@ -64,6 +64,10 @@ an accepted document was lost, or the harness itself failed.
                       (default 4096)
   --keep              keep the scratch folder (node log, results copy) and print where it is
   --log-level L       node log level (default info, as in production)
+  --node-args="A B"   extra Node.js options for the node's process, split on spaces (write it with
+                      "=": its value starts with a dash), e.g. --node-args="--cpu-prof
+                      --cpu-prof-dir=/tmp/prof" (the main thread's profile is the file with .0.001.
+                      in its name) or --node-args="--import ./my-preload.mjs"
   --out FILE          results file (default bench/attack-results.json)
 `;
 
@@ -76,6 +80,7 @@ interface Args {
   sizes: AttackSizes;
   keep: boolean;
   logLevel: string;
+  nodeArgs: string[];
   out: string;
 }
 
@@ -96,6 +101,7 @@ function parse(): Args {
       'rss-cap-mib': { type: 'string', default: '4096' },
       keep: { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
+      'node-args': { type: 'string', default: '' },
       out: { type: 'string', default: join(REPO, 'bench', 'attack-results.json') },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -129,6 +135,7 @@ function parse(): Args {
     },
     keep: values.keep ?? false,
     logLevel: values['log-level'] ?? 'info',
+    nodeArgs: (values['node-args'] ?? '').split(/\s+/).filter(Boolean),
     out: values.out ?? join(REPO, 'bench', 'attack-results.json'),
   };
 }
@@ -191,7 +198,7 @@ async function main(args: Args): Promise<number> {
 
   // ── Setup ────────────────────────────────────────────────────────────────────────────────
   const pki = await createBenchPki(2);
-  const node = await startNode(ctx);
+  const node = await startNode(ctx, args.nodeArgs);
   const tracker = new Tracker();
   let phase = 'setup';
   let crash: (Exit & { phase: string; secondsIntoPhase: number; inFlight: Record<string, number> }) | undefined;
@@ -280,7 +287,7 @@ async function main(args: Args): Promise<number> {
   if (!alive()) {
     log('  starting the node again on the same database and queue, to count what was lost…');
     try {
-      restarted = await restartNode(ctx, node.base);
+      restarted = await restartNode(ctx, node.base, args.nodeArgs);
       checkApi = undiciApi(restarted.url, honestAgent, 30_000);
       // Jobs the dead process held come back after the lock and stall checks (2 × 30 s) or the sweep.
       const recovered = await waitDelivered(sql, docs.map((d) => d.id), 100_000);
@@ -356,6 +363,7 @@ async function main(args: Args): Promise<number> {
     command: `npm run attack${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     harnessMaxRssBytes: process.resourceUsage().maxRSS * 1024,
     machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), postgres: versions.postgres, redis: versions.redis },
+    phases: { baseline: { from: b0, to: b1 }, attack: attackSummary ? { from: a0, to: a1 } : null },
     options: { phaseSeconds: args.seconds, honestConcurrency: args.concurrency, recipientsPerDocument: args.recipients, clerks: args.clerks, rssCapBytes: args.rssCapBytes, ...args.sizes },
     summary: {
       honestDocsPerSecond: { baseline: baselineFigures.docsPerSecond, attack: attackSummary ? attackFigures.docsPerSecond : null, share: Number.isFinite(share) ? share : null },
@@ -375,6 +383,8 @@ async function main(args: Args): Promise<number> {
       lost,
     },
     cpu: { baseline: cpuBaseline, attack: cpuAttack ?? null },
+    // Every probe: [sent at (ms epoch), duration (ms), HTTP status or 0].
+    probes: samples,
     rss: { peak: peakRss, baselinePeak: rssBaseline, attackPeak: rssAttack, timeline: watch.timeline.filter((_, i) => i % 10 === 0) },
     attack: attackSummary ?? null,
     hostile: { byKind: rows, byOutcomeAndCode: codes(tracker.results) },

@@ -18,17 +18,17 @@ export interface NodeUnderTest {
   api: Api;
 }
 
-/** A fresh database and queue prefix, migrated, and `lienthong start` on a free loopback port. */
-export async function startNode(ctx: RunContext): Promise<NodeUnderTest> {
+/** A fresh database and queue prefix, migrated, and `lienthong start` (with `nodeArgs` for Node.js) on a free loopback port. */
+export async function startNode(ctx: RunContext, nodeArgs: string[] = []): Promise<NodeUnderTest> {
   const base = await scenarioBase(ctx, 'attack', 'redis');
   await migrateDatabase(ctx, base);
-  const { child, api, url } = await spawnApi(ctx, base, 'start');
+  const { child, api, url } = await spawnApi(ctx, base, 'start', { nodeArgs });
   return { base, child, url, api };
 }
 
 /** Starts the node again on the same database and queue prefix (after a crash, to count what was lost). */
-export async function restartNode(ctx: RunContext, base: ScenarioBase): Promise<NodeUnderTest> {
-  const { child, api, url } = await spawnApi(ctx, base, 'start');
+export async function restartNode(ctx: RunContext, base: ScenarioBase, nodeArgs: string[] = []): Promise<NodeUnderTest> {
+  const { child, api, url } = await spawnApi(ctx, base, 'start', { nodeArgs });
   return { base, child, url, api };
 }
 

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { Admission } from './admission.js';
 import { authenticate, requireAdmin, requirePrincipal } from './auth.js';
-import { announcedLength, jsonDocumentLimit, readBodyLimited } from './body.js';
+import { announcedLength, carriesBody, jsonDocumentLimit, readBodyLimited } from './body.js';
 import { principalKey, type AppEnv } from './context.js';
 import { mountDocs } from './docs.js';
 import { mountMetricsRoute, type Metrics } from './metrics.js';
@@ -65,8 +65,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.onError((error, c) => {
     const response = problemResponse(c, toDomainError(error, logger, c.get('requestId')));
     // A request refused before its body was read: close the connection instead of draining a body
-    // that may be hundreds of megabytes long.
-    if (response.status >= 400 && c.req.raw.body && !c.req.raw.bodyUsed) response.headers.set('connection', 'close');
+    // that may be hundreds of megabytes long (asked of the headers: see carriesBody).
+    if (response.status >= 400 && !c.req.raw.bodyUsed && carriesBody(c.req.raw)) response.headers.set('connection', 'close');
     return response;
   });
   app.notFound((c) => problemResponse(c, new DomainError('NOT_FOUND', `No route ${c.req.method} ${c.req.path}.`)));
@@ -145,7 +145,7 @@ const carriesDocuments = (method: string, path: string): boolean => DOCUMENT_ROU
 function boundBody(config: Config, admission: Admission): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const request = c.req.raw;
-    if (!request.body) return next();
+    if (!carriesBody(request)) return next();
     const streamed = carriesDocuments(c.req.method, c.req.path);
     const max = streamed ? jsonDocumentLimit(config.maxBodyBytes) : config.maxJsonBodyBytes;
     const announced = announcedLength(request);
@@ -169,7 +169,7 @@ function boundBody(config: Config, admission: Admission): MiddlewareHandler<AppE
             controller.enqueue(chunk);
           },
         });
-        c.req.raw = new Request(request, { body: request.body.pipeThrough(meter), duplex: 'half' } as RequestInit);
+        c.req.raw = new Request(request, { body: request.body?.pipeThrough(meter) ?? null, duplex: 'half' } as RequestInit);
       }
       await next();
     } finally {

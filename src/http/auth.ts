@@ -11,6 +11,9 @@ export function newToken(): string {
   return `lt_${randomBytes(32).toString('base64url')}`;
 }
 
+/** The shape of every user and partner token newToken makes: `lt_` and 43 base64url characters. */
+const ISSUED_TOKEN = /^lt_[A-Za-z0-9_-]{43}$/;
+
 /** Tokens are stored only as SHA-256 (hex); a database leak does not leak credentials. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -30,7 +33,12 @@ export function tokenFromHeader(header: string | undefined): string | undefined 
   return undefined;
 }
 
-/** Resolves a token to a principal, or undefined. The bootstrap comparison is constant-time. */
+/**
+ * Resolves a token to a principal, or undefined. The bootstrap comparison is constant-time, and
+ * made for every token. A token of another shape than newToken's cannot be a user's or partner's:
+ * it is refused without a query, so a flood of malformed tokens costs the node no database
+ * round trip (issue 11). The shape is no secret; the tokens' values are compared by hash alone.
+ */
 export async function resolvePrincipal(
   em: EntityManager,
   token: string,
@@ -39,6 +47,7 @@ export async function resolvePrincipal(
   const hash = hashToken(token);
   const hashBytes = Buffer.from(hash, 'hex');
   if (adminTokenHash && timingSafeEqual(hashBytes, adminTokenHash)) return { kind: 'admin', id: 'bootstrap' };
+  if (!ISSUED_TOKEN.test(token)) return undefined;
   // Lookups go by the SHA-256 of the token: a timing difference can only reveal bits of a hash
   // of a 256-bit random value, which is useless to an attacker.
   const user = await findUserByTokenHash(em, hash);

@@ -11,6 +11,21 @@ export function jsonDocumentLimit(maxBodyBytes: number): number {
   return Math.ceil((maxBodyBytes * 4) / 3) + 1024 * 1024;
 }
 
+/**
+ * Whether a request carries a body, from its headers when they say so: the body stream itself is
+ * not made (on @hono/node-server, touching `request.body` builds a web stream over the socket and
+ * starts reading it, and takes away the direct read of request.arrayBuffer()), so a request refused
+ * before its body is read costs no stream. Requests that announce nothing (in-process ones, HTTP/2)
+ * are asked for their stream, except GET and HEAD, which have none.
+ */
+export function carriesBody(request: Request): boolean {
+  const announced = announcedLength(request);
+  if (announced !== undefined) return announced > 0;
+  if (request.headers.has('transfer-encoding')) return true;
+  if (request.method === 'GET' || request.method === 'HEAD') return false;
+  return request.body !== null;
+}
+
 /** The announced Content-Length, when there is one and it is a number. */
 export function announcedLength(request: Request): number | undefined {
   const header = request.headers.get('content-length');
@@ -22,14 +37,37 @@ export function announcedLength(request: Request): number | undefined {
  * Reads a request body up to `maxBytes`, counting while it streams: an oversize body is refused
  * with 413 as soon as the limit is crossed, without buffering the rest (a Content-Length that
  * announces too much is refused before reading anything).
+ *
+ * The event loop is never held for the whole body at once (issue 11: a copy of 50 MB takes it for
+ * tens of ms, longer on a busy machine): a body with a Content-Length is copied chunk by chunk, as
+ * it arrives, into one buffer of that length (which takes no memory before the bytes arrive, and
+ * which the admission budget has counted already); a chunked body is joined at its end in slices
+ * (joinChunks). A small announced body (up to JOIN_SLICE_BYTES) is read whole with
+ * request.arrayBuffer(), which @hono/node-server serves from the socket without web streams; the
+ * HTTP parser never hands over more than the Content-Length, and the length is checked again.
  */
 export async function readBodyLimited(request: Request, maxBytes: number, onProgress?: (bytesRead: number) => void): Promise<Buffer> {
   const announced = announcedLength(request);
   if (announced !== undefined && announced > maxBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `The body (${announced} bytes) exceeds the limit of ${maxBytes} bytes.`);
   }
+  if (announced !== undefined && announced <= JOIN_SLICE_BYTES) {
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await request.arrayBuffer());
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      throw new DomainError('BAD_REQUEST', `The request body could not be read to its end: ${(error as Error).message}.`);
+    }
+    if (bytes.length > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `The body exceeds the limit of ${maxBytes} bytes.`);
+    onProgress?.(bytes.length);
+    return bytes;
+  }
   if (!request.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
+  // The announced length, filled as the chunks come; anything else (no length, or more bytes than
+  // it said, which the HTTP parser never hands over) as a list of chunks.
+  let whole = announced ? Buffer.allocUnsafeSlow(announced) : undefined;
+  let chunks: Buffer[] = [];
   let total = 0;
   const reader = request.body.getReader();
   for (;;) {
@@ -43,20 +81,55 @@ export async function readBodyLimited(request: Request, maxBytes: number, onProg
     }
     const { done, value } = chunk;
     if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
+    if (total + value.byteLength > maxBytes) {
       await reader.cancel().catch(() => undefined);
       throw new DomainError('PAYLOAD_TOO_LARGE', `The body exceeds the limit of ${maxBytes} bytes.`);
     }
     try {
-      onProgress?.(total);
+      onProgress?.(total + value.byteLength);
     } catch (error) {
       await reader.cancel().catch(() => undefined);
       throw error;
     }
-    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    if (whole && total + value.byteLength <= whole.length) {
+      whole.set(value, total);
+    } else {
+      if (whole) chunks = [whole.subarray(0, total)];
+      whole = undefined;
+      chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    }
+    total += value.byteLength;
   }
-  return Buffer.concat(chunks, total);
+  if (whole) return total === whole.length ? whole : whole.subarray(0, total);
+  return joinChunks(chunks);
+}
+
+/** Bytes copied between two turns of the event loop when a body is joined (a few ms of copying). */
+export const JOIN_SLICE_BYTES = 1024 * 1024;
+
+/**
+ * The chunks as one Buffer. Above JOIN_SLICE_BYTES the copy is made in slices with a turn of the
+ * event loop between them, so a large body never holds the loop (and a /healthz probe) for its
+ * whole length.
+ */
+export async function joinChunks(chunks: readonly Buffer[]): Promise<Buffer> {
+  if (chunks.length === 1) return chunks[0]!;
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  if (total <= JOIN_SLICE_BYTES) return Buffer.concat(chunks, total);
+  const joined = Buffer.allocUnsafeSlow(total);
+  let offset = 0;
+  let sinceTurn = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+    sinceTurn += chunk.length;
+    if (sinceTurn >= JOIN_SLICE_BYTES) {
+      sinceTurn = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  return joined;
 }
 
 export interface MultipartFile {
@@ -68,7 +141,8 @@ export interface MultipartFile {
 
 /**
  * Streams a multipart/form-data body through busboy: text fields into strings, each file into one
- * Buffer (one copy), with limits on total size and file count.
+ * Buffer (one copy, made in slices after the body is read: joinChunks), with limits on total size
+ * and file count.
  */
 export async function readMultipart(
   request: Request,
@@ -81,7 +155,7 @@ export async function readMultipart(
   }
   if (!request.body) throw new DomainError('BAD_REQUEST', 'The multipart body is empty.');
   const fields = new Map<string, string>();
-  const files: MultipartFile[] = [];
+  const parts: Array<Omit<MultipartFile, 'content'> & { chunks: Buffer[] }> = [];
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -118,12 +192,7 @@ export async function readMultipart(
       });
       stream.on('end', () => {
         if (!failure) {
-          files.push({
-            field,
-            name: info.filename || field,
-            contentType: (info.mimeType || 'application/octet-stream').toLowerCase(),
-            content: Buffer.concat(chunks, size),
-          });
+          parts.push({ field, name: info.filename || field, contentType: (info.mimeType || 'application/octet-stream').toLowerCase(), chunks: size ? chunks : [] });
         }
       });
     });
@@ -144,5 +213,7 @@ export async function readMultipart(
   source.pipe(parser);
   await done;
   if (failure) throw failure;
+  const files: MultipartFile[] = [];
+  for (const { chunks, ...part } of parts) files.push({ ...part, content: chunks.length ? await joinChunks(chunks) : Buffer.alloc(0) });
   return { fields, files };
 }
