@@ -2,18 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobName } from '../queues/jobs.js';
 import { createLogger } from '../src/logger.js';
 import {
+  type Agency,
   ASYNC_TIMEOUT_MS,
   createDistrict,
+  deliveryOf,
   directive,
+  documentOf,
   getBytes,
   itemsOf,
+  type Loose,
   postStatus,
   samplePdf,
   sendDocument,
+  type TimelineEvent,
+  timelineOf,
   waitForDeliveries,
   waitForInboxItem,
-  type Agency,
-  type Loose,
 } from './acceptance/helpers.js';
 import { eventually, startTestNode, type TestNode } from './support/runtime.js';
 
@@ -45,32 +49,8 @@ afterAll(async () => node?.close());
 // ---------------------------------------------------------------------------------------------
 // Readers
 
-interface TimelineEvent {
-  type: string;
-  recipient: string | null;
-  statusCode: string | null;
-  statusId: string | null;
-  state: string | null;
-  details: Loose;
-}
-
-async function getDocument(id: string): Promise<Loose> {
-  const res = await node.call('GET', `/v1/documents/${id}`, { token: district.clerk });
-  expect(res.status, res.text).toBe(200);
-  return res.json;
-}
-
-function deliveryOf(doc: Loose, code: string): Loose {
-  const d = (doc.deliveries as Loose[]).find((x) => x.recipient === code);
-  expect(d, `no delivery to ${code}`).toBeDefined();
-  return d;
-}
-
-async function timeline(id: string): Promise<TimelineEvent[]> {
-  const res = await node.call('GET', `/v1/documents/${id}/events`, { token: district.clerk });
-  expect(res.status, res.text).toBe(200);
-  return res.json.items as TimelineEvent[];
-}
+const getDocument = (id: string): Promise<Loose> => documentOf(node, district.clerk, id);
+const timeline = (id: string): Promise<TimelineEvent[]> => timelineOf(node, district.clerk, id);
 
 async function inboxItem(c: Agency, itemId: string): Promise<Loose> {
   const res = await node.call('GET', `/v1/inbox/${itemId}`, { token: c.clerk });

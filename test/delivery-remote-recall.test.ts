@@ -8,7 +8,20 @@ import { dateToEdxmlTimestamp } from '../src/edxml/dates.js';
 import { signPackage } from '../src/edxml/xmldsig.js';
 import { createLogger } from '../src/logger.js';
 import type { StatusCode } from '../src/delivery/states.js';
-import { ASYNC_TIMEOUT_MS, createAgency, directive, postStatus, sendDocument, waitForDeliveries, type Agency, type Loose } from './acceptance/helpers.js';
+import {
+  type Agency,
+  ASYNC_TIMEOUT_MS,
+  createAgency,
+  deliveryOf,
+  directive,
+  documentOf,
+  type Loose,
+  postStatus,
+  sendDocument,
+  type TimelineEvent,
+  timelineOf,
+  waitForDeliveries,
+} from './acceptance/helpers.js';
 import { HttpNode } from './support/http-node.js';
 import { freePort } from './support/redis-server.js';
 import { eventually, startTestNode, type TestNode } from './support/runtime.js';
@@ -154,14 +167,6 @@ interface PullItem {
   documentId: string;
 }
 
-interface TimelineEvent {
-  type: string;
-  recipient: string | null;
-  statusCode: string | null;
-  state: string | null;
-  details: Loose;
-}
-
 /** The pull partner on node A's exchange API. */
 async function exchange(method: string, path: string, body?: string): Promise<Response> {
   return a.runtime.app.request(path, {
@@ -196,23 +201,8 @@ async function pulledText(receiptId: string): Promise<string> {
   return res.text();
 }
 
-async function getDocument(id: string): Promise<Loose> {
-  const res = await a.call('GET', `/v1/documents/${id}`, { token: district.clerk });
-  expect(res.status, res.text).toBe(200);
-  return res.json;
-}
-
-function deliveryOf(doc: Loose, code: string): Loose {
-  const d = (doc.deliveries as Loose[]).find((x) => x.recipient === code);
-  expect(d, `no delivery to ${code}`).toBeDefined();
-  return d;
-}
-
-async function timeline(id: string): Promise<TimelineEvent[]> {
-  const res = await a.call('GET', `/v1/documents/${id}/events`, { token: district.clerk });
-  expect(res.status, res.text).toBe(200);
-  return res.json.items as TimelineEvent[];
-}
+const getDocument = (id: string): Promise<Loose> => documentOf(a, district.clerk, id);
+const timeline = (id: string): Promise<TimelineEvent[]> => timelineOf(a, district.clerk, id);
 
 async function send(to: string[]): Promise<{ id: string; documentId: string }> {
   const sent = await sendDocument(a, district.clerk, directive({ to }));

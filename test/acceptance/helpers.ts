@@ -258,3 +258,34 @@ export function dispositionFileName(header: string | null): string | undefined {
   const bare = /filename\s*=\s*([^;\s]+)/i.exec(header);
   return bare?.[1];
 }
+
+/** One event of a document's timeline (GET /v1/documents/{id}/events). */
+export interface TimelineEvent {
+  type: string;
+  recipient: string | null;
+  statusCode: string | null;
+  statusId: string | null;
+  state: string | null;
+  details: Loose;
+}
+
+/** GET /v1/documents/{id}, which must answer 200. */
+export async function documentOf(node: TestNode, token: string, id: string): Promise<Loose> {
+  const res = await node.call('GET', `/v1/documents/${id}`, { token });
+  expect(res.status, res.text).toBe(200);
+  return res.json;
+}
+
+/** A document's delivery to `code`, which must exist. */
+export function deliveryOf(doc: Loose, code: string): Loose {
+  const d = (doc.deliveries as Loose[]).find((x) => x.recipient === code);
+  expect(d, `no delivery to ${code}`).toBeDefined();
+  return d;
+}
+
+/** GET /v1/documents/{id}/events, which must answer 200. */
+export async function timelineOf(node: TestNode, token: string, id: string): Promise<TimelineEvent[]> {
+  const res = await node.call('GET', `/v1/documents/${id}/events`, { token });
+  expect(res.status, res.text).toBe(200);
+  return res.json.items as TimelineEvent[];
+}
