@@ -1,3 +1,5 @@
+import { registerAccountRoutes } from './accounts/accounts.routes.js';
+import { registerConsole } from './console/console.routes.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -165,6 +167,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         (a) => registerInboxRoutes(a, { pki, queues }),
         (a) => registerArchiveRoutes(a, { pki, archiveAfterDays: config.archiveAfterDays }),
         (a) => registerExchangeRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute }),
+        (a) => registerAccountRoutes(a),
+        (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody }),
       ],
     });
     if (roles.worker) {

@@ -12,7 +12,7 @@
  * KNOWN_CYCLES: the list may only shrink — a new loop fails, and so does a listed one that is gone
  * (then delete its line).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -32,7 +32,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') && !path.endsWith('.test.ts') ? [path] : [];
+    return /\.tsx?$/.test(path) && !/\.test\.tsx?$/.test(path) ? [path] : [];
   });
 }
 
@@ -51,7 +51,8 @@ function folderGraph(): Map<string, Map<string, string>> {
     if (!from) continue;
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/^\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+'(\.{1,2}\/[^']+)'/gm)) {
-      const target = resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts'));
+      const ts = resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts'));
+      const target = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.tsx');
       if (!target.startsWith(`${SRC}/`)) continue;
       const to = folderOf(target);
       if (!to || to === from) continue;

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigOrReport } from '../config.js';
 import { resolveDevelopmentDefaults } from '../dev-defaults.js';
-import { findAgency, findGroup, findUserByTokenHash } from '../directory/directory.repository.js';
+import { changePassword } from '../accounts/accounts.service.js';
+import { findAgency, findGroup, findUserByTokenHash, findUserByUsername } from '../directory/directory.repository.js';
 import { createAgency, createGroup, createUser, updateAgency, type AgencyInput } from '../directory/directory.service.js';
 import { hashToken } from '../http/auth.js';
 import { activeCertificates } from '../certificates/certificates.repository.js';
@@ -42,6 +44,28 @@ export const DEMO_AGENCIES: AgencyInput[] = [
 ];
 
 export const DEMO_GROUP = 'KL-XA';
+export const DEMO_ADMIN = 'quantri';
+
+interface DemoLogin {
+  username: string;
+  password: string;
+}
+
+/** vanthu.<level>.<unit without diacritics>: e.g. vanthu.huyen.kienluong, vanthu.xa.binhan. */
+export function demoUsername(agency: AgencyInput): string {
+  const level = agency.level === 'province' ? 'tinh' : agency.level === 'district' ? 'huyen' : agency.name.includes('thị trấn') ? 'tt' : 'xa';
+  const unit = (agency.administrativeUnit ?? agency.name)
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/đ/g, 'd')
+    .replace(/Đ/g, 'D')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
+  return `vanthu.${level}.${unit}`;
+}
+
+/** A readable random password: four groups of letters and digits (about 80 bits). */
+const demoPassword = (): string => randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').match(/.{4}/g)!.join('-');
 
 /**
  * `lienthong seed --demo`: loads the demo directory (idempotent), issues a certificate to every
@@ -77,25 +101,59 @@ export async function runSeed(argv: string[], env: Record<string, string | undef
         members: DEMO_AGENCIES.filter((a) => a.level === 'commune').map((a) => a.code),
       });
     }
-    const previous: Record<string, string> = existsSync(tokensFile) ? (JSON.parse(readFileSync(tokensFile, 'utf8')) as { tokens: Record<string, string> }).tokens : {};
+    const saved = existsSync(tokensFile) ? (JSON.parse(readFileSync(tokensFile, 'utf8')) as { tokens?: Record<string, string>; logins?: Record<string, DemoLogin> }) : {};
+    const previous = saved.tokens ?? {};
     const tokens: Record<string, string> = {};
+    const logins: Record<string, DemoLogin> = {};
     for (const agency of DEMO_AGENCIES) {
       const kept = previous[agency.code];
-      if (kept && (await findUserByTokenHash(em.fork(), hashToken(kept)))) {
-        tokens[agency.code] = kept;
+      const username = demoUsername(agency);
+      const keptLogin = saved.logins?.[agency.code];
+      const holder = kept ? await findUserByTokenHash(em.fork(), hashToken(kept)) : null;
+      if (holder && keptLogin && holder.username === keptLogin.username) {
+        tokens[agency.code] = kept!;
+        logins[agency.code] = keptLogin;
         continue;
       }
-      const user = await createUser(em.fork(), actor, { agencyCode: agency.code, name: `Văn thư ${agency.name}`, roles: ['clerk', 'signer'] });
-      tokens[agency.code] = user.token;
+      const password = demoPassword();
+      const existing = await findUserByUsername(em.fork(), username);
+      if (existing && holder?.id === existing.id) {
+        // A directory seeded before the console: the clerk keeps its token and gets a password.
+        await changePassword(em.fork(), actor.principal, existing.id, { password }, { requestId: 'seed' });
+        tokens[agency.code] = kept!;
+      } else {
+        const user = await createUser(em.fork(), actor, {
+          agencyCode: agency.code,
+          name: `Văn thư ${agency.name}`,
+          roles: ['clerk', 'signer'],
+          ...(existing ? {} : { username, password }),
+        });
+        tokens[agency.code] = user.token;
+        if (existing) await changePassword(em.fork(), actor.principal, existing.id, { password }, { requestId: 'seed' });
+      }
+      logins[agency.code] = { username, password };
     }
+    // One administrator of the node (directory, users, partners): kept at the province.
+    const adminLogin = saved.logins?.admin;
+    if (!adminLogin || !(await findUserByUsername(em.fork(), adminLogin.username))) {
+      const password = demoPassword();
+      const existing = await findUserByUsername(em.fork(), DEMO_ADMIN);
+      if (existing) await changePassword(em.fork(), actor.principal, existing.id, { password }, { requestId: 'seed' });
+      else await createUser(em.fork(), actor, { agencyCode: PROVINCE, name: 'Quản trị hệ thống', roles: ['admin'], username: DEMO_ADMIN, password });
+      logins.admin = { username: DEMO_ADMIN, password };
+    } else logins.admin = adminLogin;
     writeFileSync(
       tokensFile,
-      `${JSON.stringify({ note: 'Demo clerk tokens (lienthong seed --demo). Development only.', names: Object.fromEntries(DEMO_AGENCIES.map((a) => [a.code, a.name])), tokens }, null, 2)}\n`,
+      `${JSON.stringify({ note: 'Demo clerk tokens and console logins (lienthong seed --demo). Development only.', names: Object.fromEntries(DEMO_AGENCIES.map((a) => [a.code, a.name])), tokens, logins }, null, 2)}\n`,
       { mode: 0o600 },
     );
+    const width = Math.max(...DEMO_AGENCIES.map((a) => a.name.length));
     process.stdout.write(
       `Demo directory ready: ${DEMO_AGENCIES.length} agencies (province ${PROVINCE}, district ${DISTRICT}, ${DEMO_AGENCIES.length - 2} communes), group ${DEMO_GROUP}, a certificate each.\n` +
-        `Clerk tokens: ${tokensFile}\n`,
+        `Clerk tokens: ${tokensFile}\n` +
+        `Console logins (Tên đăng nhập / Mật khẩu):\n` +
+        DEMO_AGENCIES.map((a) => `  ${a.name.padEnd(width)}  ${logins[a.code]!.username}  ${logins[a.code]!.password}\n`).join('') +
+        `  ${'Quản trị hệ thống'.padEnd(width)}  ${logins.admin.username}  ${logins.admin.password}\n`,
     );
     return 0;
   } finally {

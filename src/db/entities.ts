@@ -7,6 +7,7 @@ import {
   ArchiveRecordSchema,
   ArchiveRetentionSchema,
 } from '../archive/archive.entity.js';
+import { ConsoleSessionSchema } from '../accounts/session.entity.js';
 import { AuditEventSchema } from '../audit/audit-event.entity.js';
 import { DeliverySchema, DeliveryUpdateSchema, DocumentAttachmentSchema, DocumentEventSchema, DocumentUpdateSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
 import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
@@ -27,6 +28,7 @@ export const ENTITIES = [
   GroupSchema,
   GroupMemberSchema,
   UserSchema,
+  ConsoleSessionSchema,
   PartnerSchema,
   AuditEventSchema,
   IdempotencyRecordSchema,

@@ -74,3 +74,9 @@ export const findPartnerByTokenHash = (em: EntityManager, tokenHash: string): Pr
 
 export const listPartners = (em: EntityManager, afterId: string | undefined, limit: number): Promise<Partner[]> =>
   em.find(PartnerSchema, afterId ? { id: { $gt: afterId } } : {}, { orderBy: { id: 'asc' }, limit });
+
+/** The user of a console username (compared in lower case), or null. */
+export async function findUserByUsername(em: EntityManager, username: string): Promise<User | null> {
+  const rows = await em.getConnection().execute<Array<{ id: string }>>(`select id from app_user where lower(username) = lower(?)`, [username.trim()]);
+  return rows[0] ? em.findOne(UserSchema, { id: rows[0].id }) : null;
+}

@@ -254,7 +254,8 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
         a.principal,
         c.req.header('idempotency-key'),
         'POST /v1/users',
-        body,
+        // The password is no part of the stored fingerprint, not even hashed.
+        { ...body, password: undefined },
         async (tx) => ({ status: 201, body: await createUser(tx, a, body) }),
         // The token is shown once: the stored answer, and so any replay, carries none.
         { redact: withoutToken },

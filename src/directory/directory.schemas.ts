@@ -106,8 +106,11 @@ export const UserInputSchema = z
     agencyCode: AgencyCode,
     name: z.string().trim().min(1).max(300),
     roles: z.array(z.enum(USER_ROLES)).min(1),
+    username: z.string().trim().min(3).max(100).optional().openapi({ description: 'For the console: 3–100 of a–z, 0–9, . _ - (compared in lower case)', example: 'vanthu.binhan' }),
+    password: z.string().min(10).max(200).optional().openapi({ description: 'For the console: at least 10 characters; needs a username' }),
   })
   .strict()
+  .refine((u) => (u.username === undefined) === (u.password === undefined), { message: 'give both username and password, or neither', path: ['password'] })
   .openapi('UserInput');
 
 export const UserSchema = z
@@ -117,6 +120,7 @@ export const UserSchema = z
     name: z.string(),
     roles: z.array(z.enum(USER_ROLES)),
     active: z.boolean(),
+    username: z.string().nullable(),
     createdAt: z.string(),
   })
   .openapi('User');

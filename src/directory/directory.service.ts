@@ -5,6 +5,7 @@ import { DomainError } from '../errors.js';
 import { hashToken, newToken } from '../http/auth.js';
 import type { Principal } from '../http/context.js';
 import { AgencySchema, type Agency, type AgencyLevel } from './agency.entity.js';
+import { setCredentials } from './credentials.js';
 import {
   findAgency,
   findExistingAgencyCodes,
@@ -282,6 +283,7 @@ export interface UserView {
   name: string;
   roles: UserRole[];
   active: boolean;
+  username: string | null;
   createdAt: string;
 }
 
@@ -291,6 +293,7 @@ export const userView = (u: User): UserView => ({
   name: u.name,
   roles: u.roles,
   active: u.active,
+  username: u.username ?? null,
   createdAt: u.createdAt.toISOString(),
 });
 
@@ -298,7 +301,7 @@ export const userView = (u: User): UserView => ({
 export async function createUser(
   em: EntityManager,
   actor: Actor,
-  input: { agencyCode: string; name: string; roles: UserRole[] },
+  input: { agencyCode: string; name: string; roles: UserRole[]; username?: string | undefined; password?: string | undefined },
 ): Promise<UserView & { token: string }> {
   return em.transactional(async (tx) => {
     if (!(await findAgency(tx, input.agencyCode))) throw invalid('agencyCode', `no agency ${input.agencyCode}`);
@@ -313,6 +316,8 @@ export async function createUser(
       createdAt: new Date(),
       updatedAt: new Date(),
     });
+    // The console's credentials (issue 14): the password is kept only as its argon2id hash.
+    if (input.password !== undefined) await setCredentials(tx, user, input.username, input.password);
     recordAudit(tx, {
       actor: actor.principal,
       action: 'user.created',

@@ -25,8 +25,14 @@ export interface AppDeps {
   queues: JobQueues;
   metrics: Metrics;
   logger: Logger;
-  /** Modules add their routes here (directory, documents, inbox, exchange…). */
-  modules: Array<(app: OpenAPIHono<AppEnv>) => void>;
+  /** Modules add their routes here (directory, documents, inbox, exchange, the console…). */
+  modules: Array<(app: OpenAPIHono<AppEnv>, edge: Edge) => void>;
+}
+
+/** The edge's middleware, for modules that take bodies on routes of their own (the console's forms). */
+export interface Edge {
+  /** Admission and the byte limit of a body (see createApp); needs the caller authenticated first. */
+  boundBody: MiddlewareHandler<AppEnv>;
 }
 
 export const API_VERSION = '0.1.0';
@@ -116,13 +122,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     callerBytes: Math.max(1, Math.floor(config.inflightBodyBytes / 2)),
     callerRequests: config.callerInflightRequests,
   });
+  const edge: Edge = { boundBody: boundBody(config, admission) };
   for (const prefix of ['/v1/*', '/exchange/*']) {
     app.use(prefix, authenticate(config.adminToken, { required: true }));
-    app.use(prefix, boundBody(config, admission));
+    app.use(prefix, edge.boundBody);
   }
 
   mountQueueDashboard(app, deps);
-  for (const register of deps.modules) register(app);
+  for (const register of deps.modules) register(app, edge);
   return app;
 }
 
@@ -134,6 +141,8 @@ const DOCUMENT_ROUTES: ReadonlyArray<{ method: string; path: RegExp }> = [
   { method: 'POST', path: /^\/v1\/documents\/?$/ },
   { method: 'POST', path: /^\/v1\/documents\/[^/]+\/replace\/?$/ },
   { method: 'POST', path: /^\/exchange\/v1\/packages\/?$/ },
+  // The console's compose form (multipart, with files).
+  { method: 'POST', path: /^\/compose\/?$/ },
 ];
 
 /** What an unannounced body weighs before its first bytes are read. */

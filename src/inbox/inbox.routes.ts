@@ -12,8 +12,7 @@ import { CURSOR_KEYS, decodeCursor, encodeCursor, PageQuery, timeKey } from '../
 import { xmlText } from '../http/xml-text.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { InboxItemSchema } from './inbox.entity.js';
-import { attachmentBytes, findOwnItem, inboxView, itemReplacements, itemStatuses, itemVersions, reportStatus } from './inbox.service.js';
+import { attachmentBytes, findOwnItem, inboxView, listInbox, itemReplacements, itemStatuses, itemVersions, reportStatus } from './inbox.service.js';
 
 const tags = ['Inbox'];
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -67,6 +66,7 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
         query: PageQuery.extend({
           state: z.enum(DELIVERY_STATES).optional(),
           since: z.string().datetime({ offset: true }).optional().openapi({ description: 'Only items received at or after this time' }),
+          q: z.string().max(200).optional().openapi({ description: 'Words to find in the trích yếu, the sender name or the số/ký hiệu (all of them, any case)' }),
         }),
       },
       responses: { 200: json(z.object({ items: z.array(InboxItemView), nextCursor: z.string().nullable() }), 'A page'), ...COMMON_ERRORS },
@@ -75,22 +75,15 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
       const user = userOf(c);
       const q = c.req.valid('query');
       const after = decodeCursor(q.cursor, CURSOR_KEYS.time);
-      const rows = await c.get('em').find(
-        InboxItemSchema,
-        {
-          agencyCode: user.agencyCode,
-          ...(q.state ? { state: q.state } : {}),
-          ...(q.since ? { receivedAt: { $gte: new Date(q.since) } } : {}),
-          ...(after ? { $or: [{ receivedAt: { $lt: after.at } }, { receivedAt: after.at, id: { $lt: after.id } }] } : {}),
-        },
-        { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: q.limit + 1 },
-      );
-      const items = rows.slice(0, q.limit);
+      const { items, more } = await listInbox(c.get('em'), user.agencyCode, {
+        state: q.state,
+        since: q.since ? new Date(q.since) : undefined,
+        q: q.q,
+        after,
+        limit: q.limit,
+      });
       const last = items[items.length - 1];
-      return c.json(
-        { items: items.map(inboxView), nextCursor: rows.length > q.limit && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : null },
-        200,
-      );
+      return c.json({ items: items.map(inboxView), nextCursor: more && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : null }, 200);
     },
   );
 

@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { nextRegisterNumber, vietnamYear } from '../documents/registers.js';
-import { assertTransition, STATE_OF_CODE, type StatusCode } from '../delivery/states.js';
+import { assertTransition, STATE_OF_CODE, type DeliveryState, type StatusCode } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
 import { parsePackage } from '../edxml/parse.js';
 import { DomainError } from '../errors.js';
@@ -14,6 +14,36 @@ import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema, type InboxItem
 import { issueStatus, type StaffInput } from './statuses.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
+
+export interface InboxQuery {
+  state?: DeliveryState | undefined;
+  since?: Date | undefined;
+  /** Words a clerk types: matched in the trích yếu, the sender's name and the số/ký hiệu. */
+  q?: string | undefined;
+  /** The last item of the previous page (newest first). */
+  after?: { at: Date; id: string } | undefined;
+  limit: number;
+}
+
+/** A page of an agency's inbox, newest first; `more` when another page follows. Shared by the API and the console. */
+export async function listInbox(em: EntityManager, agencyCode: string, query: InboxQuery): Promise<{ items: InboxItem[]; more: boolean }> {
+  const words = (query.q ?? '').normalize('NFC').trim().split(/\s+/).filter(Boolean).slice(0, 8);
+  const like = (w: string) => `%${w.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  const rows = await em.find(
+    InboxItemSchema,
+    {
+      agencyCode,
+      ...(query.state ? { state: query.state } : {}),
+      ...(query.since ? { receivedAt: { $gte: query.since } } : {}),
+      $and: [
+        ...words.map((w) => ({ $or: [{ subject: { $ilike: like(w) } }, { senderName: { $ilike: like(w) } }, { documentId: { $ilike: like(w) } }] })),
+        ...(query.after ? [{ $or: [{ receivedAt: { $lt: query.after.at } }, { receivedAt: query.after.at, id: { $lt: query.after.id } }] }] : []),
+      ],
+    },
+    { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: query.limit + 1 },
+  );
+  return { items: rows.slice(0, query.limit), more: rows.length > query.limit };
+}
 
 /** The caller's agency's inbox item, or 404. */
 export async function findOwnItem(em: EntityManager, user: User, id: string, lockMode?: LockMode): Promise<InboxItem> {

@@ -1,0 +1,16 @@
+import type { MiddlewareHandler } from 'hono';
+import type { PkiService } from '../certificates/pki.service.js';
+import type { PipelineDeps } from '../documents/pipeline.js';
+import type { AppEnv } from '../http/context.js';
+import type { JobQueues } from '../../queues/producer.js';
+
+/** What the console's pages need: the same services the API routes call, and the edge's body limits. */
+export interface ConsoleDeps {
+  pki: PkiService;
+  pipeline: PipelineDeps;
+  queues: JobQueues;
+  publicUrl: string | undefined;
+  maxBodyBytes: number;
+  /** The API's admission and body bound (src/http/app.ts), for forms that carry files. */
+  boundBody: MiddlewareHandler<AppEnv>;
+}

@@ -1,0 +1,370 @@
+import type { Hono } from 'hono';
+import { canMove, STATE_OF_CODE, type StatusCode } from '../../delivery/states.js';
+import type { InboxItem } from '../../inbox/inbox.entity.js';
+import { attachmentBytes, findOwnItem, inboxView, itemStatuses, itemVersions, listInbox, reportStatus } from '../../inbox/inbox.service.js';
+import { CURSOR_KEYS, decodeCursor, encodeCursor, timeKey } from '../../http/pagination.js';
+import type { ConsoleDeps } from '../deps.js';
+import { Csrf, Notice, Page, StateBadge } from '../layout.js';
+import { csrf, field, needViewer, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
+import { edxmlDay, fileSize, priorityText, vnDateTime } from '../texts.js';
+
+const PAGE_SIZE = 50;
+
+interface Header {
+  code?: { codeNumber?: string; codeNotation?: string };
+  promulgationInfo?: { place?: string; promulgationDate?: string };
+  documentType?: { typeName?: string };
+  signerInfo?: { competence?: string; position?: string; fullName?: string };
+  dueDate?: string;
+  otherInfo?: { priority?: number };
+}
+const headerOf = (item: InboxItem): Header => ((item.metadata as { messageHeader?: Header }).messageHeader ?? {}) as Header;
+const codeText = (h: Header): string => (h.code?.codeNumber ? `${h.code.codeNumber}/${h.code.codeNotation ?? ''}` : (h.code?.codeNotation ?? ''));
+
+/** The actions a clerk may take on an item (UI.md): each shown only when its transition is allowed. */
+const ACTIONS: Array<{ code: StatusCode; text: string; reason?: boolean; danger?: boolean }> = [
+  { code: '03', text: 'Tiếp nhận' },
+  { code: '02', text: 'Từ chối', reason: true, danger: true },
+  { code: '04', text: 'Phân công' },
+  { code: '05', text: 'Đang xử lý' },
+  { code: '06', text: 'Hoàn thành' },
+  { code: '15', text: 'Đồng ý thu hồi' },
+  { code: '16', text: 'Từ chối thu hồi', reason: true },
+];
+
+/** What a done action says at the top of the item page (fixed texts: nothing from the URL is echoed). */
+const DONE: Record<string, string> = {
+  '03': 'Đã tiếp nhận văn bản.',
+  '02': 'Đã từ chối văn bản; lý do đã gửi về nơi gửi.',
+  '04': 'Đã báo phân công xử lý.',
+  '05': 'Đã báo đang xử lý.',
+  '06': 'Đã báo hoàn thành.',
+  '15': 'Đã đồng ý thu hồi: bản văn bản này đã được hủy.',
+  '16': 'Đã từ chối thu hồi.',
+};
+
+function Urgency(props: { priority: number | undefined }) {
+  const p = props.priority ?? 0;
+  return p > 0 ? <span class="urgent">{priorityText(p)}</span> : null;
+}
+
+function InboxList(props: { viewer: Viewer; items: InboxItem[]; q: string; next?: string | undefined }) {
+  return (
+    <Page title="Văn bản đến" viewer={props.viewer} active="inbox">
+      <form method="get" action="/inbox" class="search" role="search">
+        <div>
+          <label for="q">Tìm kiếm</label>
+          <input type="search" id="q" name="q" value={props.q} placeholder="Trích yếu, nơi gửi, số/ký hiệu" />
+        </div>
+        <button type="submit">Tìm</button>
+        {props.q ? (
+          <a href="/inbox" class="button secondary">
+            Bỏ lọc
+          </a>
+        ) : null}
+      </form>
+      {props.items.length === 0 ? (
+        <p>{props.q ? 'Không có văn bản nào khớp với nội dung tìm kiếm.' : 'Chưa có văn bản đến.'}</p>
+      ) : (
+        <table class="stack">
+          <caption class="muted">
+            Mới nhất ở trên cùng
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Trích yếu</th>
+              <th scope="col">Nơi gửi</th>
+              <th scope="col">Số/ký hiệu</th>
+              <th scope="col">Ngày đến</th>
+              <th scope="col">Trạng thái</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.items.map((item) => {
+              const h = headerOf(item);
+              return (
+                <tr class={item.state === 'arrived' ? 'unread' : undefined}>
+                  <td data-label="Trích yếu">
+                    <Urgency priority={h.otherInfo?.priority} /> <a href={`/inbox/${item.id}`}>{item.subject}</a>
+                  </td>
+                  <td data-label="Nơi gửi">{item.senderName}</td>
+                  <td data-label="Số/ký hiệu" class="nowrap">
+                    {codeText(h)}
+                  </td>
+                  <td data-label="Ngày đến" class="nowrap">
+                    {vnDateTime(item.receivedAt)}
+                  </td>
+                  <td data-label="Trạng thái">
+                    <StateBadge state={item.state} />
+                    {item.arrivalNumber ? <span class="muted"> Số đến: {item.arrivalNumber}</span> : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {props.next ? (
+        <div class="pager">
+          <a href={`/inbox?${new URLSearchParams({ ...(props.q ? { q: props.q } : {}), after: props.next }).toString()}`}>Trang sau</a>
+        </div>
+      ) : null}
+    </Page>
+  );
+}
+
+function ItemPage(props: {
+  viewer: Viewer;
+  item: InboxItem;
+  statuses: Awaited<ReturnType<typeof itemStatuses>>;
+  versions: Awaited<ReturnType<typeof itemVersions>>;
+  done?: string | undefined;
+  error?: string | undefined;
+  showPdf?: number | undefined;
+}) {
+  const { item, viewer } = props;
+  const view = inboxView(item);
+  const h = headerOf(item);
+  const v = item.verification;
+  const issuerName = /CN=([^,]+)/.exec(v.certificate.issuer)?.[1] ?? v.certificate.issuer;
+  const subjectName = /CN=([^,]+)/.exec(v.certificate.subject)?.[1] ?? v.certificate.subject;
+  const pendingUpdate = props.versions.find((x) => x.state === 'pending');
+  const actions = ACTIONS.filter((a) => {
+    if ((a.code === '15' || a.code === '16') && item.state !== 'recall_requested') return !!pendingUpdate;
+    return canMove(item.state, STATE_OF_CODE[a.code]);
+  });
+  return (
+    <Page title={item.subject} viewer={viewer} active="inbox">
+      <p>
+        <a href="/inbox">← Văn bản đến</a>
+      </p>
+      {props.done && DONE[props.done] ? <Notice kind="ok">{DONE[props.done]}</Notice> : null}
+      {props.error ? <Notice kind="error">{props.error}</Notice> : null}
+      <section class="card" aria-labelledby="info">
+        <h2 id="info">Thông tin văn bản</h2>
+        <dl class="meta">
+          <dt>Trạng thái</dt>
+          <dd>
+            <StateBadge state={item.state} />
+          </dd>
+          {item.arrivalNumber ? (
+            <>
+              <dt>Số đến</dt>
+              <dd>
+                <strong>Số đến: {item.arrivalNumber}</strong>
+                {item.arrivalYear ? <span class="muted"> (sổ năm {item.arrivalYear})</span> : null}
+              </dd>
+            </>
+          ) : null}
+          <dt>Nơi gửi</dt>
+          <dd>
+            {item.senderName} <span class="muted">({item.senderCode})</span>
+          </dd>
+          <dt>Loại văn bản</dt>
+          <dd>{h.documentType?.typeName ?? ''}</dd>
+          <dt>Số/ký hiệu</dt>
+          <dd>{codeText(h)}</dd>
+          <dt>Ngày ban hành</dt>
+          <dd>
+            {h.promulgationInfo?.place ? `${h.promulgationInfo.place}, ` : ''}
+            {h.promulgationInfo?.promulgationDate ? edxmlDay(h.promulgationInfo.promulgationDate) : ''}
+          </dd>
+          <dt>Ngày đến</dt>
+          <dd>{vnDateTime(item.receivedAt)}</dd>
+          <dt>Độ khẩn</dt>
+          <dd>{(h.otherInfo?.priority ?? 0) > 0 ? <Urgency priority={h.otherInfo?.priority} /> : 'Thường'}</dd>
+          {h.dueDate ? (
+            <>
+              <dt>Hạn xử lý</dt>
+              <dd>{edxmlDay(h.dueDate)}</dd>
+            </>
+          ) : null}
+          <dt>Người ký</dt>
+          <dd>{[h.signerInfo?.competence, h.signerInfo?.position, h.signerInfo?.fullName].filter(Boolean).join(' ')}</dd>
+        </dl>
+      </section>
+
+      <section class="card" aria-labelledby="sig">
+        <h2 id="sig">Chữ ký số của gói tin</h2>
+        {v.signatureValid ? (
+          <p>
+            <span class="badge ok">Chữ ký số hợp lệ</span>
+          </p>
+        ) : (
+          <p>
+            <span class="badge bad">Chữ ký số không hợp lệ</span>
+          </p>
+        )}
+        <dl class="meta">
+          <dt>Người ký số</dt>
+          <dd>{subjectName}</dd>
+          <dt>Tổ chức cấp chứng thư</dt>
+          <dd>{issuerName}</dd>
+          <dt>Số hiệu chứng thư</dt>
+          <dd class="muted">{v.certificate.serialNumber}</dd>
+          <dt>Kiểm tra lúc</dt>
+          <dd>{vnDateTime(v.checkedAt)}</dd>
+        </dl>
+      </section>
+
+      <section class="card" aria-labelledby="files">
+        <h2 id="files">Tệp đính kèm</h2>
+        {view.withdrawn ? (
+          <p>Văn bản đã được thu hồi: các tệp đính kèm đã bị hủy.</p>
+        ) : view.attachments.length === 0 ? (
+          <p>Không có tệp đính kèm.</p>
+        ) : (
+          <ul>
+            {view.attachments.map((a) => (
+              <li>
+                <a href={`/inbox/${item.id}/files/${a.index}`}>{a.name}</a> <span class="muted">({fileSize(a.size)})</span>
+                {a.contentType === 'application/pdf' ? (
+                  <>
+                    {' · '}
+                    <a href={`/inbox/${item.id}?xem=${a.index}#xem-tep`}>Xem trong trang</a>
+                  </>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        )}
+        {props.showPdf !== undefined && !view.withdrawn && view.attachments[props.showPdf]?.contentType === 'application/pdf' ? (
+          <iframe id="xem-tep" class="pdf" title={`Xem tệp ${view.attachments[props.showPdf]?.name ?? ''}`} src={`/inbox/${item.id}/files/${props.showPdf}?inline`}></iframe>
+        ) : null}
+      </section>
+
+      {pendingUpdate ? (
+        <section class="card" aria-labelledby="update">
+          <h2 id="update">Nơi gửi đã cập nhật văn bản</h2>
+          <p>
+            Trích yếu mới: {pendingUpdate.subject}
+            {pendingUpdate.reason ? ` — lý do: ${pendingUpdate.reason}` : ''}
+          </p>
+          <p class="muted">Đồng ý để dùng bản cập nhật, hoặc từ chối để giữ bản đang có.</p>
+        </section>
+      ) : null}
+
+      {actions.length > 0 ? (
+        <section class="card" aria-labelledby="act">
+          <h2 id="act">Xử lý</h2>
+          <div class="actions">
+            {actions.map((a) => (
+              // A reason is a visible field of the action's own form: the button sends it, and the
+              // browser asks for it first when it is required (02).
+              <form method="post" action={`/inbox/${item.id}/status`} class={a.reason ? 'with-reason' : undefined}>
+                <Csrf viewer={viewer} />
+                <input type="hidden" name="code" value={a.code} />
+                {a.reason ? (
+                  <>
+                    <label for={`reason-${a.code}`}>
+                      Lý do{a.code === '02' ? '' : <span class="hint"> (không bắt buộc)</span>}
+                    </label>
+                    <textarea id={`reason-${a.code}`} name="description" rows={2} required={a.code === '02'} maxlength={2000}></textarea>
+                  </>
+                ) : null}
+                <button type="submit" class={a.danger ? 'danger' : undefined}>
+                  {a.text}
+                </button>
+              </form>
+            ))}
+          </div>
+        </section>
+      ) : null}
+
+      {props.statuses.length > 0 ? (
+        <section class="card" aria-labelledby="history">
+          <h2 id="history">Đã báo về nơi gửi</h2>
+          <ul>
+            {props.statuses.map((s) => (
+              <li>
+                {vnDateTime(s.at)} — {STATUS_TEXT[s.code] ?? s.code}
+                {s.description ? `: ${s.description}` : ''}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </Page>
+  );
+}
+
+const STATUS_TEXT: Record<string, string> = Object.fromEntries(ACTIONS.map((a) => [a.code, a.text]));
+
+/** Văn bản đến: the list, one item, its files, and the clerk's answers (UI.md "Inbox"). */
+export function mountInbox(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
+  ui.get('/inbox', needViewer, async (c) => {
+    const viewer = c.get('viewer')!;
+    const q = (c.req.query('q') ?? '').slice(0, 200);
+    let after: { at: Date; id: string } | undefined;
+    try {
+      after = decodeCursor(c.req.query('after'), CURSOR_KEYS.time);
+    } catch {
+      after = undefined;
+    }
+    const { items, more } = await listInbox(c.get('em'), viewer.principal.agencyCode, { q, after, limit: PAGE_SIZE });
+    const last = items[items.length - 1];
+    return c.html(<InboxList viewer={viewer} items={items} q={q} next={more && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : undefined} />);
+  });
+
+  const showItem = async (c: ConsoleContext, extra: { error?: string; status?: 200 | 409 | 422 } = {}) => {
+    const viewer = c.get('viewer')!;
+    const em = c.get('em');
+    const item = await findOwnItem(em, viewer.principal, c.req.param('id') ?? '');
+    const show = c.req.query('xem');
+    return c.html(
+      <ItemPage
+        viewer={viewer}
+        item={item}
+        statuses={await itemStatuses(em, item.id)}
+        versions={await itemVersions(em, item.id)}
+        done={c.req.query('xong')}
+        error={extra.error}
+        showPdf={show !== undefined && /^\d{1,3}$/.test(show) ? Number(show) : undefined}
+      />,
+      extra.status ?? 200,
+    );
+  };
+
+  ui.get('/inbox/:id', needViewer, (c) => showItem(c));
+
+  ui.get('/inbox/:id/files/:index', needViewer, async (c) => {
+    const viewer = c.get('viewer')!;
+    const item = await findOwnItem(c.get('em'), viewer.principal, c.req.param('id'));
+    const index = Number(c.req.param('index'));
+    const file = await attachmentBytes(c.get('em'), item, Number.isInteger(index) ? index : -1);
+    const inline = c.req.query('inline') !== undefined && file.contentType === 'application/pdf';
+    return new Response(new Uint8Array(file.bytes), {
+      headers: {
+        'content-type': file.contentType,
+        'content-length': String(file.bytes.length),
+        'content-disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "sandbox; default-src 'none'; frame-ancestors 'self'",
+        'cache-control': 'private, no-store',
+      },
+    });
+  });
+
+  ui.post('/inbox/:id/status', needViewer, csrf(deps.publicUrl), async (c) => {
+    const viewer = c.get('viewer')!;
+    const form = c.get('form');
+    const code = field(form, 'code') as StatusCode;
+    if (!ACTIONS.some((a) => a.code === code)) return showItem(c, { error: 'Thao tác không hợp lệ.', status: 422 });
+    const description = field(form, 'description');
+    if (code === '02' && !description) return showItem(c, { error: 'Hãy ghi lý do từ chối.', status: 422 });
+    try {
+      const { statusId } = await reportStatus(c.get('em'), deps.pki, { principal: viewer.principal, requestId: c.get('requestId') }, c.req.param('id'), {
+        code,
+        ...(description ? { description } : {}),
+      });
+      if (statusId) await deps.queues.enqueue('status', { statusId }).catch(() => undefined);
+    } catch (error) {
+      const code409 = (error as { code?: string }).code;
+      if (code409 === 'ILLEGAL_TRANSITION' || code409 === 'CONFLICT') {
+        return showItem(c, { error: 'Không thực hiện được: trạng thái văn bản vừa thay đổi. Trang đã được tải lại với trạng thái mới.', status: 409 });
+      }
+      throw error;
+    }
+    return c.redirect(`/inbox/${c.req.param('id')}?xong=${code}`, 303);
+  });
+}

@@ -1,0 +1,76 @@
+import type { DeliveryState } from '../delivery/states.js';
+import type { DocumentState } from '../documents/document.entity.js';
+
+/** What a person reads in the console (UI.md "State texts"): one place for every page. */
+
+export const DELIVERY_STATE_TEXT: Record<DeliveryState, string> = {
+  pending: 'Đang gửi',
+  sending: 'Đang gửi',
+  arrived: 'Đã đến',
+  refused: 'Từ chối',
+  accepted: 'Đã tiếp nhận',
+  assigned: 'Đã phân công',
+  processing: 'Đang xử lý',
+  completed: 'Hoàn thành',
+  recall_requested: 'Đề nghị thu hồi',
+  recalled: 'Đã thu hồi',
+  recall_refused: 'Từ chối thu hồi',
+  failed: 'Gửi lỗi',
+};
+
+export const DOCUMENT_STATE_TEXT: Record<DocumentState, string> = {
+  queued: 'Đang gửi',
+  signed: 'Đang gửi',
+  sent: 'Đã gửi',
+  recalled: 'Đã thu hồi',
+  failed: 'Gửi lỗi',
+};
+
+/** A CSS class per state, for the colour of its badge (never the only carrier of meaning: the text is there). */
+export function stateTone(state: DeliveryState | DocumentState): 'ok' | 'wait' | 'bad' | 'done' {
+  switch (state) {
+    case 'accepted':
+    case 'assigned':
+    case 'processing':
+    case 'arrived':
+    case 'sent':
+      return 'ok';
+    case 'completed':
+    case 'recalled':
+      return 'done';
+    case 'refused':
+    case 'failed':
+    case 'recall_refused':
+      return 'bad';
+    default:
+      return 'wait';
+  }
+}
+
+/** edXML Priority (QCVN 102:2016): 0 thường … 4 hỏa tốc hẹn giờ. */
+export const PRIORITY_TEXT = ['Thường', 'Khẩn', 'Thượng khẩn', 'Hỏa tốc', 'Hỏa tốc hẹn giờ'] as const;
+export const priorityText = (p: number): string => PRIORITY_TEXT[p] ?? PRIORITY_TEXT[0];
+
+const VN = 'Asia/Ho_Chi_Minh';
+const dateFormat = new Intl.DateTimeFormat('en-GB', { timeZone: VN, day: '2-digit', month: '2-digit', year: 'numeric' });
+const timeFormat = new Intl.DateTimeFormat('en-GB', { timeZone: VN, hour: '2-digit', minute: '2-digit', hour12: false });
+
+/** dd/MM/yyyy in Vietnam time. */
+export const vnDate = (at: Date | string): string => dateFormat.format(new Date(at));
+/** HH:mm dd/MM/yyyy in Vietnam time. */
+export const vnDateTime = (at: Date | string): string => `${timeFormat.format(new Date(at))} ${dateFormat.format(new Date(at))}`;
+/** A calendar date YYYY-MM-DD (no time zone) as dd/MM/yyyy. */
+export const vnDay = (day: string): string => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(day);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : day;
+};
+
+/** File sizes the way a clerk reads them. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1).replace('.', ',')} MB`;
+}
+
+/** An edXML date `yyyy/MM/dd` (or ISO `yyyy-MM-dd`) as dd/MM/yyyy. */
+export const edxmlDay = (day: string): string => vnDay(day.replace(/\//g, '-'));
