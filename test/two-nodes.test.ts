@@ -104,6 +104,9 @@ describe('two nodes on loopback', () => {
     const accepted = await b.call('POST', `/v1/inbox/${item.id}/status`, { token: communes[0]!.clerk, body: { code: '03' } });
     expect(accepted.json).toMatchObject({ state: 'accepted', arrivalNumber: 1 });
     await eventually(async () => (await deliveries(id))[COMMUNES[0]!]?.state === 'accepted', 30_000, 100);
+    // The số đến crossed the nodes inside the signed 03.
+    const seen = await a.call('GET', `/v1/documents/${id}`, { token: district.clerk });
+    expect(seen.json.deliveries.find((d: { recipient: string }) => d.recipient === COMMUNES[0])?.arrivalNumber).toBe(1);
 
     // Node A holds each signed status package exactly as node B's commune signed it.
     const events = await a.call('GET', `/v1/documents/${id}/events`, { token: district.clerk });

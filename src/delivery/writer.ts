@@ -12,6 +12,7 @@
  */
 import type { Delivery } from '../documents/document.entity.js';
 import type { InboxItem } from '../inbox/inbox.entity.js';
+import { arrivalNumberIn } from './arrival-number.js';
 import { assertTransition, statusOutcome, type DeliveryState, type StatusCode, type StatusOutcome } from './states.js';
 
 /** What both a delivery (sender's side) and an inbox item (recipient's side) carry of their state. */
@@ -37,11 +38,17 @@ export function move(target: Stateful, to: DeliveryState, status?: { code: Statu
 
 /**
  * Applies a received status `code` (signed at `at`) to `target` through the graph and returns what
- * it did. Only `move` changes the target; the caller records `keep` and `refuse` with their reason.
+ * it did. Only `move` changes the state; the caller records `keep` and `refuse` with their reason.
+ * A 03 the graph does not refuse also gives the sender's delivery the recipient's số đến, from the
+ * signed Description: a 03 crossing a recall keeps the state but the number was given all the same.
  */
-export function applyStatus(target: Stateful, code: StatusCode, at: Date): StatusOutcome {
+export function applyStatus(target: Stateful, code: StatusCode, at: Date, description?: string | null): StatusOutcome {
   const outcome = statusOutcome(target.state, code);
   if (outcome.kind === 'move') move(target, outcome.to, { code, at });
+  if (code === '03' && outcome.kind !== 'refuse' && 'recipientCode' in target) {
+    const number = arrivalNumberIn(description);
+    if (number !== null) (target as Delivery).arrivalNumber = number;
+  }
   return outcome;
 }
 

@@ -110,6 +110,8 @@ export const DeliverySchema = defineEntity({
     state: p.enum(DELIVERY_STATES as unknown as DeliveryState[]).nativeEnumName('delivery_state').index(),
     statusCode: p.string().length(2).nullable(),
     statusAt: p.datetime().nullable(),
+    /** The số đến the recipient gave, read from its signed 03. */
+    arrivalNumber: p.integer().nullable(),
     attempts: p.integer().default(0),
     lastError: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -96,6 +96,7 @@ export const DeliveryViewSchema = z
     state: z.enum(DELIVERY_STATES),
     statusCode: z.string().nullable(),
     statusAt: z.string().nullable(),
+    arrivalNumber: z.number().int().nullable().openapi({ description: "The số đến the recipient gave (from its signed 03), once known" }),
     attempts: z.number().int(),
     lastError: z.string().nullable(),
     statuses: z.array(z.object({ id: z.string(), code: z.string(), at: z.string(), description: z.string().nullable() })),

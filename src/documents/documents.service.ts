@@ -438,6 +438,7 @@ export interface DocumentView {
     state: Delivery['state'];
     statusCode: string | null;
     statusAt: string | null;
+    arrivalNumber: number | null;
     attempts: number;
     lastError: string | null;
     statuses: Array<{ id: string; code: string; at: string; description: string | null }>;
@@ -489,6 +490,7 @@ export function documentView(
       state: d.state,
       statusCode: d.statusCode ?? null,
       statusAt: d.statusAt?.toISOString() ?? null,
+      arrivalNumber: d.arrivalNumber ?? null,
       attempts: d.attempts,
       lastError: d.lastError ?? null,
       statuses: statuses

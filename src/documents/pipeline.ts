@@ -371,7 +371,7 @@ export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusI
       status.carriedAt = new Date();
       return;
     } else {
-      outcome = applyStatus(delivery, code, status.createdAt);
+      outcome = applyStatus(delivery, code, status.createdAt, status.description);
     }
     status.carried = true;
     status.carriedAt = new Date();

@@ -262,7 +262,7 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
     if (await answerUpdate(tx, delivery, code, record.id, at)) return { receiptId, duplicate: false, statusIds: [] };
     // Through the graph, like a status from this node: a status it refuses, or one crossing our
     // recall, is recorded on the timeline with the reason, and the partner gets its receipt.
-    const outcome = applyStatus(delivery, code, at);
+    const outcome = applyStatus(delivery, code, at, s.description);
     recordEvent(tx, carriedEvent(delivery, record, pkg.sha256, outcome, { via: partner.id }));
     return { receiptId, duplicate: false, statusIds: [], outcome };
   });

@@ -3,7 +3,8 @@ import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { nextRegisterNumber, vietnamYear } from '../documents/registers.js';
-import { assertTransition, STATE_OF_CODE, type DeliveryState, type StatusCode } from '../delivery/states.js';
+import { withArrivalNumber } from '../delivery/arrival-number.js';
+import { assertTransition, CODE_MEANING, STATE_OF_CODE, type DeliveryState, type StatusCode } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
 import { parsePackage } from '../edxml/parse.js';
 import { DomainError } from '../errors.js';
@@ -123,7 +124,8 @@ export async function reportStatus(
           promulgationDate: header.promulgationInfo.promulgationDate,
         },
         code: input.code,
-        description: input.description,
+        // A 03 carries the số đến back to the sender, signed (delivery/arrival-number.ts).
+        description: input.code === '03' && item.arrivalNumber ? withArrivalNumber(input.description ?? CODE_MEANING['03'], item.arrivalNumber) : input.description,
         staff: input.staff,
         deliveryId: item.deliveryId ?? null,
         inboxItemId: item.id,

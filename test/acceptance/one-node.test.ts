@@ -178,6 +178,11 @@ describe('the whole walk: a district directs its three communes', () => {
         [c3.code]: { state: 'completed', statusCode: '06' },
       });
       for (const d of tracked.deliveries) expect(d.statusAt).toMatch(ISO_WITH_OFFSET);
+      // Each sender's row shows the số đến its recipient gave, carried in the signed 03 (UI.md).
+      const numberOf = (code: string) => tracked.deliveries.find((d: Loose) => d.recipient === code)?.arrivalNumber;
+      expect(numberOf(c1.code)).toBe(1);
+      expect(numberOf(c3.code)).toBe(1);
+      expect(numberOf(c2.code)).toBeNull();
 
       // The timeline, oldest first, and the signed status packages it points to.
       const events = await node.call('GET', `/v1/documents/${id}/events?limit=500`, { token: district.clerk });
