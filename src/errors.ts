@@ -74,7 +74,10 @@ const TITLE: Record<ErrorCode, string> = {
 /** One field-level problem, as listed in problem+json `errors`. */
 export interface FieldError {
   path: string;
+  /** In English, naming the field in plain words. */
   message: string;
+  /** The same in Vietnamese, answered with `Accept-Language: vi` (src/http/problem-messages.ts). */
+  vi?: string;
 }
 
 /** An error the client can act on: it carries a stable `code` and its HTTP status. */
@@ -85,8 +88,17 @@ export class DomainError extends Error {
   readonly errors: FieldError[] | undefined;
   /** When the client may try again (503, 429): answered as `Retry-After`. */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * The detail in Vietnamese, where the thrower wrote one (with the specifics the English names);
+   * otherwise src/http/problem-messages.ts says it from the code.
+   */
+  readonly vi: string | undefined;
 
-  constructor(code: ErrorCode, detail: string, options?: { errors?: FieldError[]; cause?: unknown; status?: number; retryAfterSeconds?: number }) {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options?: { errors?: FieldError[]; cause?: unknown; status?: number; retryAfterSeconds?: number; vi?: string },
+  ) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DomainError';
     this.code = code;
@@ -94,6 +106,7 @@ export class DomainError extends Error {
     this.title = TITLE[code];
     this.errors = options?.errors;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.vi = options?.vi;
   }
 }
 

@@ -4,7 +4,7 @@
  * with 15 or 16, and the sender sees each answer — without a delivery state moving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgency, directive, getBytes, postStatus, sendDocument, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from './acceptance/helpers.js';
+import { createAgency, directive, getBytes, postStatus, sendDocument, todayInVietnam, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from './acceptance/helpers.js';
 import { eventually, startTestNode, type TestNode } from './support/runtime.js';
 
 let node: TestNode;
@@ -20,11 +20,16 @@ beforeAll(async () => {
 });
 afterAll(async () => node?.close());
 
+// Due dates after the date of issue whenever the test runs (one before it is refused, issue 15).
+const NEXT_YEAR = Number(todayInVietnam().slice(0, 4)) + 1;
+const DUE = `${NEXT_YEAR}-12-31`;
+const DUE_LATER = `${NEXT_YEAR + 1}-01-15`;
+
 const events = async (id: string): Promise<Loose[]> => (await node.call('GET', `/v1/documents/${id}/events`, { token: district.clerk })).json.items as Loose[];
 
 describe('an update of a sent document', () => {
   it('reaches every holder as a version to answer; 15 and 16 are recorded per recipient, states unchanged', async () => {
-    const sent = await sendDocument(node, district.clerk, directive({ to: [a.code, b.code], subject: 'Kế hoạch tháng 12 (có sai sót)', dueDate: '2026-12-31' }));
+    const sent = await sendDocument(node, district.clerk, directive({ to: [a.code, b.code], subject: 'Kế hoạch tháng 12 (có sai sót)', dueDate: DUE }));
     expect(sent.status, sent.text).toBe(201);
     const id = sent.json.id as string;
     await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'arrived' }, [b.code]: { state: 'arrived' } });
@@ -35,11 +40,11 @@ describe('an update of a sent document', () => {
     const number = accepted.json.arrivalNumber as number;
     await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'accepted' } });
 
-    const updated = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Sửa trích yếu và hạn xử lý', subject: 'Kế hoạch tháng 12', dueDate: '2027-01-15' } });
+    const updated = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Sửa trích yếu và hạn xử lý', subject: 'Kế hoạch tháng 12', dueDate: DUE_LATER } });
     expect(updated.status, updated.text).toBe(202);
     expect(updated.json.recipients).toBe(2);
     const doc = (await node.call('GET', `/v1/documents/${id}`, { token: district.clerk })).json as Loose;
-    expect(doc).toMatchObject({ subject: 'Kế hoạch tháng 12', dueDate: '2027-01-15', documentId: sent.json.documentId });
+    expect(doc).toMatchObject({ subject: 'Kế hoạch tháng 12', dueDate: DUE_LATER, documentId: sent.json.documentId });
 
     // Each holder's item shows the update as a version waiting for its answer.
     for (const [agency, item] of [[a, itemA], [b, itemB]] as const) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { documentType, notationProblem } from './document-types.js';
+import { canonicalTypeKey, documentType, notationProblem, typeSuggestions } from './document-types.js';
 
 const problem = (type: string, notation: string) => notationProblem(documentType(type)!, notation);
 
@@ -29,5 +29,40 @@ describe('notationProblem (NĐ 30/2020 Phụ lục I II.3.b)', () => {
     const nfd = 'QĐ-UBND'.normalize('NFD');
     expect(problem('QĐ', nfd)).toBeNull();
     expect(problem('CV', nfd)).not.toBeNull();
+  });
+});
+
+describe('type keys a clerk types (issue 15)', () => {
+  it('a key in another case, with spaces or decomposed, is the key', () => {
+    expect(canonicalTypeKey(' qđ ')).toBe('QĐ');
+    expect(canonicalTypeKey('QĐ'.normalize('NFD').toLowerCase())).toBe('QĐ');
+    expect(canonicalTypeKey('ttr')).toBe('TTr');
+    expect(canonicalTypeKey('QYĐ')).toBe('QyĐ');
+    expect(canonicalTypeKey('ct')).toBe('CT');
+    expect(canonicalTypeKey('ctr')).toBe('CTr');
+    // Not a key in any case: left for the type check to refuse.
+    expect(canonicalTypeKey(' QD ')).toBe('QD');
+  });
+
+  const keys = (raw: string) => typeSuggestions(raw).map((t) => t.key);
+
+  it('suggests the key spelt without diacritics or punctuation, or the type named', () => {
+    expect(keys('QD')).toEqual(['QĐ']);
+    expect(keys('q.đ')).toEqual(['QĐ']);
+    expect(keys('H.D')).toEqual(['HD', 'HĐ']);
+    expect(keys('Quyet dinh')).toEqual(['QĐ']);
+    expect(keys('thư công')).toEqual(['THU']);
+  });
+
+  it('else keys one letter away, at most three; nothing for what is far from every key', () => {
+    expect(keys('CTT')).toEqual(['CT', 'CTr', 'BTT']);
+    expect(keys('XYZ')).toEqual([]);
+    expect(keys('X')).toEqual([]);
+    expect(keys('--')).toEqual([]);
+  });
+
+  it('says the ký hiệu rule in Vietnamese too', () => {
+    expect(notationProblem(documentType('CT')!, 'UBND-VP', 'vi')).toBe('Chỉ thị có ký hiệu dạng CT-<cơ quan>, ví dụ CT-UBND');
+    expect(notationProblem(documentType('CV')!, 'QĐ-UBND', 'vi')).toContain('không mang mã QĐ của Quyết định');
   });
 });

@@ -14,7 +14,8 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { PartnerSchema } from '../directory/partner.entity.js';
 import { buildEdoc } from '../edxml/build.js';
-import { DomainError } from '../errors.js';
+import { DomainError, type FieldError } from '../errors.js';
+import { fieldError } from '../http/validation-messages.js';
 import { sendToPartner } from '../exchange/outbound.js';
 import { InboxItemSchema } from '../inbox/inbox.entity.js';
 import { newInboxVersion } from '../inbox/receive.js';
@@ -53,18 +54,49 @@ export interface UpdateInput {
 
 const UPDATABLE = ['subject', 'content', 'dueDate', 'toPlaces', 'signer', 'priority', 'steeringType'] as const;
 
-/** 422 naming each field an update may not change (they make the DocumentId, or are not supported yet). */
+/**
+ * 422 naming each field an update may not change (they make the DocumentId, or are not supported
+ * yet), and a due date before the document's date of issue.
+ */
 function assertUpdatable(doc: OutgoingDocument, input: UpdateInput): void {
-  const errors: Array<{ path: string; message: string }> = [];
+  const errors: FieldError[] = [];
+  const refuse = (path: string, en: string, vi: string) => errors.push(fieldError(path, { en, vi }, 'document'));
   const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
-  if (input.type !== undefined && input.type !== doc.type) errors.push({ path: 'type', message: `stays ${doc.type}: the type is part of the DocumentId (replace the document to change it)` });
-  if (input.notation !== undefined && input.notation !== doc.notation) errors.push({ path: 'notation', message: `stays ${doc.notation}: the ký hiệu is part of the DocumentId` });
-  if (input.promulgation?.date !== undefined && input.promulgation.date !== doc.promulgationDate) errors.push({ path: 'promulgation.date', message: `stays ${doc.promulgationDate}: the date is part of the DocumentId` });
-  if (input.promulgation?.place !== undefined && input.promulgation.place !== doc.promulgationPlace) errors.push({ path: 'promulgation.place', message: 'the place of promulgation cannot change' });
-  if (input.to !== undefined && differs([...input.to].sort(), [...doc.recipientSpec].sort())) errors.push({ path: 'to', message: 'the recipients cannot change in an update (send the document to the others, or replace it)' });
-  if (input.confidentiality !== undefined && input.confidentiality !== 'normal') errors.push({ path: 'confidentiality', message: 'secret documents are never sent over this system' });
-  if (input.attachments !== undefined && input.attachments.length > 0) errors.push({ path: 'attachments', message: 'new files are not taken by an update yet: replace the document' });
-  if (errors.length) throw new DomainError('VALIDATION_FAILED', `An update cannot change: ${errors.map((e) => e.path).join(', ')}.`, { errors });
+  if (input.type !== undefined && input.type !== doc.type) {
+    refuse('type', `stays ${doc.type}: the type is part of the DocumentId (replace the document to change it)`, `giữ nguyên là ${doc.type}: loại văn bản là một phần của mã văn bản (DocumentId); muốn đổi thì thay thế văn bản`);
+  }
+  if (input.notation !== undefined && input.notation !== doc.notation) {
+    refuse('notation', `stays ${doc.notation}: the ký hiệu is part of the DocumentId`, `giữ nguyên là ${doc.notation}: ký hiệu là một phần của mã văn bản (DocumentId)`);
+  }
+  if (input.promulgation?.date !== undefined && input.promulgation.date !== doc.promulgationDate) {
+    refuse('promulgation.date', `stays ${doc.promulgationDate}: the date is part of the DocumentId`, `giữ nguyên là ${doc.promulgationDate}: ngày ban hành là một phần của mã văn bản (DocumentId)`);
+  }
+  if (input.promulgation?.place !== undefined && input.promulgation.place !== doc.promulgationPlace) {
+    refuse('promulgation.place', 'cannot change', 'không thay đổi được');
+  }
+  if (input.to !== undefined && differs([...input.to].sort(), [...doc.recipientSpec].sort())) {
+    refuse('to', 'cannot change in an update (send the document to the others, or replace it)', 'không thay đổi được khi cập nhật (hãy gửi văn bản cho nơi nhận khác, hoặc thay thế văn bản)');
+  }
+  if (input.confidentiality !== undefined && input.confidentiality !== 'normal') {
+    refuse('confidentiality', 'must be "normal": secret documents are never sent over this system', 'phải là "normal": văn bản mật không bao giờ được gửi qua hệ thống này');
+  }
+  if (input.attachments !== undefined && input.attachments.length > 0) {
+    refuse('attachments', 'cannot be added by an update yet: replace the document', 'chưa thêm được khi cập nhật: hãy thay thế văn bản');
+  }
+  // The date of issue stays; a deadline before it could never be met.
+  if (typeof input.dueDate === 'string' && input.dueDate < doc.promulgationDate) {
+    refuse(
+      'dueDate',
+      `(${input.dueDate}) must not be before the date of issue, ${doc.promulgationDate}`,
+      `(${input.dueDate.split('-').reverse().join('/')}) không được trước ngày ban hành ${doc.promulgationDate.split('-').reverse().join('/')}`,
+    );
+  }
+  if (errors.length) {
+    throw new DomainError('VALIDATION_FAILED', `The update is refused: ${errors.map((e) => e.message).join(' ')}`, {
+      errors,
+      vi: `Không cập nhật được: ${errors.map((e) => e.vi).join(' ')}`,
+    });
+  }
 }
 
 /**
@@ -76,17 +108,28 @@ export async function updateDocument(em: EntityManager, deps: PipelineDeps, cler
   return em.transactional(async (tx) => {
     if (/^[0-9a-f-]{36}$/i.test(id)) await lockDocumentRow(tx, id);
     const doc = await findOwnDocument(tx, clerk, id);
-    if (doc.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be updated.`);
+    if (doc.state !== 'sent') {
+      throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be updated.`, {
+        vi: `Văn bản đang ở trạng thái "${doc.state}"; chỉ văn bản đã gửi mới cập nhật được.`,
+      });
+    }
     const deliveries = await lockDeliveries(tx, id);
     const onTheWay = deliveries.filter((d) => ['pending', 'sending'].includes(d.state));
     if (onTheWay.length) {
-      throw new DomainError('CONFLICT', `${onTheWay.length} recipient(s) have not received the document yet (${onTheWay.map((d) => d.recipientCode).join(', ')}); update it once they have.`);
+      const codes = onTheWay.map((d) => d.recipientCode).join(', ');
+      throw new DomainError('CONFLICT', `${onTheWay.length} recipient(s) have not received the document yet (${codes}); update it once they have.`, {
+        vi: `${onTheWay.length} nơi nhận chưa nhận được văn bản (${codes}); hãy cập nhật sau khi họ đã nhận.`,
+      });
     }
     const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state) || d.state === 'recall_refused');
-    if (!holders.length) throw new DomainError('CONFLICT', 'No recipient holds the document: there is nothing to update.');
+    if (!holders.length) throw new DomainError('CONFLICT', 'No recipient holds the document: there is nothing to update.', { vi: 'Không nơi nhận nào đang giữ văn bản: không có gì để cập nhật.' });
     assertUpdatable(doc, input);
     const changes = applyChanges(doc, input);
-    if (!Object.keys(changes).length) throw new DomainError('VALIDATION_FAILED', `The update changes nothing: give at least one of ${UPDATABLE.join(', ')} with a new value.`);
+    if (!Object.keys(changes).length) {
+      throw new DomainError('VALIDATION_FAILED', `The update changes nothing: give at least one of ${UPDATABLE.join(', ')} with a new value.`, {
+        vi: `Nội dung cập nhật không thay đổi gì: hãy cho giá trị mới của ít nhất một trong các trường ${UPDATABLE.join(', ')}.`,
+      });
+    }
 
     const at = new Date();
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });

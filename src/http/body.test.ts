@@ -123,4 +123,20 @@ describe('readMultipart', () => {
     expect(form.files[0]!.content.equals(big)).toBe(true);
     expect(form.files[1]!.content.equals(small)).toBe(true);
   });
+
+  it('reads text fields and file names in NFC, a password as it was sent (issue 15)', async () => {
+    const boundary = 'b0undary';
+    const nfd = (s: string) => s.normalize('NFD');
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="subject"\r\n\r\n${nfd('Về việc')}\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="password"\r\n\r\n${nfd('mật khẩu')}\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${nfd('Tờ trình.pdf')}"\r\n\r\nx\r\n`),
+      Buffer.from(`--${boundary}--\r\n`),
+    ]);
+    const form = await readMultipart(post(body, { 'content-type': `multipart/form-data; boundary=${boundary}` }), { maxBytes: MiB, maxFiles: 5 });
+    expect(form.fields.get('subject')).toBe('Về việc'.normalize('NFC'));
+    expect(form.fields.get('password')).toBe(nfd('mật khẩu'));
+    // A part without a Content-Type is text/plain (RFC 7578 §4.4): the documents route reads it as none.
+    expect(form.files.map((f) => [f.name, f.contentType])).toEqual([['Tờ trình.pdf'.normalize('NFC'), 'text/plain']]);
+  });
 });

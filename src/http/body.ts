@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import { DomainError } from '../errors.js';
+import { normaliseField } from './edge-input.js';
 
 /**
  * The limit of a document sent as JSON: its files travel base64-encoded (4/3 of their size), plus
@@ -171,7 +172,8 @@ export async function readMultipart(
   const done = new Promise<void>((resolve, reject) => {
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) failure ??= new DomainError('PAYLOAD_TOO_LARGE', `The field ${name} is too large.`);
-      fields.set(name, value);
+      // Text in NFC as the JSON bodies' (edge-input.ts): the `metadata` part, and any form's fields.
+      fields.set(name, normaliseField(name, value));
     });
     parser.on('file', (field, stream, info) => {
       // A body cut off mid-file makes busboy fail the file's stream too: it must not go unheard
@@ -192,7 +194,8 @@ export async function readMultipart(
       });
       stream.on('end', () => {
         if (!failure) {
-          parts.push({ field, name: info.filename || field, contentType: (info.mimeType || 'application/octet-stream').toLowerCase(), chunks: size ? chunks : [] });
+          const name = (info.filename || field).normalize('NFC');
+          parts.push({ field, name, contentType: (info.mimeType || 'application/octet-stream').toLowerCase(), chunks: size ? chunks : [] });
         }
       });
     });

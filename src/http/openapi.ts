@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { edgeSchema } from './edge-input.js';
 import { ProblemSchema } from './problem.js';
 
 const problem = (description: string) => ({
@@ -25,9 +26,10 @@ export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => 
   content: { 'application/json': { schema } },
 });
 
+/** A route's JSON body: read in NFC before its schema checks it (edge-input.ts). */
 export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
   required: true,
-  content: { 'application/json': { schema } },
+  content: { 'application/json': { schema: edgeSchema(schema) } },
 });
 
 export const BEARER = [{ bearer: [] }];

@@ -4,6 +4,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { DomainError, type FieldError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { fieldSectionOf, type FieldSection } from './field-names.js';
+import { preferredLanguage } from './language.js';
+import { problemFieldErrors, problemMessage, problemTitle, validationDetail } from './problem-messages.js';
+import { fieldError, zodFieldErrors, type Predicate } from './validation-messages.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -18,37 +22,59 @@ export const ProblemSchema = z.object({
   requestId: z.string().optional(),
 });
 
-/** Converts zod issues to field errors with dotted paths (`to.2`, `signer.fullName`). */
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(body)',
-    message: issue.message,
-  }));
+/**
+ * Converts zod issues to field errors with dotted paths (`to.2`, `signer.fullName`): one per field,
+ * each naming the field in plain words, in English and Vietnamese (validation-messages.ts).
+ */
+export function fieldErrors(error: z.ZodError, options?: { input?: unknown; section?: FieldSection }): FieldError[] {
+  return zodFieldErrors(error, options);
 }
 
-/** The 422 for a body, query or path that does not match its schema. */
-export function validationError(error: z.ZodError, where = 'request'): DomainError {
-  const errors = fieldErrors(error);
-  return new DomainError(
-    'VALIDATION_FAILED',
-    `The ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-    { errors },
-  );
+/**
+ * The 422 for a body, query or path that does not match its schema. `input`, what was parsed, tells
+ * a missing field from one of the wrong type; the field names are those of `section`, or of the
+ * request at `urlPath` (field-names.ts).
+ */
+export function validationError(
+  error: z.ZodError,
+  where = 'request',
+  options: { input?: unknown; section?: FieldSection; urlPath?: string } = {},
+): DomainError {
+  const { urlPath, section, ...rest } = options;
+  const errors = fieldErrors(error, { ...rest, section: section ?? (urlPath === undefined ? undefined : fieldSectionOf(urlPath)) });
+  return new DomainError('VALIDATION_FAILED', validationDetail(errors, where, 'en'), { errors, vi: validationDetail(errors, where, 'vi') });
 }
 
+/**
+ * A 422 on one field, whose messages say what is wrong with it in both languages ("<Field>
+ * <predicate>.", the field named in plain words from `section`).
+ */
+export function invalidField(path: string, predicate: Predicate, section?: FieldSection): DomainError {
+  const error = fieldError(path, predicate, section);
+  return new DomainError('VALIDATION_FAILED', error.message, { errors: [error], vi: error.vi });
+}
+
+/**
+ * The problem+json answer of a domain error, in the language the request prefers (Accept-Language:
+ * `vi` or English): `title`, `detail` and each `errors[].message`; the `code` and the paths stay.
+ */
 export function problemResponse(c: Context, error: DomainError): Response {
+  const lang = preferredLanguage(c.req.header('accept-language'));
+  const section = fieldSectionOf(c.req.path);
   const body = {
     type: `https://lienthong.gov.vn/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
-    title: error.title,
+    title: problemTitle(error, lang),
     status: error.status,
-    detail: error.message,
+    detail: problemMessage(error, lang, section),
     code: error.code,
-    ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.errors ? { errors: problemFieldErrors(error, lang, section) } : {}),
     requestId: c.get('requestId') as string | undefined,
   };
   const retryAfter = error.retryAfterSeconds;
   return c.body(JSON.stringify(body), error.status as ContentfulStatusCode, {
     'content-type': PROBLEM_CONTENT_TYPE,
+    'content-language': lang,
+    vary: 'Accept-Language',
     ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),
   });
 }

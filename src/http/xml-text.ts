@@ -10,5 +10,9 @@ import { firstNonXmlChar } from '../edxml/xml-chars.js';
 export const xmlText = () =>
   z.string().superRefine((value, ctx) => {
     const bad = firstNonXmlChar(value);
-    if (bad) ctx.addIssue({ code: 'custom', message: `contains ${bad.codePoint} at character ${bad.index + 1}, which XML 1.0 cannot carry` });
+    if (bad) {
+      const position = bad.index + 1;
+      // `params.key` lets the message be said in Vietnamese too (src/http/validation-messages.ts).
+      ctx.addIssue({ code: 'custom', message: `contains ${bad.codePoint} at character ${position}, which XML 1.0 cannot carry`, params: { key: 'xml_char', codePoint: bad.codePoint, position } });
+    }
   });

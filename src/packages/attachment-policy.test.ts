@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkUploadContentType,
   checkUploadFileName,
+  contentTypeFromName,
   MAX_FILE_NAME_BYTES,
   normaliseFileName,
   OPAQUE_CONTENT_TYPE,
@@ -105,5 +106,39 @@ describe('content types', () => {
     const refused = checkUploadContentType('text/html');
     expect(refused.ok).toBe(false);
     expect(refused.ok ? '' : refused.problem).toContain('is not accepted');
+  });
+});
+
+describe('a clerk upload without a type of its own (issue 15)', () => {
+  const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+  it('is typed by its extension, whatever its case', () => {
+    expect(contentTypeFromName('Báo cáo.DOCX')).toBe(DOCX);
+    expect(contentTypeFromName('scan.jpeg')).toBe('image/jpeg');
+    expect(contentTypeFromName('ghi-chu.txt')).toBeNull();
+    expect(contentTypeFromName('no-extension')).toBeNull();
+    for (const none of ['', undefined, 'application/octet-stream', ' Application/Octet-Stream ']) {
+      expect(checkUploadContentType(none, 'Báo cáo.docx'), String(none)).toEqual({ ok: true, value: DOCX });
+    }
+  });
+
+  it('a given type on the allow-list wins over the extension; one off the list is refused whatever the extension', () => {
+    expect(checkUploadContentType('application/pdf', 'a.docx')).toEqual({ ok: true, value: 'application/pdf' });
+    const html = checkUploadContentType('text/html', 'a.pdf');
+    expect(html).toMatchObject({ ok: false, problem: expect.stringContaining('"text/html", which is not accepted') });
+  });
+
+  it('refuses an extension that names no accepted type, in a few words and in Vietnamese too', () => {
+    const refused = checkUploadContentType('', 'ghi-chu.txt');
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.problem).toMatch(/^was not given, and the extension \.txt names none of the accepted types: send PDF \(\.pdf\), Word/);
+    expect(refused.vi).toMatch(/^chưa được khai báo, và phần mở rộng \.txt không ứng với kiểu tệp nào được chấp nhận/);
+    expect(refused.problem.length).toBeLessThan(200);
+    expect(checkUploadContentType('application/octet-stream', 'README')).toMatchObject({ ok: false, problem: expect.stringContaining('the file name names none') });
+  });
+
+  it('says why a file name is refused in Vietnamese too', () => {
+    expect(checkUploadFileName('thu-muc/van-ban.pdf')).toMatchObject({ ok: false, vi: 'phải là tên tệp đơn thuần, không có / hoặc \\' });
   });
 });

@@ -88,30 +88,39 @@ function truncateUtf8(s: string, maxBytes: number): string {
 /** Leading dots and spaces, trailing dots and spaces (Windows drops those; `..` then means nothing). */
 const trimName = (s: string): string => s.trim().replace(/^[.\s]+/u, '').replace(/[.\s]+$/u, '');
 
+/** Why a name or type is refused, in English and Vietnamese: said after the field's name ("File name of attachment 1 …"). */
+interface Problem {
+  en: string;
+  vi: string;
+}
+
 interface Cleaned {
   name: string;
   /** Why the name had to change, beyond trimming white space; empty when it did not. */
-  problems: string[];
+  problems: Problem[];
 }
 
 function clean(raw: string, fallback: string): Cleaned {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const nfc = raw.normalize('NFC');
   const noControls = stripNonXmlChars(nfc).replace(NAME_CONTROL_RE, '');
-  if (noControls !== nfc) problems.push('must not contain control characters');
+  if (noControls !== nfc) problems.push({ en: 'must not contain control characters', vi: 'không được chứa ký tự điều khiển' });
   const noSeparators = noControls.replace(SEPARATORS_RE, '_');
-  if (noSeparators !== noControls) problems.push('must be a plain file name, without / or \\');
+  if (noSeparators !== noControls) problems.push({ en: 'must be a plain file name, without / or \\', vi: 'phải là tên tệp đơn thuần, không có / hoặc \\' });
   let name = trimName(noSeparators);
-  if (name !== noSeparators.trim()) problems.push('must not start or end with a dot');
+  if (name !== noSeparators.trim()) problems.push({ en: 'must not start or end with a dot', vi: 'không được bắt đầu hoặc kết thúc bằng dấu chấm' });
   const bytes = utf8Length(name);
   if (bytes > MAX_FILE_NAME_BYTES) {
-    problems.push(`must be at most ${MAX_FILE_NAME_BYTES} bytes in UTF-8 (this one has ${bytes})`);
+    problems.push({
+      en: `must be at most ${MAX_FILE_NAME_BYTES} bytes in UTF-8 (this one has ${bytes})`,
+      vi: `không được dài quá ${MAX_FILE_NAME_BYTES} byte theo UTF-8 (tên này dài ${bytes} byte)`,
+    });
     const extension = EXTENSION_RE.exec(name)?.[0] ?? '';
     const stem = trimName(truncateUtf8(name.slice(0, name.length - extension.length), MAX_FILE_NAME_BYTES - utf8Length(extension)));
     name = `${stem || fallback}${extension}`;
   }
   if (name === '') {
-    problems.push('must not be empty');
+    problems.push({ en: 'must not be empty', vi: 'không được để trống' });
     name = fallback;
   }
   return { name, problems };
@@ -126,19 +135,71 @@ export function normaliseFileName(raw: string | null | undefined, fallback: stri
   return clean(raw ?? '', fallback).name;
 }
 
-/** The result of checking what a clerk uploads: the value to store, or why it is refused. */
-export type UploadCheck = { ok: true; value: string } | { ok: false; problem: string };
+/** The result of checking what a clerk uploads: the value to store, or why it is refused (in English and Vietnamese). */
+export type UploadCheck = { ok: true; value: string } | { ok: false; problem: string; vi: string };
+
+const refused = (problems: Problem[]): UploadCheck => ({ ok: false, problem: problems.map((p) => p.en).join('; '), vi: problems.map((p) => p.vi).join('; ') });
 
 /** A clerk's file name: accepted (NFC, trimmed) when normaliseFileName would keep it, else the reason. */
 export function checkUploadFileName(raw: string): UploadCheck {
   const { name, problems } = clean(raw, FALLBACK_FILE_NAME);
-  return problems.length === 0 ? { ok: true, value: name } : { ok: false, problem: problems.join('; ') };
+  return problems.length === 0 ? { ok: true, value: name } : refused(problems);
 }
 
-/** A clerk's content type: the bare allowed type to store, else the reason. */
-export function checkUploadContentType(raw: string): UploadCheck {
-  const type = parseContentType(raw);
+/** The allowed types by file extension (lower case): what an upload that names no type is read as. */
+const TYPE_BY_EXTENSION: Readonly<Record<string, (typeof ATTACHMENT_TYPES)[number]>> = {
+  pdf: 'application/pdf',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  odt: 'application/vnd.oasis.opendocument.text',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
+  zip: 'application/zip',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+};
+
+/** What a clerk may send, in words rather than the twelve media types of ATTACHMENT_TYPES. */
+const ACCEPTED: Problem = {
+  en: 'PDF (.pdf), Word (.doc, .docx), Excel (.xls, .xlsx), OpenDocument (.odt, .ods), ZIP (.zip) or an image (.jpg, .png, .tif)',
+  vi: 'PDF (.pdf), Word (.doc, .docx), Excel (.xls, .xlsx), OpenDocument (.odt, .ods), ZIP (.zip) hoặc ảnh (.jpg, .png, .tif)',
+};
+
+/** A file name's extension in lower case, without the dot; '' when it has none. */
+const extensionOf = (name: string): string => /\.([\p{L}\p{N}]{1,15})$/u.exec(name.normalize('NFC').trim())?.[1]?.toLowerCase() ?? '';
+
+/** The allowed type a file name's extension names (`Báo cáo.DOCX` → Word), or null. */
+export function contentTypeFromName(name: string): (typeof ATTACHMENT_TYPES)[number] | null {
+  return TYPE_BY_EXTENSION[extensionOf(name)] ?? null;
+}
+
+/** Declared types that say nothing about the file: none at all, or the generic byte stream. */
+const SAYS_NOTHING = new Set(['', OPAQUE_CONTENT_TYPE]);
+
+/**
+ * A clerk's content type: the bare allowed type to store, else the reason. Where the client gave
+ * none (or application/octet-stream, what curl and browsers send for a .docx they do not know), the
+ * type is read from the file name's extension (`name`), and the allow-list decides as for any other.
+ */
+export function checkUploadContentType(raw: string | null | undefined, name?: string): UploadCheck {
+  const declared = (raw ?? '').trim();
+  const type = parseContentType(declared);
   if (isAllowedContentType(type)) return { ok: true, value: type };
-  const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
-  return { ok: false, problem: `${shown} is not accepted; use one of ${ATTACHMENT_TYPES.join(', ')}` };
+  if (SAYS_NOTHING.has(type ?? declared)) {
+    const inferred = name === undefined ? null : contentTypeFromName(name);
+    if (inferred) return { ok: true, value: inferred };
+    const extension = name === undefined ? '' : extensionOf(name);
+    return refused([
+      {
+        en: `${declared ? `is ${OPAQUE_CONTENT_TYPE}, which does not say what the file is` : 'was not given'}, and ${extension ? `the extension .${extension}` : 'the file name'} names none of the accepted types: send ${ACCEPTED.en}`,
+        vi: `${declared ? `là ${OPAQUE_CONTENT_TYPE}, không cho biết đó là tệp gì` : 'chưa được khai báo'}, và ${extension ? `phần mở rộng .${extension}` : 'tên tệp'} không ứng với kiểu tệp nào được chấp nhận: hãy gửi ${ACCEPTED.vi}`,
+      },
+    ]);
+  }
+  const shown = JSON.stringify(declared.length > 80 ? `${declared.slice(0, 80)}…` : declared);
+  return refused([{ en: `is ${shown}, which is not accepted: send ${ACCEPTED.en}`, vi: `là ${shown}, kiểu tệp không được chấp nhận: hãy gửi ${ACCEPTED.vi}` }]);
 }
