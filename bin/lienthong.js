@@ -8,6 +8,8 @@ try {
   const code = await main(process.argv.slice(2), process.env);
   process.exit(code);
 } catch (error) {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  // A set-up problem (a taken port, an unreachable folder) is said in words, without a stack trace.
+  if (error instanceof Error && error.name === 'SetupError') console.error(error.message);
+  else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import { warnOnce, type Logger } from './logger.js';
 
 export interface ResolvedEnvironment {
   config: Config;
@@ -19,10 +19,13 @@ export interface ResolvedEnvironment {
  */
 export async function resolveDevelopmentDefaults(config: Config, logger: Logger): Promise<ResolvedEnvironment> {
   const dataDir = resolve(config.dataDir);
-  // 0711: others may traverse (the embedded PostgreSQL runs as 'postgres' and lives in <data>/pg)
-  // but not list; the secrets inside are 0600.
-  mkdirSync(dataDir, { recursive: true, mode: 0o711 });
-  chmodSync(dataDir, 0o711);
+  // Made only when something goes in it: a node given every secret and a database writes nothing here.
+  if (!config.adminToken || !config.masterKey || !config.databaseUrl) {
+    // 0711: others may traverse (the embedded PostgreSQL runs as 'postgres' and lives in <data>/pg)
+    // but not list; the secrets inside are 0600.
+    mkdirSync(dataDir, { recursive: true, mode: 0o711 });
+    chmodSync(dataDir, 0o711);
+  }
   let stop = async () => undefined as void;
   let databaseUrl = config.databaseUrl;
   let adminToken = config.adminToken;
@@ -35,7 +38,9 @@ export async function resolveDevelopmentDefaults(config: Config, logger: Logger)
   }
   if (!masterKey) {
     masterKey = readOrCreate(resolve(dataDir, 'master-key'), () => randomBytes(32).toString('base64'));
-    logger.warn(
+    warnOnce(
+      logger,
+      'master-key',
       { file: resolve(dataDir, 'master-key') },
       'LIENTHONG_MASTER_KEY is not set: using a generated development key (refused in production)',
     );

@@ -1,11 +1,13 @@
+import { createRequire } from 'node:module';
 import { DriverException } from '@mikro-orm/core';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 /**
- * The service logger: JSON lines (one per request, one per job outcome), secrets redacted.
- * `destination` defaults to stdout (tests pass a stream to read what was logged).
+ * The service logger, secrets redacted: JSON lines (one per request, one per job outcome) for log
+ * collectors, or, when stdout is a terminal, one readable line each (pino-pretty) for the person who
+ * ran `npm start`. `destination` defaults to stdout (tests pass a stream to read what was logged).
  */
 export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
   const options = {
@@ -16,7 +18,62 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
     serializers: { err: compactError },
     redact: { paths: ['req.headers.authorization', '*.token', '*.privateKeyPem', '*.credentials'], censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const stream = destination ?? (process.stdout.isTTY ? terminalStream() : undefined);
+  return stream ? pino(options, stream) : pino(options);
+}
+
+/** Fields every line carries, which a person at a terminal does not need to read each time. */
+const QUIET_FIELDS = new Set(['level', 'time', 'msg', 'service', 'role', 'pid', 'hostname', 'err']);
+
+/**
+ * A line for a person: `GET /v1/documents → 201 (12 ms)` for a request, otherwise the message
+ * followed by its fields as `key=value`, and an error's stack on the lines below.
+ */
+export function formatForTerminal(log: Record<string, unknown>): string {
+  if (log.msg === 'request' && typeof log.method === 'string') {
+    return `${log.method} ${String(log.path)} → ${String(log.status)} (${String(log.ms)} ms)`;
+  }
+  const fields = Object.entries(log)
+    .filter(([key, value]) => !QUIET_FIELDS.has(key) && value !== undefined)
+    .map(([key, value]) => {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      return `${key}=${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
+    });
+  const err = log.err as { type?: string; message?: string; stack?: string } | undefined;
+  const trace = err ? `\n    ${(err.stack ?? `${err.type ?? 'Error'}: ${err.message ?? ''}`).split('\n').join('\n    ')}` : '';
+  return [String(log.msg ?? ''), ...fields].join(' ') + trace;
+}
+
+/**
+ * pino-pretty in this thread (synchronous: nothing is lost when the process exits) writing to
+ * `destination` (default stdout), or undefined when it is not installed: JSON lines then.
+ */
+export function terminalStream(destination?: NodeJS.WritableStream): DestinationStream | undefined {
+  try {
+    const build = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => DestinationStream;
+    return build({
+      colorize: destination === undefined,
+      sync: true,
+      ...(destination ? { destination } : {}),
+      translateTime: 'SYS:HH:MM:ss.l',
+      hideObject: true,
+      messageFormat: (log: Record<string, unknown>) => formatForTerminal(log),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+const warned = new Set<string>();
+
+/**
+ * Logs a start-up warning once per process, whatever the number of runtimes built in it: an
+ * operator reads a warning said again and again as a new problem.
+ */
+export function warnOnce(logger: Logger, key: string, fields: Record<string, unknown>, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  logger.warn(fields, message);
 }
 
 /**

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runningPostmaster } from '../src/db/embedded.js';
 import { freePort } from './support/redis-server.js';
 import { eventually, startTestNode } from './support/runtime.js';
 
@@ -83,7 +84,7 @@ describe('the lienthong CLI', () => {
         const r = await readyz(port1);
         return r?.status === 200 ? r : undefined;
       }, 120_000, 250);
-      expect(ready.body).toEqual({ status: 'ok', checks: { db: 'ok', redis: 'ok' } });
+      expect(ready.body).toEqual({ status: 'ok', checks: { db: 'ok', queue: 'ok', redis: 'ok' }, backends: { queue: 'postgres' } });
       const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
       expect(first.output()).toContain(`Admin token:  ${token}`);
       expect(first.output()).toContain('/docs');
@@ -107,12 +108,16 @@ describe('the lienthong CLI', () => {
       second.child.kill('SIGKILL');
       await second.exit;
 
-      // 3. Third start after the SIGKILL comes up all the same.
+      // 3. Third start after the SIGKILL comes up all the same: it takes the orphaned server over
+      //    and stops it when it stops, so the orphan does not outlive it.
+      expect(runningPostmaster(join(dataDir, 'pg'))).toBeDefined();
       const port3 = await freePort();
       const third = run(['start'], { ...env, PORT: String(port3) });
       await eventually(async () => (await readyz(port3))?.status === 200, 60_000, 250);
+      expect(third.output()).toContain('taking over the embedded PostgreSQL left running by an earlier start');
       third.child.kill('SIGTERM');
       expect(await third.exit).toBe(0);
+      expect(runningPostmaster(join(dataDir, 'pg'))).toBeUndefined();
     },
     240_000,
   );

@@ -22,16 +22,17 @@ describe('health, readiness and operations endpoints', () => {
     expect(res.json).toEqual({ status: 'ok' });
   });
 
-  it('/readyz is 503 naming redis while Redis is down, and 200 again when it returns', async () => {
+  it('/readyz is 503 naming the queue check (and redis, its first name) while Redis is down, and 200 again when it returns', async () => {
     const ok = await node.call('GET', '/readyz');
     expect(ok.status).toBe(200);
-    expect(ok.json).toEqual({ status: 'ok', checks: { db: 'ok', redis: 'ok' } });
+    expect(ok.json).toEqual({ status: 'ok', checks: { db: 'ok', queue: 'ok', redis: 'ok' }, backends: { queue: 'redis' } });
 
     await redis.stop();
     const down = await node.call('GET', '/readyz');
     expect(down.status).toBe(503);
     expect(down.json.checks.db).toBe('ok');
-    expect(down.json.checks.redis).toMatch(/^failing/);
+    expect(down.json.checks.queue).toMatch(/^failing/);
+    expect(down.json.checks.redis).toBe(down.json.checks.queue);
 
     await redis.start();
     await eventually(async () => (await node.call('GET', '/readyz')).status === 200, 15_000, 200);

@@ -33,6 +33,8 @@ describe('job registry and workers', () => {
         expect(stamp).toBeGreaterThan(Date.now() / 1000 - 60);
         const ready = await node.call('GET', '/readyz');
         expect(ready.status).toBe(200);
+        // The queue check names the backend it asked (issue 15: not "redis" when the jobs are in PostgreSQL).
+        expect(ready.json).toMatchObject({ checks: { queue: 'ok', redis: 'ok' }, backends: { queue: backend } });
       } finally {
         await node.close();
       }

@@ -86,11 +86,28 @@ export const update: JobProcessor<'update'> = async ({ deliveryUpdateId }, ctx) 
   }
 };
 
-/** Polls one axis partner; the recipients' 01s for what arrived go back through the status queue. */
+/**
+ * Polls one axis partner; the recipients' 01s for what arrived go back through the status queue. A
+ * poll that fails is not retried (the next sweep polls again) and does not throw: its error is on the
+ * partner (GET /v1/partners/{id}), and the log says it once when it starts or changes, not every sweep.
+ */
 export const poll: JobProcessor<'poll'> = async ({ partnerId }, ctx) => {
   const partner = await ctx.orm.em.fork().findOne(PartnerSchema, { id: partnerId });
   if (!partner) return { skipped: 'no such partner' };
-  const outcome = await pollAxis(ctx.orm.em.fork(), deps(ctx), partner, ctx.logger);
-  await ctx.queues.enqueueMany('status', outcome.statusIds.map((statusId) => ({ statusId })));
-  return outcome;
+  const before = partner.lastError ?? null;
+  try {
+    const outcome = await pollAxis(ctx.orm.em.fork(), deps(ctx), partner, ctx.logger);
+    await ctx.queues.enqueueMany('status', outcome.statusIds.map((statusId) => ({ statusId })));
+    if (before !== null) ctx.logger.info({ partner: partnerId }, 'axis poll works again');
+    return outcome;
+  } catch (error) {
+    // Neither the axis nor the partner's registration (PartnerSetupError is a TransportError): a fault
+    // of ours, worth its stack trace.
+    if (!(error instanceof TransportError)) throw error;
+    const paused = partner.circuitOpenUntil !== null && partner.circuitOpenUntil !== undefined && partner.circuitOpenUntil > new Date();
+    const fields = { partner: partnerId, error: error.message };
+    if (error.message !== before && !paused) ctx.logger.warn(fields, 'axis poll failing (recorded on the partner: GET /v1/partners/{id})');
+    else ctx.logger.debug(fields, 'axis poll failing');
+    return { failed: error.message };
+  }
 };

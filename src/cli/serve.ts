@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfigOrReport, type Config } from '../config.js';
 import { resolveDevelopmentDefaults } from '../dev-defaults.js';
@@ -11,14 +12,31 @@ export type Role = 'start' | 'api' | 'worker' | 'migrate';
 /**
  * Runs one role of the service until SIGINT/SIGTERM: `start` (migrate, api and workers in one
  * process), `api`, `worker`, or `migrate` (apply migrations and exit).
+ *
+ * Shutdown, in every role: the first SIGINT or SIGTERM stops the listeners, lets running requests and
+ * jobs finish, closes the queues and the pools, and only then stops the embedded PostgreSQL (which
+ * runs in a process group of its own, so a terminal's Ctrl-C does not reach it first); exit code 0.
+ * A second signal exits at once (the embedded PostgreSQL is still stopped, by its exit hook).
  */
 export async function runRole(role: Role, env: Record<string, string | undefined>): Promise<number> {
   const config = loadConfigOrReport(env, process.stderr);
   if (!config) return 2;
   const logger = createLogger(config.logLevel, { role });
-  const resolved = await resolveDevelopmentDefaults(config, logger);
-  const cfg = resolved.config;
+  const signals = new ShutdownSignals(logger);
+  try {
+    const resolved = await resolveDevelopmentDefaults(config, logger);
+    try {
+      return await serveRole(role, config, resolved.config, logger, signals, resolved.generatedAdminToken);
+    } finally {
+      await resolved.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the embedded PostgreSQL'));
+      if (signals.received) logger.info('stopped');
+    }
+  } finally {
+    signals.dispose();
+  }
+}
 
+async function serveRole(role: Role, config: Config, cfg: Config, logger: Logger, signals: ShutdownSignals, generatedAdminToken: boolean): Promise<number> {
   if (role === 'migrate') {
     const orm = await connectOrm(cfg.databaseUrl!);
     try {
@@ -26,12 +44,12 @@ export async function runRole(role: Role, env: Record<string, string | undefined
       logger.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
     } finally {
       await orm.close(true);
-      await resolved.stop();
     }
     return 0;
   }
+  if (signals.received) return 0;
 
-  const runtime = await startWithRetry(logger, () =>
+  const runtime = await startWithRetry(logger, signals, () =>
     createRuntime(cfg, {
       roles: { api: role !== 'worker', worker: role !== 'api' },
       migrate: role === 'start',
@@ -39,30 +57,46 @@ export async function runRole(role: Role, env: Record<string, string | undefined
       defaultMetrics: true,
     }),
   );
-  logger.info(`database: PostgreSQL ${redactUrl(cfg.databaseUrl!)}${config.databaseUrl ? '' : ' (embedded, data in ' + cfg.dataDir + '/pg)'}`);
-  logger.info(`queues: ${runtime.queues.backend.description}`);
-  logger.info(`workers: ${runtime.workers ? `${runtime.workers.workers.length} queues in this process` : 'none in this process'}`);
-
+  if (!runtime) return 0;
   const servers: ServerType[] = [];
-  if (role !== 'worker') {
-    servers.push(await listen(runtime, cfg));
-    const base = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
-    logger.info(`api: listening on ${cfg.host}:${cfg.port}; docs at ${base}/docs`);
-    if (cfg.metricsPort !== undefined) {
-      // /metrics leaves the main port for its own listener, without a token (LIENTHONG_METRICS_PORT).
-      servers.push(await serveMetrics(runtime.metrics, cfg));
-      logger.info(`metrics: listening on ${cfg.metricsHost}:${cfg.metricsPort}/metrics`);
-    } else {
-      logger.info('metrics: GET /metrics on the api port, admin token required');
+  try {
+    logger.info(`database: PostgreSQL ${redactUrl(cfg.databaseUrl!)}${config.databaseUrl ? '' : ' (embedded, data in ' + resolve(cfg.dataDir, 'pg') + ')'}`);
+    logger.info(`queues: ${runtime.queues.backend.description}`);
+    logger.info(`workers: ${runtime.workers ? `${runtime.workers.workers.length} queues in this process` : 'none in this process'}`);
+    if (role !== 'worker' && !signals.received) {
+      servers.push(await listen(runtime, cfg));
+      const base = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
+      logger.info(`api: listening on ${cfg.host}:${cfg.port}; docs at ${base}/docs`);
+      if (cfg.metricsPort !== undefined) {
+        // /metrics leaves the main port for its own listener, without a token (LIENTHONG_METRICS_PORT).
+        servers.push(await serveMetrics(runtime.metrics, cfg));
+        logger.info(`metrics: listening on ${cfg.metricsHost}:${cfg.metricsPort}/metrics`);
+      } else {
+        logger.info('metrics: GET /metrics on the api port, admin token required');
+      }
+      if (generatedAdminToken) {
+        // Printed once per start, on stdout, for the developer who ran `npm start`.
+        const logins = await consoleLogins(runtime);
+        process.stdout.write(
+          `\n  lienthong is running at ${base}\n  Console:      ${base}/  (Vietnamese web console for clerks and leaders)\n` +
+            (logins === 0 ? `                nobody can log in yet: run \`npx lienthong seed --demo\` in another terminal; it prints a login per demo agency\n` : '') +
+            `  API docs:     ${base}/docs\n  Admin token:  ${cfg.adminToken}\n  (kept in ${cfg.dataDir}/admin-token; set LIENTHONG_ADMIN_TOKEN to choose your own)\n  Stop with Ctrl-C.\n\n`,
+        );
+      }
     }
-    if (resolved.generatedAdminToken) {
-      // Printed once per start, on stdout, for the developer who ran `npm start`.
-      process.stdout.write(
-        `\n  lienthong is running at ${base}\n  API docs:     ${base}/docs\n  Admin token:  ${cfg.adminToken}\n  (kept in ${cfg.dataDir}/admin-token; set LIENTHONG_ADMIN_TOKEN to choose your own)\n\n`,
-      );
-    }
+    await signals.first;
+  } finally {
+    // Stop accepting connections first (the api and the metrics listener); in-flight requests complete.
+    await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
+    await runtime.close();
   }
-  return waitForShutdown(runtime, servers, logger, resolved.stop);
+  return 0;
+}
+
+/** How many users can log in to the console (have a password). */
+async function consoleLogins(runtime: Runtime): Promise<number> {
+  const rows = await runtime.orm.em.fork().getConnection().execute<Array<{ n: string }>>(`select count(*) as n from app_user where password_hash is not null and active`);
+  return Number(rows[0]?.n ?? 0);
 }
 
 function listen(runtime: Runtime, cfg: Config): Promise<ServerType> {
@@ -72,26 +106,42 @@ function listen(runtime: Runtime, cfg: Config): Promise<ServerType> {
   });
 }
 
-function waitForShutdown(runtime: Runtime, servers: ServerType[], logger: Logger, stopDatabase: () => Promise<void>): Promise<number> {
-  return new Promise((resolvePromise) => {
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down: no new requests, finishing running jobs');
-      // Stop accepting connections first (the api and the metrics listener); in-flight requests complete.
-      await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
-      await runtime.close();
-      await stopDatabase().catch((err: unknown) => logger.warn({ err }, 'stopping the embedded PostgreSQL'));
-      logger.info('stopped');
-      resolvePromise(0);
-    };
-    process.once('SIGINT', (s) => void shutdown(s));
-    process.once('SIGTERM', (s) => void shutdown(s));
-  });
+/** Within this long of the first, a signal is the first one delivered again, not a second Ctrl-C. */
+const REPEATED_SIGNAL_MS = 1_000;
+
+/**
+ * SIGINT and SIGTERM, listened to from the very start (a Ctrl-C during initdb or the migrations
+ * stops cleanly too): the first starts the shutdown, a second one exits at once.
+ */
+class ShutdownSignals {
+  received: NodeJS.Signals | undefined;
+  readonly first: Promise<NodeJS.Signals>;
+  private resolveFirst!: (signal: NodeJS.Signals) => void;
+  private receivedAt = 0;
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    if (this.received) {
+      // The same Ctrl-C, delivered twice: by the terminal to the process group, and forwarded by a
+      // parent that launched us (npm, npx). A person's second Ctrl-C comes later than this.
+      if (Date.now() - this.receivedAt < REPEATED_SIGNAL_MS) return;
+      this.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    this.received = signal;
+    this.receivedAt = Date.now();
+    this.logger.info({ signal }, 'shutting down: no new requests, finishing running jobs (send the signal again to exit at once)');
+    this.resolveFirst(signal);
+  };
+
+  constructor(private readonly logger: Logger) {
+    this.first = new Promise((r) => (this.resolveFirst = r));
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
 }
 
 function redactUrl(url: string): string {
@@ -106,7 +156,7 @@ const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN
  * PostgreSQL restarting, or still starting next to us (compose, a failover): wait for it rather
  * than exit. Anything else (a bad migration, a wrong password) fails at once.
  */
-async function startWithRetry<T>(logger: Logger, start: () => Promise<T>, attempts = 30): Promise<T> {
+async function startWithRetry<T>(logger: Logger, signals: ShutdownSignals, start: () => Promise<T>, attempts = 30): Promise<T | undefined> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
@@ -114,7 +164,8 @@ async function startWithRetry<T>(logger: Logger, start: () => Promise<T>, attemp
       const code = String((error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code ?? '');
       if (!TRANSIENT.has(code) || attempt >= attempts) throw error;
       logger.warn({ attempt, code }, 'the database is not reachable yet; trying again in 2 s');
-      await new Promise((r) => setTimeout(r, 2_000));
+      // A signal while waiting ends the wait: nothing was started that needs closing.
+      if ((await Promise.race([signals.first, new Promise((r) => setTimeout(r, 2_000, 'retry'))])) !== 'retry') return undefined;
     }
   }
 }

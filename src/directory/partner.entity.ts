@@ -30,7 +30,9 @@ export const PartnerSchema = defineEntity({
     /** Circuit breaker: consecutive transport failures, and until when calls are paused. */
     consecutiveFailures: p.integer().default(0),
     circuitOpenUntil: p.datetime().nullable(),
+    /** What last went wrong talking to it (transport, or its registration), and when; cleared by a success. */
     lastError: p.text().nullable(),
+    lastErrorAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

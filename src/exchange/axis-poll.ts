@@ -3,10 +3,10 @@ import type { Partner } from '../directory/partner.entity.js';
 import type { PipelineDeps } from '../documents/pipeline.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { AxisClient, type AxisCredentials } from './axis-client.js';
+import { AxisClient } from './axis-client.js';
 import { ExchangeMessageSchema } from './exchange-message.entity.js';
 import { ingestPackage } from './ingest.js';
-import { assertCircuitClosed, partnerCredentials, recordPartnerFailure, recordPartnerSuccess } from './partners.js';
+import { assertCircuitClosed, axisCredentials, recordPartnerFailure, recordPartnerProblem, recordPartnerSuccess } from './partners.js';
 import { TransportError } from './http-client.js';
 
 export interface PollOutcome {
@@ -26,9 +26,9 @@ export interface PollOutcome {
 export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: Partner, logger: Logger): Promise<PollOutcome> {
   if (partner.kind !== 'axis' || !partner.baseUrl || !partner.active) return { received: 0, duplicates: 0, refused: 0, statusIds: [] };
   assertCircuitClosed(partner);
-  const client = new AxisClient(partner.baseUrl, partnerCredentials(partner, deps.secrets) as unknown as AxisCredentials);
   const outcome: PollOutcome = { received: 0, duplicates: 0, refused: 0, statusIds: [] };
   try {
+    const client = new AxisClient(partner.baseUrl, axisCredentials(partner, deps.secrets));
     for (const messageType of ['edoc', 'status'] as const) {
       for (const item of await client.receivedList(messageType)) {
         const known = await em.fork().findOne(ExchangeMessageSchema, { partnerId: partner.id, direction: 'in', externalId: item.docId });
@@ -55,7 +55,10 @@ export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: P
     }
     await recordPartnerSuccess(em.fork(), partner.id);
   } catch (error) {
+    // Transport trouble counts towards the circuit breaker; anything else (the partner's registration,
+    // an answer we cannot use) is recorded on the partner as it is, for GET /v1/partners/{id}.
     if (error instanceof TransportError && error.retryable) await recordPartnerFailure(em.fork(), partner.id, error.message);
+    else await recordPartnerProblem(em.fork(), partner.id, error instanceof Error ? error.message : String(error));
     throw error;
   }
   return outcome;

@@ -5,7 +5,7 @@ import type { Partner } from '../directory/partner.entity.js';
 import { AxisClient, type AxisCredentials } from './axis-client.js';
 import { ExchangeMessageSchema } from './exchange-message.entity.js';
 import { answerJson, partnerFetch, TransportError } from './http-client.js';
-import { assertCircuitClosed, partnerCredentials, recordPartnerFailure, recordPartnerSuccess } from './partners.js';
+import { assertCircuitClosed, axisCredentials, PartnerSetupError, partnerCredentials, recordPartnerFailure, recordPartnerProblem, recordPartnerSuccess } from './partners.js';
 
 export interface OutboundPackage {
   bytes: Buffer;
@@ -41,15 +41,19 @@ export async function sendToPartner(em: EntityManager, partner: Partner, secrets
     return null;
   }
   assertCircuitClosed(partner);
-  if (!partner.baseUrl) throw new TransportError(`partner ${partner.id} has no baseUrl`, false);
-  const creds = partnerCredentials(partner, secrets);
   try {
-    const receipt = partner.kind === 'axis' ? await sendToAxis(partner.baseUrl, creds as unknown as AxisCredentials, out) : await sendToPeer(partner.baseUrl, creds, out);
+    if (!partner.baseUrl) throw new PartnerSetupError(partner.id, 'has no baseUrl to push to');
+    const receipt =
+      partner.kind === 'axis'
+        ? await sendToAxis(partner.baseUrl, axisCredentials(partner, secrets), out)
+        : await sendToPeer(partner, partner.baseUrl, partnerCredentials(partner, secrets), out);
     await recordPartnerSuccess(em, partner.id);
     return receipt;
   } catch (error) {
-    // Only transport trouble opens the circuit; a refused package is the package's problem.
+    // Only transport trouble opens the circuit; a refused package is the package's problem. A partner
+    // registered without what we need to reach it is its own problem, shown on the partner.
     if (error instanceof TransportError && error.retryable) await recordPartnerFailure(em, partner.id, error.message);
+    else if (error instanceof PartnerSetupError) await recordPartnerProblem(em, partner.id, error.message);
     throw error;
   }
 }
@@ -64,9 +68,9 @@ export async function isQueuedForPull(em: EntityManager, deliveryId: string): Pr
   return (rows[0]?.n ?? 0) > 0;
 }
 
-async function sendToPeer(baseUrl: string, creds: Record<string, unknown>, out: OutboundPackage): Promise<string> {
+async function sendToPeer(partner: Partner, baseUrl: string, creds: Record<string, unknown>, out: OutboundPackage): Promise<string> {
   const token = typeof creds.token === 'string' ? creds.token : undefined;
-  if (!token) throw new TransportError('the peer partner has no credentials.token (the token the peer issued to us)', false);
+  if (!token) throw new PartnerSetupError(partner.id, 'has no credentials.token (the token the peer issued to us)');
   const url = new URL('exchange/v1/packages', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).toString();
   const res = await partnerFetch(url, {
     method: 'POST',
