@@ -20,11 +20,12 @@ import { REPO, type RunContext } from './lib/service.js';
 import { cryptoCeiling } from './scenarios/crypto.js';
 import { fanout } from './scenarios/fanout.js';
 import { largePackage } from './scenarios/large.js';
+import { search } from './scenarios/search.js';
 import { latency } from './scenarios/latency.js';
 import { inProcessThroughput, scaleOut, type Shared } from './scenarios/throughput.js';
 
 const SCENARIO_LIMIT_MS = 8 * 60_000;
-const SCENARIOS = ['crypto', 'throughput', 'latency', 'fanout', 'large', 'pg-queue', 'scale-out'] as const;
+const SCENARIOS = ['crypto', 'throughput', 'latency', 'fanout', 'large', 'pg-queue', 'scale-out', 'search'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -171,11 +172,12 @@ async function main(): Promise<void> {
     await run('large', () => largePackage(shared));
     await run('pg-queue', () => inProcessThroughput(shared, 'pg-queue', 'postgres'));
     await run('scale-out', () => scaleOut(shared));
+    await run('search', () => search(shared, args.quick ? 20_000 : 100_000));
   } finally {
     await cleanupAll();
   }
 
-  const order = (id: string) => ['throughput', 'latency', 'fanout', 'crypto', 'large', 'pg-queue', 'scale-out'].indexOf(id);
+  const order = (id: string) => ['throughput', 'latency', 'fanout', 'crypto', 'large', 'pg-queue', 'scale-out', 'search'].indexOf(id);
   results.sort((a, b) => order(a.id) - order(b.id));
   log(`\n${table(results)}\n`);
   const file = args.out;

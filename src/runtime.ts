@@ -22,6 +22,8 @@ import { registerDocumentRoutes } from './documents/documents.routes.js';
 import type { PipelineDeps } from './documents/pipeline.js';
 import { VerifiedCache } from './documents/verified-cache.js';
 import { registerInboxRoutes } from './inbox/inbox.routes.js';
+import { registerRegisterRoutes } from './registers/registers.routes.js';
+import { DOCUMENT_TYPE_CATALOG } from './documents/type-catalog.js';
 import { registerArchiveRoutes } from './archive/archive.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import { createApp } from './http/app.js';
@@ -165,10 +167,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         (a) => registerCertificateRoutes(a, pki),
         (a) => registerDocumentRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes }),
         (a) => registerInboxRoutes(a, { pki, queues }),
+        (a) => registerRegisterRoutes(a, { types: DOCUMENT_TYPE_CATALOG }),
         (a) => registerArchiveRoutes(a, { pki, archiveAfterDays: config.archiveAfterDays }),
         (a) => registerExchangeRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute }),
         (a) => registerAccountRoutes(a),
-        (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody }),
+        (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody, archiveAfterDays: config.archiveAfterDays }),
       ],
     });
     if (roles.worker) {

@@ -50,7 +50,7 @@ const compose = (from: TestAgency, overrides: Record<string, unknown> = {}) =>
   sendDocument(node, from.clerk, directive({ to: [recipient.code], promulgation: {}, ...overrides }));
 
 /** An edoc package numbered and signed by the agency's own software. */
-function signedPackage(from: TestAgency, codeNumber: string, opts: { date?: string; subject?: string } = {}): string {
+function signedPackage(from: TestAgency, codeNumber: string, opts: { date?: string; subject?: string; typeName?: string; notation?: string; place?: string } = {}): string {
   const date = opts.date ?? todayInVietnam().replace(/-/g, '/');
   const model = edocModel({ from: { code: from.code, name: from.name }, to: { code: recipient.code, name: recipient.name }, at: new Date() });
   return signPackage(
@@ -58,9 +58,10 @@ function signedPackage(from: TestAgency, codeNumber: string, opts: { date?: stri
       ...model,
       messageHeader: {
         ...model.messageHeader,
-        documentId: `${from.code},${date},${codeNumber}/QĐ-UBND`,
-        code: { codeNumber, codeNotation: 'QĐ-UBND' },
-        promulgationInfo: { place: 'Thử', promulgationDate: date },
+        documentId: `${from.code},${date},${codeNumber}/${opts.notation ?? 'QĐ-UBND'}`,
+        code: { codeNumber, codeNotation: opts.notation ?? 'QĐ-UBND' },
+        promulgationInfo: { place: opts.place ?? 'Thử', promulgationDate: date },
+        documentType: { ...model.messageHeader.documentType, typeName: opts.typeName ?? 'Quyết định' },
         subject: opts.subject ?? `Quyết định ${randomBytes(4).toString('hex')}`,
       },
     }),
@@ -213,6 +214,45 @@ describe('pre-signed packages keep their own number', () => {
     expect(answers.slice(0, 8).every((r) => r.status === 201)).toBe(true);
     expect(new Set(numbers).size).toBe(numbers.length);
     expect(expect201(await compose(sender)).code.number).toBe(Math.max(...numbers) + 1);
+  });
+
+  it('paper documents hold numbers too: an import of a paper one’s number → 409 naming it; the paper register goes on after an import', async () => {
+    const sender = await agency();
+    const paper = (notation = 'QĐ-UBND') =>
+      node.call('POST', '/v1/registers/out', {
+        token: sender.clerk,
+        body: { medium: 'paper', type: 'QĐ', notation, subject: 'Quyết định bằng giấy', signer: 'Chủ tịch', recipients: ['Lưu: VT'] },
+      });
+    const first = expect201(await paper());
+    expect(first.code).toBe('01/QĐ-UBND');
+    const taken = await importPackage(sender, signedPackage(sender, '01'));
+    expect(taken.status, taken.text).toBe(409);
+    expect(taken.json.code).toBe('DUPLICATE_NUMBER');
+    expect(taken.json.detail).toContain('01/QĐ-UBND');
+    expect(taken.json.detail).toContain(first.id);
+    expect(expect201(await importPackage(sender, signedPackage(sender, '03'))).code.number).toBe(3);
+    expect(expect201(await paper()).number).toBe(4);
+    expect(expect201(await compose(sender)).code.number).toBe(5);
+  });
+
+  it('a package dated after today, of a type NĐ 30 does not have, with a ký hiệu of another type or fields too long → 422 naming the field; no number taken', async () => {
+    const sender = await agency();
+    const refused: Array<[string, string, Parameters<typeof signedPackage>[2]]> = [
+      ['a date tomorrow', 'messageHeader.promulgationInfo.promulgationDate', { date: vietnamDate(1).replace(/-/g, '/') }],
+      ['a type of its own', 'messageHeader.documentType.typeName', { typeName: 'Văn bản khác' }],
+      ['a công văn numbered as a decision', 'messageHeader.code.codeNotation', { typeName: 'Công văn', notation: 'QĐ-UBND' }],
+      ['a decision numbered as a công văn', 'messageHeader.code.codeNotation', { notation: 'UBND-VP' }],
+      ['a subject of 501 characters', 'messageHeader.subject', { subject: 'ă'.repeat(501) }],
+      ['a place of 201 characters', 'messageHeader.promulgationInfo.place', { place: 'P'.repeat(201) }],
+    ];
+    for (const [what, path, opts] of refused) {
+      const res = await importPackage(sender, signedPackage(sender, '02', opts));
+      expect(res.status, `${what}: ${res.text}`).toBe(422);
+      expect(fieldPaths(res.json), what).toEqual([path]);
+    }
+    // A công văn with the unit's ký hiệu is fine, and nothing refused moved the register.
+    expect(expect201(await importPackage(sender, signedPackage(sender, '01', { typeName: 'Công văn', notation: 'UBND-VP' }))).code.text).toBe('01/UBND-VP');
+    expect(expect201(await compose(sender)).code.number).toBe(2);
   });
 });
 

@@ -9,7 +9,8 @@ import {
 } from '../archive/archive.entity.js';
 import { ConsoleSessionSchema } from '../accounts/session.entity.js';
 import { AuditEventSchema } from '../audit/audit-event.entity.js';
-import { DeliverySchema, DeliveryUpdateSchema, DocumentAttachmentSchema, DocumentEventSchema, DocumentUpdateSchema, OutgoingDocumentSchema, RegisterCounterSchema } from '../documents/document.entity.js';
+import { DeliverySchema, DeliveryUpdateSchema, DocumentAttachmentSchema, DocumentEventSchema, DocumentUpdateSchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
+import { PaperDocumentSchema, RegisterCounterSchema, RegisterSeriesSchema } from '../registers/register.entity.js';
 import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';
 import { ExchangeMessageSchema } from '../exchange/exchange-message.entity.js';
@@ -44,6 +45,8 @@ export const ENTITIES = [
   DeliveryUpdateSchema,
   DocumentEventSchema,
   RegisterCounterSchema,
+  RegisterSeriesSchema,
+  PaperDocumentSchema,
   InboxItemSchema,
   InboxVersionSchema,
   StatusRecordSchema,

@@ -15,8 +15,11 @@ export async function findExistingAgencyCodes(em: EntityManager, codes: string[]
 
 export async function listAgencies(
   em: EntityManager,
-  filter: { parent?: string; level?: AgencyLevel; active?: boolean; afterCode?: string; limit: number },
+  filter: { parent?: string; level?: AgencyLevel; active?: boolean; afterCode?: string; limit: number; q?: string | undefined },
 ): Promise<Agency[]> {
+  // Words typed by a person (the console's search): each must appear in the name or the code, any case.
+  const words = (filter.q ?? '').normalize('NFC').trim().split(/\s+/).filter(Boolean).slice(0, 8);
+  const like = (w: string) => `%${w.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
   return em.find(
     AgencySchema,
     {
@@ -24,9 +27,17 @@ export async function listAgencies(
       ...(filter.level ? { level: filter.level } : {}),
       ...(filter.active === undefined ? {} : { active: filter.active }),
       ...(filter.afterCode ? { code: { $gt: filter.afterCode } } : {}),
+      ...(words.length ? { $and: words.map((w) => ({ $or: [{ name: { $ilike: like(w) } }, { code: { $ilike: like(w) } }] })) } : {}),
     },
     { orderBy: { code: 'asc' }, limit: filter.limit },
   );
+}
+
+/** The names of agencies by code (those that exist). */
+export async function agencyNames(em: EntityManager, codes: readonly string[]): Promise<Map<string, string>> {
+  if (codes.length === 0) return new Map();
+  const rows = await em.find(AgencySchema, { code: { $in: [...new Set(codes)] } }, { fields: ['code', 'name'] });
+  return new Map(rows.map((r) => [r.code, r.name]));
 }
 
 export const findGroup = (em: EntityManager, code: string): Promise<Group | null> => em.findOne(GroupSchema, { code });
@@ -80,3 +91,68 @@ export async function findUserByUsername(em: EntityManager, username: string): P
   const rows = await em.getConnection().execute<Array<{ id: string }>>(`select id from app_user where lower(username) = lower(?)`, [username.trim()]);
   return rows[0] ? em.findOne(UserSchema, { id: rows[0].id }) : null;
 }
+
+/**
+ * Vietnamese letters folded to their base (`ễ` → `e`, `Đ` → `d`), for names matched the way a clerk
+ * types them, with or without diacritics: a pair of `translate()` arguments, and the same in JS.
+ */
+const FOLD_FROM_TO: readonly [string, string] = (() => {
+  let from = 'Đđ';
+  let to = 'dd';
+  for (const base of 'aăâeêioôơuưy') {
+    for (const tone of ['', '\u0300', '\u0301', '\u0303', '\u0309', '\u0323']) {
+      const lower = (base + tone).normalize('NFC');
+      const folded = lower.normalize('NFD').replace(/\p{M}/gu, '');
+      for (const letter of new Set([lower, lower.toUpperCase()])) {
+        if (letter.length === 1 && letter !== folded) {
+          from += letter;
+          to += folded;
+        }
+      }
+    }
+  }
+  return [from, to];
+})();
+const fold = (s: string): string => s.normalize('NFC').replace(/[Đđ]/g, 'd').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+const likeWord = (w: string) => `%${w.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+/** The keys of `table` whose folded `nameColumn` or `codeColumn` holds every word (folded), at most `limit`. */
+async function matchingKeys(em: EntityManager, table: 'agency' | 'agency_group', words: string[], limit: number): Promise<string[]> {
+  const each = words.map(() => `(lower(translate(name, ?, ?)) like ? or lower(code) like ?)`).join(' and ');
+  const params = words.flatMap((w) => [FOLD_FROM_TO[0], FOLD_FROM_TO[1], likeWord(fold(w)), likeWord(w.toLowerCase())]);
+  const active = table === 'agency' ? 'active and ' : '';
+  const rows = await em
+    .getConnection()
+    .execute<Array<{ code: string }>>(`select code from ${table} where ${active}${each} order by name limit ?`, [...params, limit], 'all', em.getTransactionContext());
+  return rows.map((r) => r.code);
+}
+
+/**
+ * What a clerk may mean by words typed in a recipient box (the console's suggestions): active
+ * agencies whose name (diacritics or not) or code holds every word, which of them have active
+ * agencies under them (`children:CODE`), and groups whose name or code holds every word.
+ */
+export async function recipientCandidates(
+  em: EntityManager,
+  q: string,
+  limit: number,
+): Promise<{ agencies: Agency[]; parents: Set<string>; groups: Array<Group & { members: number }> }> {
+  const words = q.normalize('NFC').trim().split(/\s+/).filter(Boolean).slice(0, 8);
+  if (words.length === 0) return { agencies: [], parents: new Set(), groups: [] };
+  const agencyCodes = await matchingKeys(em, 'agency', words, limit);
+  const agencies = agencyCodes.length ? await em.find(AgencySchema, { code: { $in: agencyCodes } }, { orderBy: { level: 'asc', name: 'asc' } }) : [];
+  const children = agencies.length
+    ? await em.find(AgencySchema, { parentCode: { $in: agencies.map((a) => a.code) }, active: true }, { fields: ['parentCode'] })
+    : [];
+  const groupCodes = await matchingKeys(em, 'agency_group', words, limit);
+  const groups = groupCodes.length ? await em.find(GroupSchema, { code: { $in: groupCodes } }, { orderBy: { name: 'asc' } }) : [];
+  const members = await groupMembers(em, groups.map((g) => g.code));
+  return {
+    agencies,
+    parents: new Set(children.map((c) => c.parentCode).filter((c): c is string => !!c)),
+    groups: groups.map((g) => ({ ...g, members: members.get(g.code)?.length ?? 0 })),
+  };
+}
+
+/** How many active agencies sit directly under an agency (what its `children:` reaches today, give or take validity dates). */
+export const activeChildCount = (em: EntityManager, parentCode: string): Promise<number> => em.count(AgencySchema, { parentCode, active: true });

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isoDate as isoDateOf } from '../http/edge-input.js';
 import { xmlText } from '../http/xml-text.js';
 import { tokenShownOnceFields } from '../http/idempotency.js';
 import { AGENCY_LEVELS } from './agency.entity.js';
@@ -11,12 +12,15 @@ import { USER_ROLES } from './user.entity.js';
  */
 export const AGENCY_CODE = /^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$/;
 
+/** An agency code as the directory writes it: trimmed and in upper case (`000.01.33.h33 ` is 000.01.33.H33). */
 export const AgencyCode = z
   .string()
+  .trim()
+  .toUpperCase()
   .regex(AGENCY_CODE, 'must have the shape XXX.YY.ZZ.Lnn, e.g. 000.00.33.H33')
   .openapi({ example: '000.00.33.H33' });
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
+const isoDate = isoDateOf();
 
 export const EndpointSchema = z
   .discriminatedUnion('type', [

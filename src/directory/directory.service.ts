@@ -15,6 +15,7 @@ import {
   replaceGroupMembers,
 } from './directory.repository.js';
 import { GroupSchema, type Group } from './group.entity.js';
+import { checkPartnerCredentials } from './partner-rules.js';
 import { PartnerSchema, type Partner, type PartnerKind } from './partner.entity.js';
 import { UserSchema, type User, type UserRole } from './user.entity.js';
 
@@ -363,6 +364,9 @@ export interface PartnerView {
   mode: 'push' | 'pull';
   maxAttempts: number;
   circuit: { consecutiveFailures: number; openUntil: string | null; lastError: string | null };
+  /** What last went wrong talking to it (transport, or its registration) and when; null once a call works. */
+  lastError: string | null;
+  lastErrorAt: string | null;
   createdAt: string;
 }
 
@@ -382,6 +386,8 @@ export const partnerView = (p: Partner): PartnerView => ({
     openUntil: p.circuitOpenUntil?.toISOString() ?? null,
     lastError: p.lastError ?? null,
   },
+  lastError: p.lastError ?? null,
+  lastErrorAt: p.lastErrorAt?.toISOString() ?? null,
   createdAt: p.createdAt.toISOString(),
 });
 
@@ -419,6 +425,7 @@ export async function createPartner(
   },
   sealSecret: (plain: string) => string,
 ): Promise<PartnerView & { token: string }> {
+  checkPartnerCredentials(input.kind, input.credentials);
   return em.transactional(async (tx) => {
     if (await findPartner(tx, input.id)) throw new DomainError('CONFLICT', `Partner ${input.id} already exists.`);
     const token = newToken();
@@ -437,6 +444,7 @@ export async function createPartner(
       consecutiveFailures: 0,
       circuitOpenUntil: null,
       lastError: null,
+      lastErrorAt: null,
       createdAt: new Date(),
       updatedAt: new Date(),
     });
@@ -483,7 +491,10 @@ export async function updatePartner(
     if (patch.baseUrl !== undefined) partner.baseUrl = patch.baseUrl;
     const baseUrl = partner.baseUrl ?? null;
     partner.mode = partnerMode(patch.mode ?? (baseUrl === null ? 'pull' : hadBaseUrl ? partner.mode : 'push'), baseUrl);
-    if (patch.credentials !== undefined) partner.credentialsEncrypted = patch.credentials ? sealSecret(JSON.stringify(patch.credentials)) : null;
+    if (patch.credentials !== undefined) {
+      checkPartnerCredentials(partner.kind, patch.credentials);
+      partner.credentialsEncrypted = patch.credentials ? sealSecret(JSON.stringify(patch.credentials)) : null;
+    }
     if (patch.agencies !== undefined) partner.agencies = [...new Set(patch.agencies)].sort();
     if (patch.active !== undefined) partner.active = patch.active;
     if (patch.legacy !== undefined) partner.legacy = patch.legacy;

@@ -34,12 +34,19 @@ export interface ResponseForValue {
 export const OutgoingDocumentSchema = defineEntity({
   name: 'OutgoingDocument',
   tableName: 'outgoing_document',
-  uniques: [{ name: 'outgoing_document_register_unique', properties: ['agencyCode', 'year', 'number'] }],
+  uniques: [{ name: 'outgoing_document_register_unique', properties: ['agencyCode', 'series', 'year', 'number'] }],
+  indexes: [
+    // The list, newest first, with its keyset (GET /v1/documents).
+    { name: 'outgoing_document_list_index', properties: ['agencyCode', 'createdAt', 'id'] },
+    { name: 'outgoing_document_search_index', expression: 'create index "outgoing_document_search_index" on "outgoing_document" using gin ("search") with (fastupdate = off)' },
+  ],
   properties: {
     id: p.uuid().primary(),
     agencyCode: () => p.manyToOne(AgencySchema).mapToPk().fieldName('agency_code').index(),
     /** edXML DocumentId `<OrganId>,<yyyy/MM/dd>,<số>/<ký hiệu>`. */
     documentId: p.string().length(300).unique(),
+    /** The series of the agency's outgoing registers it is numbered in (src/registers). */
+    series: p.string().length(20).default('default'),
     year: p.smallint(),
     number: p.integer(),
     /** Số as written: leading zero below 10. */
@@ -69,6 +76,11 @@ export const OutgoingDocumentSchema = defineEntity({
     lastError: p.text().nullable(),
     createdBy: p.string().length(100),
     staff: p.json<{ department?: string; name?: string; email?: string; mobile?: string }>().nullable(),
+    /**
+     * What `?q=` finds: trích yếu, số/ký hiệu, the recipients' names and the places, folded (no marks,
+     * lower case). Kept by database triggers (migration 20261207100000_search), never written here.
+     */
+    search: p.string().columnType('tsvector').nullable().onCreate(() => ''),
     createdAt: p.datetime().onCreate(() => new Date()).index(),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
@@ -181,19 +193,3 @@ export const DocumentEventSchema = defineEntity({
   },
 });
 export type DocumentEvent = InferEntity<typeof DocumentEventSchema>;
-
-/**
- * The registers (sổ văn bản): one counter per agency, year and kind ('out' = số đi, 'in' = số đến).
- * Incremented inside the transaction that uses the number, so a rolled-back request leaves no gap.
- */
-export const RegisterCounterSchema = defineEntity({
-  name: 'RegisterCounter',
-  tableName: 'register_counter',
-  properties: {
-    agencyCode: p.string().length(13).primary(),
-    year: p.smallint().primary(),
-    kind: p.string().length(3).primary(),
-    last: p.integer(),
-  },
-});
-export type RegisterCounter = InferEntity<typeof RegisterCounterSchema>;

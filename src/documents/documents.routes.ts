@@ -11,7 +11,11 @@ import { idempotent } from '../http/idempotency.js';
 import { contentDisposition } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { CURSOR_KEYS, decodeCursor, encodeCursor, listOf, PageQuery, timeKey } from '../http/pagination.js';
+import { edgeSchema, isoDate as isoDateOf } from '../http/edge-input.js';
+import { AgencyCode } from '../directory/directory.schemas.js';
+import { canonicalTypeKey } from './document-types.js';
 import { ProblemSchema, validationError } from '../http/problem.js';
+import { fieldError } from '../http/validation-messages.js';
 import { xmlText } from '../http/xml-text.js';
 import { StatusRecordSchema } from '../inbox/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
@@ -25,6 +29,7 @@ import {
   decodeAttachments,
   documentEvents,
   findOwnDocument,
+  listOutgoing,
   loadDocumentView,
   recallDocument,
   type Clerk,
@@ -45,6 +50,7 @@ export interface DocumentsDeps {
 const tags = ['Outgoing documents'];
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 const ROLES = ['clerk', 'signer'] as const;
+const isoDate = isoDateOf();
 
 /**
  * An update: a body like POST /v1/documents (API.md), every field optional, plus why. What makes the
@@ -94,7 +100,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     });
     const type = (c.req.header('content-type') ?? '').toLowerCase();
     const key = c.req.header('idempotency-key');
-    if (key !== undefined && (key.length === 0 || key.length > 200)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–200 characters.');
+    if (key !== undefined && (key.length === 0 || key.length > 200)) throw badIdempotencyKey();
     const em = c.get('em');
 
     let answer: { status: number; body: unknown };
@@ -152,12 +158,16 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       throw new DomainError('UNAVAILABLE', 'The job queue is unavailable; nothing was created. Try again shortly.', { cause: error });
     });
     const key = c.req.header('idempotency-key');
-    if (key !== undefined && (key.length === 0 || key.length > 200)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–200 characters.');
+    if (key !== undefined && (key.length === 0 || key.length > 200)) throw badIdempotencyKey();
     const { input, files, fingerprint } = await readComposition(c, deps, ReplacementInputSchema);
     // One transaction: the replacement and the event on the document it replaces.
     const answer = await idempotent(c.get('em'), clerk.principal, key, `POST /v1/documents/${id}/replace`, fingerprint, (em) => em.transactional(async (tx) => {
       const original = await findOwnDocument(tx, clerk, id);
-      if (original.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${original.state}; only a sent document can be replaced.`);
+      if (original.state !== 'sent') {
+        throw new DomainError('ILLEGAL_TRANSITION', `The document is ${original.state}; only a sent document can be replaced.`, {
+          vi: `Văn bản đang ở trạng thái "${original.state}"; chỉ văn bản đã gửi mới thay thế được.`,
+        });
+      }
       const recipients = (await tx.find(DeliverySchema, { documentId: original.id }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } })).map((d) => d.recipientCode);
       const { reason, ...composition } = input;
       const view = await createDocument(tx, pipeline.pki, clerk, composition, files, new Date(), { id: original.id, documentId: original.documentId, recipients, reason });
@@ -223,23 +233,42 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       tags,
       security: BEARER,
       summary: "The agency's outgoing documents, newest first",
-      request: { query: PageQuery.extend({ state: z.enum(DOCUMENT_STATES).optional() }) },
+      request: {
+        query: PageQuery.extend({
+          state: z.enum(DOCUMENT_STATES).optional(),
+          q: z
+            .string()
+            .max(200)
+            .optional()
+            .openapi({
+              description:
+                "Words to find in the trích yếu, the số/ký hiệu, the recipients' names or the places: every word must be there, with or without its marks, any case " +
+                '("trien khai" finds "Triển khai"; the last letters of a word may be its beginning; "15/QĐ-UBND" finds that code). Full-text, indexed',
+            }),
+          from: isoDate.optional().openapi({ description: 'Dated (date of issue) on or after this day, YYYY-MM-DD' }),
+          to: isoDate.optional().openapi({ description: 'Dated on or before this day, YYYY-MM-DD' }),
+          type: z.string().trim().min(1).max(10).optional().openapi({ description: 'Document type key (CT, QĐ, CV…)' }),
+          recipient: AgencyCode.optional().openapi({ description: 'An agency it was sent to' }),
+          series: z.string().trim().min(1).max(20).optional().openapi({ description: "A series of the agency's outgoing registers (`default`, `VBQPPL`…)" }),
+        }),
+      },
       responses: { 200: json(listOf(DocumentViewSchema.pick({ id: true, documentId: true, code: true, subject: true, state: true, createdAt: true, type: true })), 'A page'), ...COMMON_ERRORS },
     }),
     async (c) => {
       const clerk = clerkOf(c);
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor, CURSOR_KEYS.time);
-      const rows = await c.get('em').find(
-        OutgoingDocumentSchema,
-        {
-          agencyCode: clerk.principal.agencyCode,
-          ...(q.state ? { state: q.state } : {}),
-          ...(before ? { $or: [{ createdAt: { $lt: before.at } }, { createdAt: before.at, id: { $lt: before.id } }] } : {}),
-        },
-        { orderBy: { createdAt: 'desc', id: 'desc' }, limit: q.limit + 1 },
-      );
-      const items = rows.slice(0, q.limit);
+      const { items, more } = await listOutgoing(c.get('em'), clerk.principal.agencyCode, {
+        state: q.state,
+        q: q.q,
+        from: q.from,
+        to: q.to,
+        type: q.type === undefined ? undefined : canonicalTypeKey(q.type),
+        recipient: q.recipient,
+        series: q.series,
+        before,
+        limit: q.limit,
+      });
       const last = items[items.length - 1];
       return c.json(
         {
@@ -252,7 +281,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
             state: d.state,
             createdAt: d.createdAt.toISOString(),
           })),
-          nextCursor: rows.length > q.limit && last ? encodeCursor(timeKey(last.createdAt, last.id)) : null,
+          nextCursor: more && last ? encodeCursor(timeKey(last.createdAt, last.id)) : null,
         },
         200,
       );
@@ -384,7 +413,11 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
         if (!delivery) throw new DomainError('NOT_FOUND', `No delivery to ${recipient}.`);
         // The graph also allows sending → pending (a job's own hand-back); an operator retries only
         // what the transport gave up on.
-        if (delivery.state !== 'failed') throw new DomainError('ILLEGAL_TRANSITION', `The delivery is ${delivery.state}; only a failed delivery can be retried.`);
+        if (delivery.state !== 'failed') {
+          throw new DomainError('ILLEGAL_TRANSITION', `The delivery is ${delivery.state}; only a failed delivery can be retried.`, {
+            vi: `Lượt gửi đang ở trạng thái "${delivery.state}"; chỉ lượt gửi lỗi mới gửi lại được.`,
+          });
+        }
         const before = { attempts: delivery.attempts, lastError: delivery.lastError };
         move(delivery, 'pending');
         // A fresh start: with the old count the first transient error would fail it again at once
@@ -412,6 +445,9 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
 
 const UUID = /^[0-9a-f-]{36}$/i;
 
+const badIdempotencyKey = () =>
+  new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–200 characters.', { vi: 'Tiêu đề Idempotency-Key phải dài từ 1 đến 200 ký tự.' });
+
 /** Who may retry a delivery: a node-wide admin, or a clerk or signer (of the sending agency: checked on the document). */
 function retrier(principal: Principal | undefined): Principal {
   return isAdmin(principal) ? requirePrincipal(principal) : requireUser(principal, [...ROLES]);
@@ -435,10 +471,12 @@ async function readComposition<S extends z.ZodType<DocumentInput>>(
   schema: S,
 ): Promise<{ input: z.infer<S>; files: UploadedFile[]; fingerprint: unknown }> {
   const type = (c.req.header('content-type') ?? '').toLowerCase();
+  // Read as every JSON body is: its text in NFC first (edgeSchema), then the schema.
+  const edge = edgeSchema(schema);
   const parse = (value: unknown): z.infer<S> => {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw validationError(parsed.error, 'document');
-    return parsed.data;
+    const parsed = edge.safeParse(value);
+    if (!parsed.success) throw validationError(parsed.error, 'document', { input: value, section: 'document' });
+    return parsed.data as z.infer<S>;
   };
   let input: z.infer<S>;
   let files: UploadedFile[];
@@ -446,9 +484,18 @@ async function readComposition<S extends z.ZodType<DocumentInput>>(
   if (type.startsWith('multipart/form-data')) {
     const form = await readMultipart(c.req.raw, { maxBytes: deps.maxBodyBytes, maxFiles: MAX_ATTACHMENTS });
     const metadata = form.fields.get('metadata');
-    if (!metadata) throw new DomainError('VALIDATION_FAILED', 'The multipart form needs a `metadata` part with the JSON metadata.', { errors: [{ path: 'metadata', message: 'required' }] });
+    if (!metadata) {
+      const error = fieldError('metadata', { en: 'is required: the document as JSON', vi: 'là bắt buộc: thông tin văn bản dạng JSON' }, 'document');
+      throw new DomainError('VALIDATION_FAILED', 'The multipart form needs a `metadata` part with the JSON metadata.', {
+        errors: [error],
+        vi: 'Biểu mẫu multipart cần một phần `metadata` chứa thông tin văn bản dạng JSON.',
+      });
+    }
     input = parse(parseJson(metadata));
-    files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: f.contentType, content: f.content }))];
+    // A part without a Content-Type of its own is text/plain (RFC 7578 §4.4; busboy says so), which no
+    // accepted file is: it counts as no type, and the attachment policy reads the file's extension.
+    const typeOf = (f: { contentType: string }) => (f.contentType === 'text/plain' ? '' : f.contentType);
+    files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: typeOf(f), content: f.content }))];
     fingerprint = { metadata: input, files: form.files.map((f) => createHash('sha256').update(f.content).digest('hex')) };
   } else if (type.startsWith('application/json') || type === '') {
     const raw = await readBodyLimited(c.req.raw, jsonDocumentLimit(deps.maxBodyBytes));

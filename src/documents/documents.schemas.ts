@@ -1,15 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { AgencyCode } from '../directory/directory.schemas.js';
+import { isoDate as isoDateOf } from '../http/edge-input.js';
 import { xmlText } from '../http/xml-text.js';
 import { ATTACHMENT_TYPES, MAX_FILE_NAME_BYTES } from '../packages/attachment-policy.js';
 import { DELIVERY_STATES } from '../delivery/states.js';
 import { DOCUMENT_STATES } from './document.entity.js';
-import { DOCUMENT_TYPE_KEYS } from './document-types.js';
+import { canonicalTypeKey, DOCUMENT_TYPE_KEYS } from './document-types.js';
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a real date');
+const isoDate = isoDateOf();
 
 export const MAX_ATTACHMENTS = 50;
 
@@ -21,7 +19,11 @@ const NOTATION = /^[A-ZĐ0-9][A-ZĐa-zđ0-9]*(?:[-.][A-ZĐ0-9][A-ZĐa-zđ0-9]*)*
 const AttachmentJson = z
   .object({
     name: z.string().min(1).max(4 * MAX_FILE_NAME_BYTES).openapi({ description: `At most ${MAX_FILE_NAME_BYTES} bytes in UTF-8; no /, \\, control characters or leading dot` }),
-    contentType: z.string().min(1).max(150).openapi({ description: `One of ${ATTACHMENT_TYPES.join(', ')}` }),
+    contentType: z
+      .string()
+      .max(150)
+      .optional()
+      .openapi({ description: `One of ${ATTACHMENT_TYPES.join(', ')}. Left out (or application/octet-stream), it is read from the file name's extension` }),
     contentBase64: z.string().min(1),
   })
   .strict();
@@ -32,9 +34,21 @@ export const StaffSchema = z
   .strict()
   .openapi('StaffInfo');
 
+/**
+ * A recipient as the directory spells it, whatever the clerk typed: an agency code in upper case
+ * (`000.01.33.h33` → `000.01.33.H33`), `group:` and `children:` in lower case, the agency code of a
+ * `children:` in upper case. A group's code keeps its case: groups are named by their creators.
+ */
+export function canonicalRecipient(raw: string): string {
+  const spec = raw.trim();
+  const prefixed = /^(group|children)\s*:\s*(.*)$/i.exec(spec);
+  if (!prefixed) return spec.toUpperCase();
+  return prefixed[1]!.toLowerCase() === 'group' ? `group:${prefixed[2]!}` : `children:${prefixed[2]!.toUpperCase()}`;
+}
+
 export const RecipientSpec = z
   .string()
-  .trim()
+  .overwrite(canonicalRecipient)
   .min(1)
   .max(120)
   .refine((s) => /^(group:.+|children:.+|[^:]+)$/.test(s), 'a code, group:CODE or children:CODE');
@@ -42,7 +56,8 @@ export const RecipientSpec = z
 /** The JSON metadata of POST /v1/documents (also the `metadata` part of the multipart form). */
 export const DocumentInputSchema = z
   .object({
-    type: z.string().min(1).max(10).openapi({ example: 'CT', description: `NĐ 30/2020 abbreviation, or CV (công văn) / THU (thư công): ${DOCUMENT_TYPE_KEYS.join(', ')}` }),
+    // `ct` is CT and `ttr` TTr (canonicalTypeKey); an unknown key is refused with suggestions (checkDocumentInput).
+    type: z.string().overwrite(canonicalTypeKey).min(1).max(10).openapi({ example: 'CT', description: `NĐ 30/2020 abbreviation, or CV (công văn) / THU (thư công): ${DOCUMENT_TYPE_KEYS.join(', ')}` }),
     notation: z.string().trim().min(1).max(100).regex(NOTATION, 'must look like CT-UBND or UBND-VP').openapi({ example: 'CT-UBND' }),
     subject: xmlText().trim().min(1).max(500),
     content: xmlText().max(20_000).optional(),
@@ -82,6 +97,13 @@ export const DocumentInputSchema = z
       .max(20)
       .default([]),
     staff: StaffSchema.optional(),
+    register: z
+      .string()
+      .trim()
+      .min(1)
+      .max(20)
+      .optional()
+      .openapi({ example: 'VBQPPL', description: "The series of the agency's outgoing registers to number it in (GET /v1/agencies/{code}/registers); left out, the series whose rule takes the type, else `default`" }),
     attachments: z.array(AttachmentJson).max(MAX_ATTACHMENTS).default([]),
   })
   .strict()
@@ -110,6 +132,7 @@ export const DocumentViewSchema = z
     agencyCode: z.string(),
     type: z.string(),
     code: z.object({ number: z.number().int(), notation: z.string(), text: z.string() }),
+    register: z.object({ series: z.string(), year: z.number().int() }).openapi({ description: 'The register it is numbered in: its series and year (Vietnam time)' }),
     subject: z.string(),
     content: z.string().nullable(),
     promulgation: z.object({ place: z.string(), date: z.string() }),

@@ -7,6 +7,7 @@ import { buildEdoc } from '../edxml/build.js';
 import { edxmlDateToIso } from '../edxml/dates.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
+import { invalidField } from '../http/problem.js';
 import { InboxItemSchema } from '../inbox/inbox.entity.js';
 import { issueStatus } from '../inbox/statuses.js';
 import { checkUploadContentType, checkUploadFileName } from '../packages/attachment-policy.js';
@@ -20,15 +21,18 @@ import {
   type ReplacesValue,
   type OutgoingDocument,
 } from './document.entity.js';
-import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem } from './document-types.js';
+import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem, typeSuggestions } from './document-types.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
 import { byDestination } from './destinations.js';
 import { lockDeliveries, lockDocumentRow } from './locks.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
+import { outgoingPage, type DocumentListQuery } from './documents.repository.js';
 import { verifyReceived, type PipelineDeps } from './pipeline.js';
 import { resolveRecipients } from './recipients.js';
-import { claimGivenNumber, givenRegisterNumber, registerOutgoing, vietnamToday, vietnamYear } from './registers.js';
+import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../registers/numbering.js';
+import { chooseSeries } from '../registers/series.js';
+import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
 import { DELIVERED_STATES } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
 import { withdrawFromPullList } from '../exchange/outbound.js';
@@ -46,8 +50,11 @@ export interface UploadedFile {
   content: Buffer;
 }
 
-const fail = (path: string, message: string) =>
-  new DomainError('VALIDATION_FAILED', `${path}: ${message}`, { errors: [{ path, message }] });
+/** 422 on a field of the document, said in English and Vietnamese after the field's name ("Due date must not…"). */
+const fail = (path: string, en: string, vi: string) => invalidField(path, { en, vi }, 'document');
+
+/** A date YYYY-MM-DD as a Vietnamese reader writes it: dd/MM/yyyy. */
+const vietnameseDate = (iso: string): string => iso.split('-').reverse().join('/');
 
 /**
  * Checks what zod cannot: the type table, the ký hiệu against the type, dates, files. Returns the
@@ -60,28 +67,23 @@ export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], 
     throw new DomainError(
       'SECRET_NOT_ALLOWED',
       `Documents classified "${input.confidentiality}" (mật, tối mật, tuyệt mật) are never sent over this system; only "normal" is accepted.`,
+      { vi: `Văn bản có độ mật "${input.confidentiality}" (mật, tối mật, tuyệt mật) không bao giờ được gửi qua hệ thống này; chỉ chấp nhận "normal" (thường).` },
     );
   }
   const type = documentType(input.type);
-  if (!type) {
-    throw new DomainError('VALIDATION_FAILED', `Unknown document type "${input.type}". Accepted keys: ${DOCUMENT_TYPE_KEYS.join(', ')}.`, {
-      errors: [{ path: 'type', message: `one of ${DOCUMENT_TYPE_KEYS.join(', ')}` }],
-    });
-  }
+  if (!type) throw unknownType(input.type);
   const notation = notationProblem(type, input.notation);
-  if (notation) throw fail('notation', notation);
-  if (input.dueDate && input.promulgation.date && input.dueDate < input.promulgation.date) {
-    throw fail('dueDate', 'must not be before the promulgation date');
-  }
-  if (files.length > MAX_ATTACHMENTS) throw fail('attachments', `at most ${MAX_ATTACHMENTS} files`);
+  if (notation) throw fail('notation', `must fit the document type: ${notation}`, `phải hợp với loại văn bản: ${notationProblem(type, input.notation, 'vi')!}`);
+  if (files.length > MAX_ATTACHMENTS) throw fail('attachments', `must have at most ${MAX_ATTACHMENTS} files`, `không được quá ${MAX_ATTACHMENTS} tệp`);
   let total = 0;
   const accepted = files.map((f, i) => {
     // Refused rather than renamed or retyped: see the decision in packages/attachment-policy.ts.
     const name = checkUploadFileName(f.name);
-    if (!name.ok) throw fail(`attachments.${i}.name`, name.problem);
-    const contentType = checkUploadContentType(f.contentType);
-    if (!contentType.ok) throw fail(`attachments.${i}.contentType`, contentType.problem);
-    if (f.content.length === 0) throw fail(`attachments.${i}`, 'the file is empty');
+    if (!name.ok) throw fail(`attachments.${i}.name`, name.problem, name.vi);
+    // Without a type of its own (or as application/octet-stream), the file's extension tells it.
+    const contentType = checkUploadContentType(f.contentType, name.value);
+    if (!contentType.ok) throw fail(`attachments.${i}.contentType`, contentType.problem, contentType.vi);
+    if (f.content.length === 0) throw fail(`attachments.${i}`, `(${name.value}) is empty`, `(${name.value}) là tệp rỗng`);
     total += f.content.length;
     return { name: name.value, contentType: contentType.value, content: f.content };
   });
@@ -92,12 +94,30 @@ export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], 
   return accepted;
 }
 
+/**
+ * 422 on `type` for a key that is not in the table, with the types the clerk may have meant (`QD` →
+ * "did you mean QĐ (Quyết định)?"), and the accepted keys.
+ */
+function unknownType(given: string): DomainError {
+  const suggestions = typeSuggestions(given);
+  const named = (lang: 'en' | 'vi') => {
+    const each = suggestions.map((t) => `${t.key} (${t.name})`);
+    const last = each.pop()!;
+    return each.length ? `${each.join(', ')} ${lang === 'en' ? 'or' : 'hay'} ${last}` : last;
+  };
+  const accepted = DOCUMENT_TYPE_KEYS.join(', ');
+  const en = `is "${given}", which is not a type we know. ${suggestions.length ? `Did you mean ${named('en')}? ` : ''}Accepted: ${accepted}`;
+  const vi = `"${given}" không có trong danh mục. ${suggestions.length ? `Có phải ý bạn là ${named('vi')}? ` : ''}Các loại được chấp nhận: ${accepted}`;
+  return fail('type', en, vi);
+}
+
 /** Decodes JSON attachments, refusing what is not base64. */
 export function decodeAttachments(input: DocumentInput): UploadedFile[] {
   return input.attachments.map((a, i) => {
     const clean = a.contentBase64.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw fail(`attachments.${i}.contentBase64`, 'not valid base64');
-    return { name: a.name, contentType: a.contentType, content: Buffer.from(clean, 'base64') };
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw fail(`attachments.${i}.contentBase64`, 'is not valid base64', 'không phải là base64 hợp lệ');
+    // No type given: the attachment policy reads it from the name (checkDocumentInput).
+    return { name: a.name, contentType: a.contentType ?? '', content: Buffer.from(clean, 'base64') };
   });
 }
 
@@ -123,12 +143,26 @@ export async function createDocument(
   const date = vietnamToday(now);
   const year = vietnamYear(now);
   if (input.promulgation.date !== undefined && input.promulgation.date !== date) {
-    throw fail('promulgation.date', `must be today in Asia/Ho_Chi_Minh (${date}) or left out: the date and the number are taken at registration`);
+    throw fail(
+      'promulgation.date',
+      `must be today in Asia/Ho_Chi_Minh (${date}) or left out: the date and the number are taken at registration`,
+      `phải là ngày hôm nay theo giờ Việt Nam (${vietnameseDate(date)}) hoặc để trống: ngày và số văn bản được lấy khi đăng ký`,
+    );
+  }
+  // A deadline before the day the document is issued could never be met (it is sent as it is).
+  if (input.dueDate !== undefined && input.dueDate < date) {
+    throw fail(
+      'dueDate',
+      `(${input.dueDate}) must not be before the date of issue, ${date} (today in Vietnam)`,
+      `(${vietnameseDate(input.dueDate)}) không được trước ngày ban hành ${vietnameseDate(date)} (hôm nay, giờ Việt Nam)`,
+    );
   }
   return em.transactional(async (tx) => {
     const sender = await tx.findOneOrFail(AgencySchema, { code: senderCode });
-    if (!sender.active) throw new DomainError('FORBIDDEN', `Agency ${senderCode} is not active.`);
+    if (!sender.active) throw new DomainError('FORBIDDEN', `Agency ${senderCode} is not active.`, { vi: `Cơ quan ${senderCode} không còn hoạt động.` });
     const recipients = await resolveRecipients(tx, senderCode, input.to);
+    // The series: the one the clerk named, else the one whose rule takes the type (src/registers).
+    const series = await chooseSeries(tx, senderCode, 'out', documentType(input.type)!.key, input.register);
     // Fail now, not in the background, when the agency cannot sign.
     await pki.signerFor(tx, senderCode, now);
     const id = randomUUID();
@@ -138,6 +172,7 @@ export async function createDocument(
       id,
       agencyCode: senderCode,
       documentId: `provisional:${id}`,
+      series,
       year,
       number: -randomInt(1, 2 ** 31 - 1),
       numberText: '',
@@ -187,6 +222,7 @@ export async function createDocument(
       id: doc.id,
       agencyCode: senderCode,
       year,
+      series,
       documentIdPrefix: `${senderCode},${date.replace(/-/g, '/')},`,
       documentIdSuffix: `/${input.notation}`,
       recipients: recipients.map((r) => r.code),
@@ -195,7 +231,7 @@ export async function createDocument(
       at: now,
     });
     // The entity keeps its provisional values (so the commit writes nothing more); the answer shows the registered ones.
-    const numbered = { ...doc, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
+    const numbered = { ...doc, series, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
     return documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
   });
 }
@@ -232,7 +268,9 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
   const verified = await verifyReceived(em, deps, bytes);
   if (verified.model.kind !== 'edoc') throw new DomainError('VALIDATION_FAILED', 'Expected an edoc package; status packages go to the exchange API.');
   if (verified.senderCode !== senderCode) {
-    throw new DomainError('FORBIDDEN', `The package is from ${verified.senderCode}; you send for ${senderCode}.`);
+    throw new DomainError('FORBIDDEN', `The package is from ${verified.senderCode}; you send for ${senderCode}.`, {
+      vi: `Gói tin là của ${verified.senderCode}; bạn gửi văn bản cho ${senderCode}.`,
+    });
   }
   const edoc = verified.model.edoc;
   const header = edoc.messageHeader;
@@ -242,23 +280,41 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
   const to = header.to.map((t) => t.organId);
   const number = givenRegisterNumber(header.code.codeNumber);
   if (number === null) {
-    throw fail('messageHeader.code.codeNumber', `"${header.code.codeNumber.slice(0, 40)}" is not a register number: a positive integer such as 04 or 15`);
+    const shown = header.code.codeNumber.slice(0, 40);
+    throw fail(
+      'messageHeader.code.codeNumber',
+      `("${shown}") is not a register number: a positive integer such as 04 or 15`,
+      `("${shown}") không phải là số trong sổ: phải là số nguyên dương, ví dụ 04 hoặc 15`,
+    );
   }
   const date = edxmlDateToIso(header.promulgationInfo.promulgationDate);
   const year = Number(date.slice(0, 4));
+  checkImportedHeader(header, date);
   return em.transactional(async (tx) => {
     const recipients = await resolveRecipients(tx, senderCode, to);
+    // Its software chose the number, not the series: the agency's rule for its type does.
+    const type = documentTypeByName(header.documentType.typeName);
+    const series = await chooseSeries(tx, senderCode, 'out', type?.key, undefined);
     // From here to COMMIT the register's counter row is locked (claimGivenNumber).
-    const holder = await claimGivenNumber(tx, senderCode, year, number);
+    const holder = await claimGivenNumber(tx, senderCode, year, number, series);
     if (holder) {
       throw new DomainError(
         'DUPLICATE_NUMBER',
         `Number ${number} of the ${year} outgoing register of ${senderCode} is already used by document ${holder.documentId} (id ${holder.id}).`,
-        { errors: [{ path: 'messageHeader.code.codeNumber', message: `already used by ${holder.documentId} (id ${holder.id})` }] },
+        {
+          errors: [
+            {
+              path: 'messageHeader.code.codeNumber',
+              message: `Number ${number} is already used by ${holder.documentId} (id ${holder.id}).`,
+              vi: `Số ${number} đã được dùng cho văn bản ${holder.documentId} (id ${holder.id}).`,
+            },
+          ],
+          vi: `Số ${number} của sổ văn bản đi năm ${year} của ${senderCode} đã được dùng cho văn bản ${holder.documentId} (id ${holder.id}).`,
+        },
       );
     }
     if (await tx.findOne(OutgoingDocumentSchema, { documentId: header.documentId })) {
-      throw new DomainError('CONFLICT', `Document ${header.documentId} is already registered.`);
+      throw new DomainError('CONFLICT', `Document ${header.documentId} is already registered.`, { vi: `Văn bản ${header.documentId} đã được đăng ký.` });
     }
     const pkg = await storePackage(tx, {
       sha256: verified.sha256,
@@ -269,16 +325,16 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       bytes: verified.bytes,
     });
     const now = new Date();
-    const type = documentTypeByName(header.documentType.typeName);
     const doc = tx.create(OutgoingDocumentSchema, {
       id: randomUUID(),
       agencyCode: senderCode,
       documentId: header.documentId,
+      series,
       year,
       number,
       numberText: header.code.codeNumber,
       notation: header.code.codeNotation,
-      type: type?.key ?? header.documentType.typeName.slice(0, 10),
+      type: type!.key, // checkImportedHeader refused an unknown one
       subject: header.subject,
       content: header.content ?? null,
       promulgationPlace: header.promulgationInfo.place,
@@ -316,6 +372,49 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
   });
 }
 
+/** The columns an imported package's header lands in, by its path: longer values are refused, not cut. */
+const IMPORTED_LENGTHS: Array<[string, (h: EdocHeader) => string, number]> = [
+  ['messageHeader.documentId', (h) => h.documentId, 300],
+  ['messageHeader.code.codeNotation', (h) => h.code.codeNotation, 100],
+  ['messageHeader.subject', (h) => h.subject, 500],
+  ['messageHeader.promulgationInfo.place', (h) => h.promulgationInfo.place, 200],
+];
+type EdocHeader = Extract<Awaited<ReturnType<typeof verifyReceived>>['model'], { kind: 'edoc' }>['edoc']['messageHeader'];
+
+/**
+ * What a package the agency's own software signed must be to enter the register (issue 13): a type
+ * of NĐ 30 with a ký hiệu that fits it (Phụ lục I II.3.b, as for a composed one), a date of issue
+ * that is not after today in Vietnam (a document is not numbered ahead of its day), and fields
+ * that fit their columns. 422 naming the header field.
+ */
+function checkImportedHeader(header: EdocHeader, date: string): void {
+  const today = vietnamToday();
+  if (date > today) {
+    throw fail(
+      'messageHeader.promulgationInfo.promulgationDate',
+      `(${date}) is after today in Asia/Ho_Chi_Minh (${today}): a document is registered on or after its date of issue`,
+      `(${vietnameseDate(date)}) sau ngày hôm nay theo giờ Việt Nam (${vietnameseDate(today)}): văn bản chỉ được đăng ký từ ngày ban hành`,
+    );
+  }
+  const type = documentTypeByName(header.documentType.typeName);
+  if (!type) {
+    const names = [...DOCUMENT_TYPE_KEYS].map((k) => documentType(k)!.name).join(', ');
+    throw fail(
+      'messageHeader.documentType.typeName',
+      `("${header.documentType.typeName.slice(0, 60)}") is not a type of NĐ 30/2020: ${names}`,
+      `("${header.documentType.typeName.slice(0, 60)}") không phải là loại văn bản theo Nghị định 30/2020: ${names}`,
+    );
+  }
+  const notation = notationProblem(type, header.code.codeNotation);
+  if (notation) {
+    throw fail('messageHeader.code.codeNotation', `must fit the document type: ${notation}`, `phải hợp với loại văn bản: ${notationProblem(type, header.code.codeNotation, 'vi')!}`);
+  }
+  for (const [path, value, max] of IMPORTED_LENGTHS) {
+    const length = [...value(header)].length;
+    if (length > max) throw fail(path, `is ${length} characters long; at most ${max} are kept`, `dài ${length} ký tự; tối đa ${max} ký tự`);
+  }
+}
+
 /**
  * Recalls a sent document (NĐ 30/2020 Điều 18.4): a recall package (BussinessDocType 1) signed by
  * the sender, and a status 13 to every recipient that may hold it. The outgoing document is frozen.
@@ -334,8 +433,12 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
   return em.transactional(async (tx) => {
     if (UUID.test(id)) await lockDocumentRow(tx, id);
     const doc = await findOwnDocument(tx, clerk, id);
-    if (doc.state === 'recalled') throw new DomainError('ILLEGAL_TRANSITION', 'The document is already recalled.');
-    if (doc.state !== 'sent') throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be recalled.`);
+    if (doc.state === 'recalled') throw new DomainError('ILLEGAL_TRANSITION', 'The document is already recalled.', { vi: 'Văn bản đã được thu hồi rồi.' });
+    if (doc.state !== 'sent') {
+      throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be recalled.`, {
+        vi: `Văn bản đang ở trạng thái "${doc.state}"; chỉ văn bản đã gửi mới thu hồi được.`,
+      });
+    }
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
     const deliveries = (await lockDeliveries(tx, id)).sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : a.recipientCode > b.recipientCode ? 1 : 0));
     const items = new Set((await tx.find(InboxItemSchema, { deliveryId: { $in: deliveries.map((d) => d.id) } }, { fields: ['deliveryId'] })).map((i) => i.deliveryId));
@@ -410,7 +513,11 @@ const UUID = /^[0-9a-f-]{36}$/i;
 export async function findOwnDocument(em: EntityManager, clerk: Pick<Clerk, 'principal'>, id: string, lockMode?: LockMode): Promise<OutgoingDocument> {
   const uuid = UUID.test(id);
   const doc = uuid ? await em.findOne(OutgoingDocumentSchema, { id }, lockMode ? { lockMode } : {}) : null;
-  if (!doc || doc.agencyCode !== clerk.principal.agencyCode) throw new DomainError('NOT_FOUND', `No document ${id} for agency ${clerk.principal.agencyCode}.`);
+  if (!doc || doc.agencyCode !== clerk.principal.agencyCode) {
+    throw new DomainError('NOT_FOUND', `No document ${id} for agency ${clerk.principal.agencyCode}.`, {
+      vi: `Không có văn bản ${id} của cơ quan ${clerk.principal.agencyCode}.`,
+    });
+  }
   return doc;
 }
 
@@ -420,6 +527,8 @@ export interface DocumentView {
   agencyCode: string;
   type: string;
   code: { number: number; notation: string; text: string };
+  /** The register it is numbered in: its series and year. */
+  register: { series: string; year: number };
   subject: string;
   content: string | null;
   promulgation: { place: string; date: string };
@@ -472,6 +581,7 @@ export function documentView(
     agencyCode: doc.agencyCode,
     type: doc.type,
     code: { number: doc.number, notation: doc.notation, text: `${doc.numberText}/${doc.notation}` },
+    register: { series: doc.series, year: doc.year },
     subject: doc.subject,
     content: doc.content ?? null,
     promulgation: { place: doc.promulgationPlace, date: doc.promulgationDate },
@@ -538,3 +648,16 @@ export async function documentEvents(em: EntityManager, documentId: string) {
   }));
 }
 
+
+/**
+ * What a list of outgoing documents is asked for: a state, words to find (with or without their
+ * marks, in the trích yếu, the số/ký hiệu, the recipients' names), dates, type, recipient, series,
+ * and where the last page ended (documents.repository.ts).
+ */
+export type OutgoingQuery = DocumentListQuery;
+
+/** The agency's outgoing documents, newest first: GET /v1/documents and the console's Văn bản đi. */
+export async function listOutgoing(em: EntityManager, agencyCode: string, query: OutgoingQuery): Promise<{ items: OutgoingDocument[]; more: boolean }> {
+  const rows = await outgoingPage(em, agencyCode, query);
+  return { items: rows.slice(0, query.limit), more: rows.length > query.limit };
+}

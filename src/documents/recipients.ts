@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { GroupMemberSchema, GroupSchema } from '../directory/group.entity.js';
 import { DomainError } from '../errors.js';
-import { vietnamToday } from './registers.js';
+import { fieldError } from '../http/validation-messages.js';
+import { vietnamToday } from '../util/vietnam-time.js';
 
 /** Active today: the flag, and the validity dates (codes change when units merge). */
 function activeFilter(today: string) {
@@ -42,7 +43,8 @@ export async function resolveRecipients(em: EntityManager, senderCode: string, s
   }
   if (unknown.length) {
     throw new DomainError('UNKNOWN_RECIPIENT', `These recipients resolve to no active agency: ${unknown.join(', ')}. Nothing was created.`, {
-      errors: unknown.map((u) => ({ path: `to.${spec.indexOf(u)}`, message: `no active agency for ${u}` })),
+      errors: unknown.map((u) => fieldError(`to.${spec.indexOf(u)}`, { en: `(${u}) resolves to no active agency`, vi: `(${u}) không ứng với cơ quan nào đang hoạt động` }, 'document')),
+      vi: `Các nơi nhận sau không ứng với cơ quan nào đang hoạt động: ${unknown.join(', ')}. Chưa có gì được tạo.`,
     });
   }
   return [...found.values()].sort((a, b) => (a.code < b.code ? -1 : 1));

@@ -5,7 +5,7 @@ import type { Partner } from '../directory/partner.entity.js';
 import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
 import { recordEvent } from '../documents/events.js';
 import { carriedEvent, type PipelineDeps } from '../documents/pipeline.js';
-import { vietnamToday } from '../documents/registers.js';
+import { vietnamToday } from '../util/vietnam-time.js';
 import type { StatusCode, StatusOutcome } from '../delivery/states.js';
 import { answerUpdate } from '../documents/update.js';
 import { applyStatus } from '../delivery/writer.js';

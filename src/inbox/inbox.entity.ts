@@ -27,6 +27,11 @@ export const InboxItemSchema = defineEntity({
   name: 'InboxItem',
   tableName: 'inbox_item',
   uniques: [{ name: 'inbox_item_agency_package_unique', properties: ['agencyCode', 'packageId'] }],
+  indexes: [
+    // The list, newest first, with its keyset (GET /v1/inbox, the console).
+    { name: 'inbox_item_list_index', properties: ['agencyCode', 'receivedAt', 'id'] },
+    { name: 'inbox_item_search_index', expression: 'create index "inbox_item_search_index" on "inbox_item" using gin ("search") with (fastupdate = off)' },
+  ],
   properties: {
     id: p.uuid().primary(),
     agencyCode: () => p.manyToOne(AgencySchema).mapToPk().fieldName('agency_code').index(),
@@ -47,8 +52,15 @@ export const InboxItemSchema = defineEntity({
     statusAt: p.datetime(),
     arrivalNumber: p.integer().nullable(),
     arrivalYear: p.smallint().nullable(),
+    /** The series of the incoming registers the số đến is from (src/registers). */
+    arrivalSeries: p.string().length(20).nullable(),
     /** Set when a recall was accepted (15): attachments are no longer served; metadata stays. */
     withdrawnAt: p.datetime().nullable(),
+    /**
+     * What `?q=` finds: trích yếu, the sender's name, số/ký hiệu, folded (no marks, lower case). Kept
+     * by a database trigger (migration 20261207100000_search), never written here.
+     */
+    search: p.string().columnType('tsvector').nullable().onCreate(() => ''),
     receivedAt: p.datetime().onCreate(() => new Date()).index(),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

@@ -2,6 +2,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PkiService } from '../certificates/pki.service.js';
 import { StaffSchema } from '../documents/documents.schemas.js';
+import { AgencyCode } from '../directory/directory.schemas.js';
+import { isoDate as isoDateOf } from '../http/edge-input.js';
 import { DELIVERY_STATES } from '../delivery/states.js';
 import { DomainError } from '../errors.js';
 import { allow, requireUser } from '../http/auth.js';
@@ -15,6 +17,7 @@ import type { JobQueues } from '../../queues/producer.js';
 import { attachmentBytes, findOwnItem, inboxView, listInbox, itemReplacements, itemStatuses, itemVersions, reportStatus } from './inbox.service.js';
 
 const tags = ['Inbox'];
+const isoDate = isoDateOf();
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 
 const InboxItemView = z
@@ -29,6 +32,7 @@ const InboxItemView = z
     statusAt: z.string(),
     arrivalNumber: z.number().int().nullable(),
     arrivalYear: z.number().int().nullable(),
+    arrivalSeries: z.string().nullable().openapi({ description: 'The series of the incoming registers the số đến is from (`default` unless a series of the agency takes the type)' }),
     receivedAt: z.string(),
     withdrawn: z.boolean(),
     verification: z.object({
@@ -66,7 +70,19 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
         query: PageQuery.extend({
           state: z.enum(DELIVERY_STATES).optional(),
           since: z.string().datetime({ offset: true }).optional().openapi({ description: 'Only items received at or after this time' }),
-          q: z.string().max(200).optional().openapi({ description: 'Words to find in the trích yếu, the sender name or the số/ký hiệu (all of them, any case)' }),
+          q: z
+            .string()
+            .max(200)
+            .optional()
+            .openapi({
+              description:
+                'Words to find in the trích yếu, the sender name or the số/ký hiệu: every word must be there, with or without its marks, any case ' +
+                '("trien khai" finds "Triển khai"; the last letters of a word may be its beginning; "15/QĐ-UBND" finds that code). Full-text, indexed',
+            }),
+          from: isoDate.optional().openapi({ description: 'Received on or after this day (YYYY-MM-DD, Asia/Ho_Chi_Minh)' }),
+          to: isoDate.optional().openapi({ description: 'Received on or before this day (YYYY-MM-DD, Asia/Ho_Chi_Minh)' }),
+          type: z.string().trim().min(1).max(10).optional().openapi({ description: 'Document type key (CT, QĐ, CV…): the type the sender gave it' }),
+          sender: AgencyCode.optional().openapi({ description: "The sender's agency code" }),
         }),
       },
       responses: { 200: json(z.object({ items: z.array(InboxItemView), nextCursor: z.string().nullable() }), 'A page'), ...COMMON_ERRORS },
@@ -79,6 +95,10 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
         state: q.state,
         since: q.since ? new Date(q.since) : undefined,
         q: q.q,
+        from: q.from,
+        to: q.to,
+        type: q.type,
+        sender: q.sender,
         after,
         limit: q.limit,
       });

@@ -2,7 +2,11 @@ import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema } from '../directory/agency.entity.js';
-import { nextRegisterNumber, vietnamYear } from '../documents/registers.js';
+import { nextRegisterNumber } from '../registers/numbering.js';
+import { chooseSeries } from '../registers/series.js';
+import { canonicalTypeKey, documentType, documentTypeByName } from '../documents/document-types.js';
+import { searchQuery } from '../util/search-text.js';
+import { vietnamDayStart, vietnamYear } from '../util/vietnam-time.js';
 import { withArrivalNumber } from '../delivery/arrival-number.js';
 import { assertTransition, CODE_MEANING, STATE_OF_CODE, type DeliveryState, type StatusCode } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
@@ -19,30 +23,44 @@ type User = Extract<Principal, { kind: 'user' }>;
 export interface InboxQuery {
   state?: DeliveryState | undefined;
   since?: Date | undefined;
-  /** Words a clerk types: matched in the trích yếu, the sender's name and the số/ký hiệu. */
+  /**
+   * Words a clerk types, with or without their marks: each must be in the trích yếu, the sender's
+   * name or the số/ký hiệu (full-text, src/util/search-text.ts).
+   */
   q?: string | undefined;
+  /** Received on or after / on or before these days (YYYY-MM-DD, Vietnam time). */
+  from?: string | undefined;
+  to?: string | undefined;
+  /** A document type key (NĐ 30/2020 Phụ lục III: CT, QĐ…, CV): the type the sender gave it. */
+  type?: string | undefined;
+  /** The sender's agency code. */
+  sender?: string | undefined;
   /** The last item of the previous page (newest first). */
   after?: { at: Date; id: string } | undefined;
   limit: number;
 }
 
-/** A page of an agency's inbox, newest first; `more` when another page follows. Shared by the API and the console. */
+/**
+ * A page of an agency's inbox, newest first; `more` when another page follows. Shared by the API and
+ * the console. The keyset is (receivedAt, id): items received in the same millisecond are neither
+ * skipped nor repeated across pages.
+ */
 export async function listInbox(em: EntityManager, agencyCode: string, query: InboxQuery): Promise<{ items: InboxItem[]; more: boolean }> {
-  const words = (query.q ?? '').normalize('NFC').trim().split(/\s+/).filter(Boolean).slice(0, 8);
-  const like = (w: string) => `%${w.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-  const rows = await em.find(
-    InboxItemSchema,
-    {
-      agencyCode,
-      ...(query.state ? { state: query.state } : {}),
-      ...(query.since ? { receivedAt: { $gte: query.since } } : {}),
-      $and: [
-        ...words.map((w) => ({ $or: [{ subject: { $ilike: like(w) } }, { senderName: { $ilike: like(w) } }, { documentId: { $ilike: like(w) } }] })),
-        ...(query.after ? [{ $or: [{ receivedAt: { $lt: query.after.at } }, { receivedAt: query.after.at, id: { $lt: query.after.id } }] }] : []),
-      ],
-    },
-    { orderBy: { receivedAt: 'desc', id: 'desc' }, limit: query.limit + 1 },
-  );
+  const qb = em.createQueryBuilder(InboxItemSchema, 'i').select('*').where({ agencyCode });
+  if (query.state) qb.andWhere({ state: query.state });
+  if (query.since) qb.andWhere({ receivedAt: { $gte: query.since } });
+  if (query.from) qb.andWhere({ receivedAt: { $gte: vietnamDayStart(query.from) } });
+  if (query.to) qb.andWhere({ receivedAt: { $lt: vietnamDayStart(query.to, 1) } });
+  if (query.sender) qb.andWhere({ senderCode: query.sender });
+  if (query.type) {
+    // Items keep the type as the sender's package names it; our table gives the name of a key.
+    const name = documentType(canonicalTypeKey(query.type))?.name ?? query.type;
+    qb.andWhere(`lower(i.metadata #>> '{messageHeader,documentType,typeName}') = lower(?)`, [name]);
+  }
+  const words = searchQuery(query.q);
+  if (words) qb.andWhere(`i.search @@ to_tsquery('simple', ?)`, [words]);
+  if (query.after) qb.andWhere(`(i.received_at, i.id) < (?, ?)`, [query.after.at, query.after.id]);
+  const rows = await qb.orderBy({ receivedAt: 'desc', id: 'desc' }).limit(query.limit + 1).getResultList();
   return { items: rows.slice(0, query.limit), more: rows.length > query.limit };
 }
 
@@ -66,6 +84,7 @@ export function inboxView(item: InboxItem) {
     statusAt: item.statusAt.toISOString(),
     arrivalNumber: item.arrivalNumber ?? null,
     arrivalYear: item.arrivalYear ?? null,
+    arrivalSeries: item.arrivalSeries ?? null,
     receivedAt: item.receivedAt.toISOString(),
     withdrawn: item.withdrawnAt !== null && item.withdrawnAt !== undefined,
     verification: item.verification,
@@ -87,7 +106,10 @@ export async function reportStatus(
   input: { code: StatusCode; description?: string; staff?: StaffInput },
 ): Promise<{ view: ReturnType<typeof inboxView>; statusId: string | null }> {
   if (input.code === '02' && !input.description?.trim()) {
-    throw new DomainError('VALIDATION_FAILED', 'A refusal (02) needs a description: the reason.', { errors: [{ path: 'description', message: 'required for 02' }] });
+    throw new DomainError('VALIDATION_FAILED', 'A refusal (02) needs a description: the reason.', {
+      errors: [{ path: 'description', message: 'The description is required for 02: the reason for refusing.', vi: 'Mô tả là bắt buộc với trạng thái 02: lý do từ chối.' }],
+      vi: 'Từ chối (02) cần có mô tả: lý do từ chối.',
+    });
   }
   if (!['02', '03', '04', '05', '06', '15', '16'].includes(input.code)) {
     throw new DomainError('VALIDATION_FAILED', `Status ${input.code} cannot be reported from the inbox.`);
@@ -102,9 +124,12 @@ export async function reportStatus(
       const to = STATE_OF_CODE[input.code];
       assertTransition(item.state, to, 'inbox item'); // before the register number is taken
       if (input.code === '03') {
-        // Số đến: the next number of the agency's incoming register, inside this transaction.
+        // Số đến: the next number of the agency's incoming register, inside this transaction, in
+        // the series whose rule takes the document's type (else the default one; src/registers).
+        const typeName = (item.metadata as { messageHeader?: { documentType?: { typeName?: string } } }).messageHeader?.documentType?.typeName;
         item.arrivalYear = vietnamYear(now);
-        item.arrivalNumber = await nextRegisterNumber(tx, item.agencyCode, item.arrivalYear, 'in');
+        item.arrivalSeries = await chooseSeries(tx, item.agencyCode, 'in', typeName ? documentTypeByName(typeName)?.key : undefined, undefined);
+        item.arrivalNumber = await nextRegisterNumber(tx, item.agencyCode, item.arrivalYear, 'in', item.arrivalSeries);
       }
       if (input.code === '15') item.withdrawnAt = now;
       move(item, to, { code: input.code, at: now });

@@ -110,6 +110,8 @@ export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: st
     statusAt: now,
     arrivalNumber: null,
     arrivalYear: null,
+    arrivalSeries: null,
+    search: '', // the database's trigger writes it
     withdrawnAt: null,
     receivedAt: now,
     updatedAt: now,

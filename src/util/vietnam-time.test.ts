@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { givenRegisterNumber, vietnamToday, vietnamYear } from './registers.js';
+import { vietnamDayStart, vietnamToday, vietnamYear } from './vietnam-time.js';
 
 describe('the register year and the date of issue, in Vietnam time', () => {
   it('23:59:59.9 on 31 December is still that year; 00:00:00.1 on 1 January is the next', () => {
@@ -10,17 +10,9 @@ describe('the register year and the date of issue, in Vietnam time', () => {
     // The same instants in UTC are both in 2026: the server's time zone does not matter.
     expect(after.getUTCFullYear()).toBe(2026);
   });
-});
 
-describe('givenRegisterNumber', () => {
-  it('reads the positive integers a package may carry, with or without a leading zero', () => {
-    expect(givenRegisterNumber('04')).toBe(4);
-    expect(givenRegisterNumber('4')).toBe(4);
-    expect(givenRegisterNumber('15')).toBe(15);
-    expect(givenRegisterNumber('2147483647')).toBe(2_147_483_647);
-  });
-
-  it.each(['', '0', '00', '-3', '+3', '4a', 'abc', ' 4', '4 ', '1.5', '٤', '2147483648', '1'.repeat(21)])('refuses %j', (text) => {
-    expect(givenRegisterNumber(text)).toBeNull();
+  it('a Vietnam day begins at 17:00 UTC the day before', () => {
+    expect(vietnamDayStart('2027-01-01').toISOString()).toBe('2026-12-31T17:00:00.000Z');
+    expect(vietnamDayStart('2026-12-31', 1).toISOString()).toBe('2026-12-31T17:00:00.000Z');
   });
 });

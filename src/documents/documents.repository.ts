@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DeliveryState } from '../delivery/states.js';
+import { searchQuery } from '../util/search-text.js';
+import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from './document.entity.js';
+
+export interface DocumentListQuery {
+  state?: DocumentState | undefined;
+  /** Words, with or without their marks: each in the trích yếu, the số/ký hiệu, a recipient's name or a place (src/util/search-text.ts). */
+  q?: string | undefined;
+  /** Dated (date of issue) on or after / on or before these days, YYYY-MM-DD. */
+  from?: string | undefined;
+  to?: string | undefined;
+  /** A document type key. */
+  type?: string | undefined;
+  /** An agency code it was sent to. */
+  recipient?: string | undefined;
+  /** The series of the agency's outgoing registers. */
+  series?: string | undefined;
+  /** The last document of the previous page (newest first). */
+  before?: { at: Date; id: string } | undefined;
+  limit: number;
+}
+
+/**
+ * A page of an agency's outgoing documents, newest first (limit + 1 rows: the caller tells whether
+ * more follow). The keyset is (createdAt, id), compared as a row: documents registered in the same
+ * millisecond are neither skipped nor repeated.
+ */
+export async function outgoingPage(em: EntityManager, agencyCode: string, query: DocumentListQuery): Promise<OutgoingDocument[]> {
+  const qb = em.createQueryBuilder(OutgoingDocumentSchema, 'o').select('*').where({ agencyCode });
+  if (query.state) qb.andWhere({ state: query.state });
+  if (query.from) qb.andWhere({ promulgationDate: { $gte: query.from } });
+  if (query.to) qb.andWhere({ promulgationDate: { $lte: query.to } });
+  if (query.type) qb.andWhere({ type: query.type });
+  if (query.series) qb.andWhere({ series: query.series });
+  if (query.recipient) qb.andWhere(`exists (select 1 from delivery d where d.document_id = o.id and d.recipient_code = ?)`, [query.recipient]);
+  const words = searchQuery(query.q);
+  if (words) qb.andWhere(`o.search @@ to_tsquery('simple', ?)`, [words]);
+  if (query.before) qb.andWhere(`(o.created_at, o.id) < (?, ?)`, [query.before.at, query.before.id]);
+  return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(query.limit + 1).getResultList();
+}
+
+/** How many deliveries of each document are in each state (for a list's "3/10 đã tiếp nhận"). */
+export async function deliveryStateCounts(em: EntityManager, documentIds: readonly string[]): Promise<Map<string, Partial<Record<DeliveryState, number>>>> {
+  const counts = new Map<string, Partial<Record<DeliveryState, number>>>(documentIds.map((id) => [id, {}]));
+  if (documentIds.length === 0) return counts;
+  const rows = await em
+    .getConnection()
+    .execute<Array<{ document_id: string; state: DeliveryState; n: string }>>(
+      'select document_id, state, count(*) as n from delivery where document_id in (select jsonb_array_elements_text(?::jsonb)::uuid) group by document_id, state',
+      [JSON.stringify(documentIds)],
+      'all',
+      em.getTransactionContext(),
+    );
+  for (const r of rows) counts.get(r.document_id)![r.state] = Number(r.n);
+  return counts;
+}
