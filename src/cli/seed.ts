@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigOrReport } from '../config.js';
 import { resolveDevelopmentDefaults } from '../dev-defaults.js';
@@ -139,9 +139,12 @@ export async function runSeed(argv: string[], env: Record<string, string | undef
       const password = demoPassword();
       const existing = await findUserByUsername(em.fork(), DEMO_ADMIN);
       if (existing) await changePassword(em.fork(), actor.principal, existing.id, { password }, { requestId: 'seed' });
-      else await createUser(em.fork(), actor, { agencyCode: PROVINCE, name: 'Quản trị hệ thống', roles: ['admin'], username: DEMO_ADMIN, password });
+      // A person's name: the header shows it as the link to the account page, and a name holding
+      // "Quản trị" would read like the Quản trị link beside it.
+      else await createUser(em.fork(), actor, { agencyCode: PROVINCE, name: 'Lê Minh Hệ', roles: ['admin'], username: DEMO_ADMIN, password });
       logins.admin = { username: DEMO_ADMIN, password };
     } else logins.admin = adminLogin;
+    mkdirSync(resolved.config.dataDir, { recursive: true, mode: 0o711 });
     writeFileSync(
       tokensFile,
       `${JSON.stringify({ note: 'Demo clerk tokens and console logins (lienthong seed --demo). Development only.', names: Object.fromEntries(DEMO_AGENCIES.map((a) => [a.code, a.name])), tokens, logins }, null, 2)}\n`,
@@ -153,7 +156,7 @@ export async function runSeed(argv: string[], env: Record<string, string | undef
         `Clerk tokens: ${tokensFile}\n` +
         `Console logins (Tên đăng nhập / Mật khẩu):\n` +
         DEMO_AGENCIES.map((a) => `  ${a.name.padEnd(width)}  ${logins[a.code]!.username}  ${logins[a.code]!.password}\n`).join('') +
-        `  ${'Quản trị hệ thống'.padEnd(width)}  ${logins.admin.username}  ${logins.admin.password}\n`,
+        `  ${'Quản trị (administrator)'.padEnd(width)}  ${logins.admin.username}  ${logins.admin.password}\n`,
     );
     return 0;
   } finally {

@@ -5,8 +5,13 @@ import { DomainError } from '../errors.js';
 import type { AppEnv } from '../http/context.js';
 import type { ConsoleDeps } from './deps.js';
 import { Page } from './layout.js';
+import { mountAccount } from './pages/account.js';
+import { mountAdmin } from './pages/admin.js';
+import { mountCompose } from './pages/compose.js';
 import { mountInbox } from './pages/inbox.js';
 import { mountLogin } from './pages/login.js';
+import { mountOutgoing } from './pages/outgoing.js';
+import { mountRegisters } from './pages/registers.js';
 import { withViewer, type ConsoleEnv } from './session.js';
 
 /** The console's own files, read once: a stylesheet and a few lines of script, no build step (issue 14). */
@@ -74,5 +79,10 @@ export function registerConsole(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): vo
 
   mountLogin(ui, deps);
   mountInbox(ui, deps);
+  mountCompose(ui, deps);
+  mountOutgoing(ui, deps);
+  mountRegisters(ui, deps);
+  mountAdmin(ui, deps);
+  mountAccount(ui, deps);
   app.route('/', ui);
 }

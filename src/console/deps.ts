@@ -13,4 +13,6 @@ export interface ConsoleDeps {
   maxBodyBytes: number;
   /** The API's admission and body bound (src/http/app.ts), for forms that carry files. */
   boundBody: MiddlewareHandler<AppEnv>;
+  /** When an unfinished document is sealed anyway (LIENTHONG_ARCHIVE_AFTER_DAYS): the archive's own rule, for its downloads. */
+  archiveAfterDays: number;
 }

@@ -74,3 +74,15 @@ export function fileSize(bytes: number): string {
 
 /** An edXML date `yyyy/MM/dd` (or ISO `yyyy-MM-dd`) as dd/MM/yyyy. */
 export const edxmlDay = (day: string): string => vnDay(day.replace(/\//g, '-'));
+
+/** Roles of a user (directory `roles`), as an agency names them. */
+export const ROLE_TEXT: Record<'clerk' | 'signer' | 'admin', string> = { clerk: 'Văn thư', signer: 'Lãnh đạo', admin: 'Quản trị' };
+
+/** Administrative levels of an agency (directory `level`). */
+export const LEVEL_TEXT: Record<'province' | 'department' | 'district' | 'commune' | 'other', string> = {
+  province: 'Cấp tỉnh',
+  department: 'Sở, ban, ngành',
+  district: 'Cấp huyện',
+  commune: 'Cấp xã',
+  other: 'Khác',
+};

@@ -3,7 +3,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { expect } from 'vitest';
 import { HttpNode } from '../support/http-node.js';
 import { freePort } from '../support/redis-server.js';
-import { startTestNode, type TestNode } from '../support/runtime.js';
+import { eventually, startTestNode, type TestNode } from '../support/runtime.js';
 
 /**
  * A console test's world: a real node serving its console on a loopback port, a district with
@@ -117,4 +117,57 @@ export function samplePdf(text = 'Chi thi so 01'): Buffer {
   out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
+}
+
+/**
+ * A district's directive with a PDF, sent through the API (as a document system would), to be seen
+ * in the console; resolves once every recipient's 01 is back.
+ */
+export async function sendDirectiveByApi(
+  world: ConsoleWorld,
+  options: { subject: string; to: string[]; priority?: number; from?: Person },
+): Promise<{ id: string; documentId: string }> {
+  const from = options.from ?? world.district;
+  const form = new FormData();
+  form.set(
+    'metadata',
+    JSON.stringify({
+      type: 'CT',
+      notation: 'CT-UBND',
+      subject: options.subject,
+      signer: { fullName: 'Nguyễn Văn An', position: 'Chủ tịch', competence: 'TM.' },
+      priority: options.priority ?? 0,
+      to: options.to,
+    }),
+  );
+  form.set('file', new Blob([new Uint8Array(samplePdf())], { type: 'application/pdf' }), 'chi-thi.pdf');
+  const res = await world.node.runtime.app.request('/v1/documents', { method: 'POST', headers: { authorization: `Bearer ${from.token}` }, body: form });
+  const text = await res.text();
+  expect(res.status, text).toBe(201);
+  const doc = JSON.parse(text) as { id: string; documentId: string };
+  await eventually(async () => {
+    const view = await world.node.call('GET', `/v1/documents/${doc.id}`, { token: from.token });
+    return view.json.deliveries.length > 0 && view.json.deliveries.every((d: { state: string }) => d.state === 'arrived');
+  }, 20_000);
+  return doc;
+}
+
+/** How far a page scrolls sideways (0 when it fits its viewport). */
+export const sideways = (page: Page): Promise<number> =>
+  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+/**
+ * An administrator of the node: a user of an existing agency (the district by default) with the
+ * admin role, a username and a password, who logs in through the form like anyone.
+ */
+export async function addAdmin(world: ConsoleWorld, options: { username?: string; agency?: Person } = {}): Promise<Person> {
+  const agency = options.agency ?? world.district;
+  const username = options.username ?? `quantri.${randomBytes(3).toString('hex')}`;
+  const password = `qt-${randomBytes(8).toString('hex')}`;
+  const user = await world.node.call('POST', '/v1/users', {
+    token: world.node.adminToken,
+    body: { agencyCode: agency.agencyCode, name: 'Nguyễn Hữu Hệ', roles: ['admin'], username, password },
+  });
+  expect(user.status, user.text).toBe(201);
+  return { agencyCode: agency.agencyCode, agencyName: agency.agencyName, username, password, token: user.json.token, userId: user.json.id };
 }
