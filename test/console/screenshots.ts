@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       await shoot(page, 'login');
       await logIn(page, world.communes[2]!);
       await shoot(page, 'inbox');
-      await page.goto(`/inbox/${c3Item}?xem=0#xem-tep`);
+      await page.goto(`/inbox/${c3Item}?xem=0`);
       await page.waitForTimeout(500);
       await shoot(page, 'item');
       await context.close();

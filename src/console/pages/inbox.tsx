@@ -136,7 +136,8 @@ function ItemPage(props: {
   return (
     <Page title={item.subject} viewer={viewer} active="inbox">
       <p>
-        <a href="/inbox">← Văn bản đến</a>
+        {/* Not "Văn bản đến": the navigation's link has that name, and one name should lead one place. */}
+        <a href="/inbox">← Quay lại danh sách</a>
       </p>
       {props.done && DONE[props.done] ? <Notice kind="ok">{DONE[props.done]}</Notice> : null}
       {props.error ? <Notice kind="error">{props.error}</Notice> : null}
@@ -288,7 +289,10 @@ function ItemPage(props: {
   );
 }
 
-const STATUS_TEXT: Record<string, string> = Object.fromEntries(ACTIONS.map((a) => [a.code, a.text]));
+const STATUS_TEXT: Record<string, string> = {
+  '01': 'Đã đến (hệ thống tự báo khi nhận được)',
+  ...Object.fromEntries(ACTIONS.map((a) => [a.code, a.text])),
+};
 
 /** Văn bản đến: the list, one item, its files, and the clerk's answers (UI.md "Inbox"). */
 export function mountInbox(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
