@@ -94,3 +94,22 @@ export function Notice(props: { kind: 'ok' | 'error'; children?: Child }) {
 
 /** The hidden CSRF field of every state-changing form. */
 export const Csrf = (props: { viewer: Viewer }) => <input type="hidden" name="_csrf" value={props.viewer.csrfToken} />;
+
+/** A list's search box (UI.md: **Tìm kiếm** on the inbox), submitted as `?q=`; "Bỏ lọc" clears it. */
+export function SearchForm(props: { action: string; q: string; label?: string; placeholder: string; children?: Child }) {
+  return (
+    <form method="get" action={props.action} class="search" role="search">
+      <div>
+        <label for="q">{props.label ?? 'Tìm kiếm'}</label>
+        <input type="search" id="q" name="q" value={props.q} placeholder={props.placeholder} />
+      </div>
+      <button type="submit">Tìm</button>
+      {props.q ? (
+        <a href={props.action} class="button secondary">
+          Bỏ lọc
+        </a>
+      ) : null}
+      {props.children}
+    </form>
+  );
+}

@@ -495,8 +495,8 @@ async function readComposition<S extends z.ZodType<DocumentInput>>(
     // A part without a Content-Type of its own is text/plain (RFC 7578 §4.4; busboy says so), which no
     // accepted file is: it counts as no type, and the attachment policy reads the file's extension.
     const typeOf = (f: { contentType: string }) => (f.contentType === 'text/plain' ? '' : f.contentType);
-    files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: typeOf(f), content: f.content }))];
-    fingerprint = { metadata: input, files: form.files.map((f) => createHash('sha256').update(f.content).digest('hex')) };
+    files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: typeOf(f), content: f.content, sha256: f.sha256 }))];
+    fingerprint = { metadata: input, files: form.files.map((f) => f.sha256) };
   } else if (type.startsWith('application/json') || type === '') {
     const raw = await readBodyLimited(c.req.raw, jsonDocumentLimit(deps.maxBodyBytes));
     input = parse(parseJson(raw.toString('utf8')));

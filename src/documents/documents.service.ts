@@ -48,6 +48,17 @@ export interface UploadedFile {
   name: string;
   contentType: string;
   content: Buffer;
+  /** SHA-256 (hex), when the reader hashed it as it streamed in; else made once by fileSha256. */
+  sha256?: string;
+}
+
+/**
+ * A file's SHA-256, computed at most once per upload: hashing a 50 MB file takes the event loop
+ * ~100 ms, and the request path needs the digest in three places (issue 11).
+ */
+export function fileSha256(f: UploadedFile): string {
+  f.sha256 ??= createHash('sha256').update(f.content).digest('hex');
+  return f.sha256;
 }
 
 /** 422 on a field of the document, said in English and Vietnamese after the field's name ("Due date must not…"). */
@@ -85,7 +96,7 @@ export function checkDocumentInput(input: DocumentInput, files: UploadedFile[], 
     if (!contentType.ok) throw fail(`attachments.${i}.contentType`, contentType.problem, contentType.vi);
     if (f.content.length === 0) throw fail(`attachments.${i}`, `(${name.value}) is empty`, `(${name.value}) là tệp rỗng`);
     total += f.content.length;
-    return { name: name.value, contentType: contentType.value, content: f.content };
+    return { name: name.value, contentType: contentType.value, content: f.content, ...(f.sha256 ? { sha256: f.sha256 } : {}) };
   });
   // Base64 in the package grows a file by a third; keep the whole package under the size limit.
   if (Math.ceil(total / 3) * 4 + 64 * 1024 > maxBytes) {
@@ -210,7 +221,7 @@ export async function createDocument(
         name: f.name,
         contentType: f.contentType,
         size: f.content.length,
-        sha256: createHash('sha256').update(f.content).digest('hex'),
+        sha256: fileSha256(f),
         content: f.content,
       }),
     );
@@ -564,7 +575,7 @@ const fileView = (f: UploadedFile, index: number) => ({
   name: f.name,
   contentType: f.contentType,
   size: f.content.length,
-  sha256: createHash('sha256').update(f.content).digest('hex'),
+  sha256: fileSha256(f),
 });
 
 export function documentView(

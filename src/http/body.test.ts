@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { carriesBody, JOIN_SLICE_BYTES, joinChunks, readBodyLimited, readMultipart } from './body.js';
@@ -122,6 +122,9 @@ describe('readMultipart', () => {
     ]);
     expect(form.files[0]!.content.equals(big)).toBe(true);
     expect(form.files[1]!.content.equals(small)).toBe(true);
+    // Each file's digest was made as its chunks arrived, and is the digest of the whole file.
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(form.files.map((f) => f.sha256)).toEqual([sha(big), sha(small), sha(Buffer.alloc(0))]);
   });
 
   it('reads text fields and file names in NFC, a password as it was sent (issue 15)', async () => {

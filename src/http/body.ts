@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
@@ -138,6 +139,8 @@ export interface MultipartFile {
   name: string;
   contentType: string;
   content: Buffer;
+  /** SHA-256 (hex) of the content, hashed chunk by chunk as it arrived: no later pass over the whole file. */
+  sha256: string;
 }
 
 /**
@@ -182,12 +185,16 @@ export async function readMultipart(
         failure ??= new DomainError('BAD_REQUEST', `Malformed multipart body: ${error.message}`);
       });
       const chunks: Buffer[] = [];
+      const digest = createHash('sha256');
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
         total += chunk.length;
         if (total > limits.maxBytes) failure ??= new DomainError('PAYLOAD_TOO_LARGE', `The files exceed ${limits.maxBytes} bytes.`);
-        if (!failure) chunks.push(chunk);
+        if (!failure) {
+          chunks.push(chunk);
+          digest.update(chunk);
+        }
       });
       stream.on('limit', () => {
         failure ??= new DomainError('PAYLOAD_TOO_LARGE', `The file ${info.filename} exceeds ${limits.maxBytes} bytes.`);
@@ -195,7 +202,7 @@ export async function readMultipart(
       stream.on('end', () => {
         if (!failure) {
           const name = (info.filename || field).normalize('NFC');
-          parts.push({ field, name, contentType: (info.mimeType || 'application/octet-stream').toLowerCase(), chunks: size ? chunks : [] });
+          parts.push({ field, name, contentType: (info.mimeType || 'application/octet-stream').toLowerCase(), chunks: size ? chunks : [], sha256: digest.digest('hex') });
         }
       });
     });

@@ -40,7 +40,7 @@ import { USER_ROLES, type User, type UserRole } from '../../directory/user.entit
 import { DomainError } from '../../errors.js';
 import type { ConsoleDeps } from '../deps.js';
 import { CheckField, Field, fieldId, firstInvalid, formProblem, NOT_SAVED, SelectField, type FormProblem } from '../forms.js';
-import { Csrf, Notice, Page } from '../layout.js';
+import { Csrf, Notice, Page, SearchForm } from '../layout.js';
 import { csrf, field, needAdmin, needViewer, SESSION_COOKIE, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { LEVEL_TEXT, ROLE_TEXT, vnDate, vnDateTime, vnDay } from '../texts.js';
 
@@ -275,21 +275,11 @@ function AgencyForm(props: { viewer: Viewer; create: boolean; values: AgencyValu
 function AgencyList(props: { viewer: Viewer; agencies: Agency[]; q: string; next?: string | undefined }) {
   return (
     <AdminPage viewer={props.viewer} title="Cơ quan" here="agencies">
-      <form method="get" action="/admin/agencies" class="search" role="search">
-        <div>
-          <label for="q">Tìm cơ quan</label>
-          <input type="search" id="q" name="q" value={props.q} placeholder="Tên hoặc mã định danh" />
-        </div>
-        <button type="submit">Tìm</button>
-        {props.q ? (
-          <a href="/admin/agencies" class="button secondary">
-            Bỏ lọc
-          </a>
-        ) : null}
+      <SearchForm action="/admin/agencies" q={props.q} label="Tìm cơ quan" placeholder="Tên hoặc mã định danh">
         <a href="/admin/agencies/new" class="button secondary">
           Thêm cơ quan
         </a>
-      </form>
+      </SearchForm>
       {props.agencies.length === 0 ? (
         <p>{props.q ? 'Không có cơ quan nào khớp với nội dung tìm kiếm.' : 'Chưa có cơ quan nào.'}</p>
       ) : (

@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import { z } from 'zod';
 import { activeChildCount, findAgency, recipientCandidates } from '../../directory/directory.repository.js';
 import { DOCUMENT_TYPES } from '../../documents/document-types.js';
 import { canonicalRecipient, DocumentInputSchema, MAX_ATTACHMENTS, type DocumentInput } from '../../documents/documents.schemas.js';
-import { checkDocumentInput, createDocument, type Clerk, type DocumentView, type UploadedFile } from '../../documents/documents.service.js';
+import { checkDocumentInput, createDocument, fileSha256, type Clerk, type DocumentView, type UploadedFile } from '../../documents/documents.service.js';
 import { resolveRecipients } from '../../documents/recipients.js';
 import { DomainError } from '../../errors.js';
 import { requireUser } from '../../http/auth.js';
@@ -448,7 +448,7 @@ function valuesOf(fields: Map<string, string>): Values {
 const chosenFiles = (files: MultipartFile[]): MultipartFile[] => files.filter((f) => !(f.content.length === 0 && f.name === f.field));
 
 /** A part without a Content-Type of its own is text/plain (RFC 7578 §4.4): no type, the extension tells it. */
-const uploaded = (f: MultipartFile): UploadedFile => ({ name: f.name, contentType: f.contentType === 'text/plain' ? '' : f.contentType, content: f.content });
+const uploaded = (f: MultipartFile): UploadedFile => ({ name: f.name, contentType: f.contentType === 'text/plain' ? '' : f.contentType, content: f.content, sha256: f.sha256 });
 
 /** Who composes: a clerk or a signer of the agency (as POST /v1/documents asks). */
 const clerkOf = (c: ConsoleContext): Clerk => ({ principal: requireUser(c.get('viewer')!.principal, ['clerk', 'signer']), requestId: c.get('requestId') });
@@ -508,7 +508,7 @@ export function mountCompose(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       await deps.queues.backend.ping(2_000).catch((error: unknown) => {
         throw new DomainError('UNAVAILABLE', 'The job queue is unavailable; nothing was created. Try again shortly.', { cause: error });
       });
-      const fingerprint = { metadata: input, files: accepted.map((f) => createHash('sha256').update(f.content).digest('hex')) };
+      const fingerprint = { metadata: input, files: accepted.map(fileSha256) };
       const answer = await idempotent(c.get('em'), clerk.principal, key, 'POST /compose', fingerprint, async (tx) => ({
         status: 201,
         body: await createDocument(tx, deps.pipeline.pki, clerk, input, accepted),

@@ -4,7 +4,7 @@ import type { InboxItem } from '../../inbox/inbox.entity.js';
 import { attachmentBytes, findOwnItem, inboxView, itemStatuses, itemVersions, listInbox, reportStatus } from '../../inbox/inbox.service.js';
 import { CURSOR_KEYS, decodeCursor, encodeCursor, timeKey } from '../../http/pagination.js';
 import type { ConsoleDeps } from '../deps.js';
-import { Csrf, Notice, Page, StateBadge } from '../layout.js';
+import { Csrf, Notice, Page, SearchForm, StateBadge } from '../layout.js';
 import { csrf, field, needViewer, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { edxmlDay, fileSize, priorityText, vnDateTime } from '../texts.js';
 
@@ -51,18 +51,7 @@ function Urgency(props: { priority: number | undefined }) {
 function InboxList(props: { viewer: Viewer; items: InboxItem[]; q: string; next?: string | undefined }) {
   return (
     <Page title="Văn bản đến" viewer={props.viewer} active="inbox">
-      <form method="get" action="/inbox" class="search" role="search">
-        <div>
-          <label for="q">Tìm kiếm</label>
-          <input type="search" id="q" name="q" value={props.q} placeholder="Trích yếu, nơi gửi, số/ký hiệu" />
-        </div>
-        <button type="submit">Tìm</button>
-        {props.q ? (
-          <a href="/inbox" class="button secondary">
-            Bỏ lọc
-          </a>
-        ) : null}
-      </form>
+      <SearchForm action="/inbox" q={props.q} placeholder="Trích yếu, nơi gửi, số/ký hiệu" />
       {props.items.length === 0 ? (
         <p>{props.q ? 'Không có văn bản nào khớp với nội dung tìm kiếm.' : 'Chưa có văn bản đến.'}</p>
       ) : (

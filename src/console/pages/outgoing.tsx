@@ -25,7 +25,7 @@ import { problemFieldErrors, problemMessage } from '../../http/problem-messages.
 import { xmlText } from '../../http/xml-text.js';
 import { packageBytes } from '../../packages/packages.repository.js';
 import type { ConsoleDeps } from '../deps.js';
-import { Csrf, DocumentStateBadge, Notice, Page, StateBadge } from '../layout.js';
+import { Csrf, DocumentStateBadge, Notice, Page, SearchForm, StateBadge } from '../layout.js';
 import { csrf, field, needViewer, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { fileSize, priorityText, vnDateTime, vnDay } from '../texts.js';
 
@@ -74,18 +74,7 @@ const signerText = (s: DocumentView['signer']): string => [s.competence, s.posit
 function OutgoingList(props: { viewer: Viewer; items: OutgoingDocument[]; counts: Map<string, Partial<Record<DeliveryState, number>>>; q: string; next?: string | undefined }) {
   return (
     <Page title="Văn bản đi" viewer={props.viewer} active="outgoing">
-      <form method="get" action="/outgoing" class="search" role="search">
-        <div>
-          <label for="q">Tìm kiếm</label>
-          <input type="search" id="q" name="q" value={props.q} placeholder="Trích yếu, số/ký hiệu, nơi nhận" />
-        </div>
-        <button type="submit">Tìm</button>
-        {props.q ? (
-          <a href="/outgoing" class="button secondary">
-            Bỏ lọc
-          </a>
-        ) : null}
-      </form>
+      <SearchForm action="/outgoing" q={props.q} placeholder="Trích yếu, số/ký hiệu, nơi nhận" />
       {props.items.length === 0 ? (
         <p>{props.q ? 'Không có văn bản nào khớp với nội dung tìm kiếm.' : 'Chưa có văn bản đi.'}</p>
       ) : (
