@@ -221,8 +221,11 @@ async function main(args: Args): Promise<number> {
   const warm = await runHonest(honestApi, dir.sender.clerk, { until: Date.now() + 2_000, concurrency: args.concurrency, body, alive, next });
   await waitDelivered(sql, warm.accepted.map((d) => d.id), 30_000);
   const probe = startProbe(node.url, { intervalMs: 50, timeoutMs: 5_000, maxSeconds: args.seconds * 2 + 300 });
+  // The same probe on the operations listener (LIENTHONG_METRICS_PORT), where an orchestrator's liveness probe goes.
+  const opsProbe = node.opsUrl ? startProbe(node.opsUrl, { intervalMs: 50, timeoutMs: 5_000, maxSeconds: args.seconds * 2 + 300 }) : undefined;
   await sleep(1_000);
-  const watched = () => new Map<number, string>([[node.child.pid, 'node'], [process.pid, 'harness'], [probe.pid, 'probe']]);
+  const watched = () =>
+    new Map<number, string>([[node.child.pid, 'node'], [process.pid, 'harness'], [probe.pid, 'probe'], ...(opsProbe ? ([[opsProbe.pid, 'probe']] as Array<[number, string]>) : [])]);
 
   // ── Baseline ─────────────────────────────────────────────────────────────────────────────
   phase = 'baseline';
@@ -280,6 +283,7 @@ async function main(args: Args): Promise<number> {
   const afterDocument = alive() ? await endToEnd(honestApi, dir.sender.clerk, body(next.n++)) : { ok: false, ms: 0, detail: 'node down' };
   await sleep(200);
   const samples = await probe.stop();
+  const opsSamples = opsProbe ? await opsProbe.stop() : [];
   const docs: HonestDoc[] = [...warm.accepted, ...baseline.accepted, ...(attackSummary ? attackHonest.accepted : [])];
   let checkApi: Api = honestApi;
   let restarted: NodeUnderTest | undefined;
@@ -307,6 +311,8 @@ async function main(args: Args): Promise<number> {
   // ── Figures ──────────────────────────────────────────────────────────────────────────────
   const probesBaseline = probeSummary(samples, b0, b1);
   const probesAttack = probeSummary(samples, a0, a1);
+  const opsBaseline = probeSummary(opsSamples, b0, b1);
+  const opsAttack = probeSummary(opsSamples, a0, a1);
   const peakRss = Math.max(watch.peakRss, Number.isFinite(peakHwm) ? peakHwm : 0);
   const rssBaseline = watch.peakBetween(b0, b1);
   const rssAttack = watch.peakBetween(a0, Date.now());
@@ -318,6 +324,7 @@ async function main(args: Args): Promise<number> {
   const targets = {
     throughput: Number.isFinite(share) && share >= 0.5,
     healthzP99: probesAttack.probes > 0 && probesAttack.p99 <= 100,
+    opsHealthzP99: opsAttack.probes > 0 && opsAttack.p99 <= 100,
     // A node that died has no peak to speak of: the figure is only up to its death.
     peakRss: peakRss <= 1_073_741_824 && !crash,
     noCrash: crashed === 0 && lostCount === 0,
@@ -343,6 +350,12 @@ async function main(args: Args): Promise<number> {
     `/healthz p99: ${msFmt(probesAttack.p99)} (max ${msFmt(probesAttack.max)}), failed probes: ${probesAttack.failed} of ${probesAttack.probes}` +
       `   [≤ 100 ms: ${verdict(targets.healthzP99)}]   — baseline p50/p99 ${msFmt(probesBaseline.p50)} / ${msFmt(probesBaseline.p99)}, attack p50 ${msFmt(probesAttack.p50)}`,
   );
+  if (opsProbe) {
+    log(
+      `/healthz on the operations port p99: ${msFmt(opsAttack.p99)} (max ${msFmt(opsAttack.max)}), failed probes: ${opsAttack.failed} of ${opsAttack.probes}` +
+        `   [≤ 100 ms: ${verdict(targets.opsHealthzP99)}]   — baseline p50/p99 ${msFmt(opsBaseline.p50)} / ${msFmt(opsBaseline.p99)}, attack p50 ${msFmt(opsAttack.p50)}`,
+    );
+  }
   log(`peak RSS: ${mib(peakRss)}${crash ? ' (until it died)' : ''}   [≤ 1 GiB: ${verdict(targets.peakRss)}]   — baseline ${mib(rssBaseline)}, attack and after ${mib(rssAttack)} (sampled every 50 ms; VmHWM included)`);
   log(`crashed: ${crashed}, lost: ${lostCount}   [${verdict(targets.noCrash)}]   — ${lost.delivered} of ${lost.checked} accepted documents delivered to every recipient`);
   log(`hostile requests: ${tracker.results.length}, not clean: ${notClean}${attackSummary ? ` (launched of planned: ${Object.entries(attackSummary.launched).map(([k, v]) => `${k} ${v}/${attackSummary?.planned[k] ?? '?'}`).join(', ')}; ${attackSummary.waves} wave(s) of uploads)` : ''}`);
@@ -368,6 +381,7 @@ async function main(args: Args): Promise<number> {
     summary: {
       honestDocsPerSecond: { baseline: baselineFigures.docsPerSecond, attack: attackSummary ? attackFigures.docsPerSecond : null, share: Number.isFinite(share) ? share : null },
       healthz: { baseline: probesBaseline, attack: probesAttack },
+      healthzOperationsPort: opsProbe ? { baseline: opsBaseline, attack: opsAttack } : null,
       peakRssBytes: peakRss,
       crashed,
       lost: lostCount,

@@ -111,7 +111,7 @@ describe('LIENTHONG_METRICS_PORT', () => {
     await apart?.close();
   });
 
-  it('moves /metrics off the main port to a loopback listener that serves nothing else', async () => {
+  it('moves /metrics off the main port to a loopback listener that serves only it and /healthz', async () => {
     expect(apart.config.metricsHost).toBe('127.0.0.1');
     const main = await apart.call('GET', '/metrics', { token: apart.adminToken });
     expect(main.status).toBe(404);
@@ -126,7 +126,11 @@ describe('LIENTHONG_METRICS_PORT', () => {
     // The main port's 404 above, counted in memory.
     expect(text).toMatch(/^lienthong_http_requests_total\{method="GET",route="[^"]*",status="404"\} 1$/m);
     expect(sample(text, 'lienthong_metrics_snapshot_timestamp_seconds')).toBeGreaterThan(0);
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(404);
+    // A liveness probe here does not queue behind the API port's connections (issue 11).
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${port}/v1/agencies`, { headers: { authorization: `Bearer ${apart.adminToken}` } })).status).toBe(404);
   });
 });

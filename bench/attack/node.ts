@@ -15,6 +15,8 @@ export interface NodeUnderTest {
   base: ScenarioBase;
   child: Child;
   url: string;
+  /** The operations listener (/metrics, /healthz) on a port of its own. */
+  opsUrl?: string | undefined;
   api: Api;
 }
 
@@ -22,14 +24,14 @@ export interface NodeUnderTest {
 export async function startNode(ctx: RunContext, nodeArgs: string[] = []): Promise<NodeUnderTest> {
   const base = await scenarioBase(ctx, 'attack', 'redis');
   await migrateDatabase(ctx, base);
-  const { child, api, url } = await spawnApi(ctx, base, 'start', { nodeArgs });
-  return { base, child, url, api };
+  const { child, api, url, opsUrl } = await spawnApi(ctx, base, 'start', { nodeArgs, opsPort: true });
+  return { base, child, url, opsUrl, api };
 }
 
 /** Starts the node again on the same database and queue prefix (after a crash, to count what was lost). */
 export async function restartNode(ctx: RunContext, base: ScenarioBase, nodeArgs: string[] = []): Promise<NodeUnderTest> {
-  const { child, api, url } = await spawnApi(ctx, base, 'start', { nodeArgs });
-  return { base, child, url, api };
+  const { child, api, url, opsUrl } = await spawnApi(ctx, base, 'start', { nodeArgs, opsPort: true });
+  return { base, child, url, opsUrl, api };
 }
 
 export interface AttackDirectory {

@@ -159,13 +159,16 @@ export async function spawnApi(
   ctx: RunContext,
   base: ScenarioBase,
   role: 'start' | 'api',
-  opts: { nodeArgs?: string[] } = {},
-): Promise<{ child: Child; api: Api; url: string }> {
+  opts: { nodeArgs?: string[]; opsPort?: boolean } = {},
+): Promise<{ child: Child; api: Api; url: string; opsUrl?: string }> {
   const port = await freePort();
-  const child = spawnRole(ctx, base, role, { env: { PORT: String(port), HOST: '127.0.0.1' }, ...opts });
+  // With opsPort, /metrics and /healthz also answer on an operations listener of their own (LIENTHONG_METRICS_PORT).
+  const opsPort = opts.opsPort ? await freePort() : undefined;
+  const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', ...(opsPort ? { LIENTHONG_METRICS_PORT: String(opsPort) } : {}) };
+  const child = spawnRole(ctx, base, role, { env, ...(opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}) });
   const url = `http://127.0.0.1:${port}`;
   await waitForChild(child, 'ready', async () => (await fetch(`${url}/readyz`)).status === 200);
-  return { child, api: httpApi(url), url };
+  return { child, api: httpApi(url), url, ...(opsPort ? { opsUrl: `http://127.0.0.1:${opsPort}` } : {}) };
 }
 
 /** Starts a worker process and waits for its "workers: N queues" start-up line. */

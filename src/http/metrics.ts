@@ -159,10 +159,16 @@ export function mountMetricsRoute(app: OpenAPIHono<AppEnv>, metrics: Metrics, co
   });
 }
 
-/** The app of the separate metrics listener: GET /metrics and nothing else. */
+/**
+ * The app of the separate operations listener: GET /metrics and GET /healthz, nothing else. An
+ * orchestrator's liveness probe on this port is not queued behind the API port's connections: Node
+ * accepts one connection per turn of the event loop and listener, so a wave of uploads on the API
+ * port delays a probe there by seconds even when the loop itself is free (issue 11, README).
+ */
 export function metricsApp(metrics: Metrics): Hono {
   const app = new Hono();
   app.get('/metrics', () => scrapeResponse(metrics));
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
   return app;
 }
 
