@@ -125,3 +125,25 @@ describe('health, readiness and operations endpoints', () => {
     }
   });
 });
+
+describe('the OpenAPI examples (issue 15: "Try it out" must work)', () => {
+  it('are bodies the schemas accept, and a schema derived from another carries no example of the other', async () => {
+    const { DocumentInputSchema } = await import('../src/documents/documents.schemas.js');
+    const { AgencyInputSchema, AgencyPatchSchema, GroupInputSchema, UserInputSchema } = await import('../src/directory/directory.schemas.js');
+    const doc = (await node.call('GET', '/openapi.json')).json;
+    const example = (name: string) => doc.components.schemas[name]?.example;
+    for (const [name, schema] of [
+      ['DocumentInput', DocumentInputSchema],
+      ['AgencyInput', AgencyInputSchema],
+      ['GroupInput', GroupInputSchema],
+      ['UserInput', UserInputSchema],
+    ] as const) {
+      expect(example(name), name).toBeDefined();
+      const parsed = (schema as { safeParse(v: unknown): { success: boolean; error?: unknown } }).safeParse(example(name));
+      expect(parsed.success, `${name}: ${JSON.stringify(parsed.error)}`).toBe(true);
+    }
+    const patch = example('AgencyPatch');
+    if (patch !== undefined) expect(AgencyPatchSchema.safeParse(patch).success).toBe(true);
+    expect(JSON.stringify(example('StatusInput'))).toBe('{"code":"03"}');
+  });
+});

@@ -53,7 +53,9 @@ export const AgencyInputSchema = z
     active: z.boolean().optional(),
   })
   .strict()
-  .openapi('AgencyInput');
+  .openapi('AgencyInput', {
+    example: { code: '000.09.33.H33', name: 'UBND xã Thuận Yên', level: 'commune', parentCode: '000.00.33.H33', administrativeUnit: 'Thuận Yên' },
+  });
 
 export const AgencyPatchSchema = AgencyInputSchema.omit({ code: true }).partial().strict().openapi('AgencyPatch');
 
@@ -99,7 +101,7 @@ export const GroupInputSchema = z
     members: z.array(AgencyCode).max(10_000),
   })
   .strict()
-  .openapi('GroupInput');
+  .openapi('GroupInput', { example: { code: 'KL-XA-VEN-BIEN', name: 'Các xã ven biển', members: ['000.02.33.H33', '000.08.33.H33'] } });
 
 export const GroupSchema = z
   .object({ code: z.string(), name: z.string(), members: z.array(z.string()), createdAt: z.string() })
@@ -115,7 +117,9 @@ export const UserInputSchema = z
   })
   .strict()
   .refine((u) => (u.username === undefined) === (u.password === undefined), { message: 'give both username and password, or neither', path: ['password'] })
-  .openapi('UserInput');
+  .openapi('UserInput', {
+    example: { agencyCode: '000.02.33.H33', name: 'Trần Thị Bình', roles: ['clerk'], username: 'vanthu.binhan2', password: 'mot-mat-khau-dai' },
+  });
 
 export const UserSchema = z
   .object({

@@ -107,7 +107,18 @@ export const DocumentInputSchema = z
     attachments: z.array(AttachmentJson).max(MAX_ATTACHMENTS).default([]),
   })
   .strict()
-  .openapi('DocumentInput');
+  // A body "Try it out" can send as it is (the walkthrough's): the date and number come from the register.
+  .openapi('DocumentInput', {
+    example: {
+      type: 'CT',
+      notation: 'CT-UBND',
+      subject: 'Về việc triển khai phòng, chống lụt bão năm 2026',
+      signer: { fullName: 'Nguyễn Văn An', position: 'Chủ tịch', competence: 'TM.' },
+      priority: 1,
+      to: ['children:000.00.33.H33'],
+      toPlaces: ['Như trên', 'Lưu: VT'],
+    },
+  });
 export type DocumentInput = z.infer<typeof DocumentInputSchema>;
 
 export const DeliveryViewSchema = z

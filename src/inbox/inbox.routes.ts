@@ -53,7 +53,7 @@ const StatusInput = z
     staff: StaffSchema.optional(),
   })
   .strict()
-  .openapi('StatusInput');
+  .openapi('StatusInput', { example: { code: '03' } });
 
 const userOf = (c: Context<AppEnv>) => requireUser(c.get('principal'), ['clerk', 'signer']);
 
