@@ -49,8 +49,9 @@ export function Page(props: { title: string; viewer?: Viewer | undefined; active
                   </li>
                 ))}
                 <li>
-                  <a href="/account" aria-current={props.active === 'account' ? 'page' : undefined} title="Tài khoản của tôi, đổi mật khẩu">
-                    {viewer.userName}
+                  {/* "Tài khoản", not the person's name: a name like "Văn thư UBND xã …" would repeat the agency's name shown above. */}
+                  <a href="/account" aria-current={props.active === 'account' ? 'page' : undefined} title={`${viewer.userName} — tài khoản, đổi mật khẩu`}>
+                    Tài khoản
                   </a>
                 </li>
                 <li>

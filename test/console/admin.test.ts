@@ -351,7 +351,7 @@ describe('console: Quản trị and Tài khoản', () => {
     const other = await elsewhere.newPage();
     await logIn(other, me);
 
-    await page.getByRole('link', { name: `Văn thư ${me.agencyName}` }).click();
+    await page.getByRole('link', { name: 'Tài khoản' }).click();
     await page.getByRole('heading', { name: 'Tài khoản của tôi' }).waitFor();
     const main = (await page.locator('main').textContent()) ?? '';
     expect(main).toContain(me.username);

@@ -226,7 +226,7 @@ describe('console: compose and the outgoing documents', () => {
 
     const commune = await openItem(second, 'Về việc tăng cường phòng chống dịch bệnh');
     await commune.page.getByRole('button', { name: 'Đồng ý thu hồi' }).click();
-    await commune.page.getByText('Đã đồng ý thu hồi').waitFor();
+    await commune.page.getByText('đã được hủy theo đề nghị').waitFor();
     await commune.close();
 
     await row(page, second).getByText('Đã thu hồi').waitFor({ timeout: 15_000 });

@@ -131,7 +131,7 @@ describe('console: login and the inbox', () => {
     await expect(page.getByLabel('Lý do').evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).resolves.toBe(true);
     await page.getByLabel('Lý do').fill('Gửi nhầm đơn vị');
     await page.getByRole('button', { name: 'Từ chối' }).click();
-    await page.getByText('Đã từ chối văn bản').waitFor();
+    await page.getByText('văn bản được trả lại').waitFor();
     await expect(page.locator('main').textContent()).resolves.toContain('Từ chối');
     await eventually(async () => {
       const view = await world.node.call('GET', `/v1/documents/${id}`, { token: world.district.token });

@@ -41,7 +41,7 @@ describe('console: Sổ đăng ký', () => {
     await logIn(page, world.district);
     await page.getByRole('link', { name: 'Sổ đăng ký' }).click();
     await page.getByRole('heading', { name: 'Sổ đăng ký', level: 1 }).waitFor();
-    await expect(page.getByRole('heading', { name: `SỔ ĐĂNG KÝ VĂN BẢN ĐI — Năm ${year}` }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('heading', { name: `Sổ văn bản đi — Năm ${year}` }).isVisible()).resolves.toBe(true);
     const headers = await page.locator('table.book thead th').allTextContents();
     expect(headers).toEqual(['Số, ký hiệu văn bản', 'Ngày tháng văn bản', 'Tên loại và trích yếu nội dung văn bản', 'Người ký', 'Nơi nhận văn bản', 'Đơn vị, người nhận bản lưu', 'Số lượng bản', 'Ghi chú']);
     const rows = page.locator('table.book tbody tr');
@@ -81,7 +81,7 @@ describe('console: Sổ đăng ký', () => {
     await page.goto('/registers');
     await page.getByLabel('Loại sổ').selectOption('in');
     await page.getByRole('button', { name: 'Xem sổ' }).click();
-    await page.getByRole('heading', { name: `SỔ ĐĂNG KÝ VĂN BẢN ĐẾN — Năm ${year}` }).waitFor();
+    await page.getByRole('heading', { name: `Sổ văn bản đến — Năm ${year}` }).waitFor();
     const cells = page.locator('table.book tbody tr').first().locator('td');
     await expect(cells.nth(1).getAttribute('data-label')).resolves.toBe('Số đến');
     await expect(cells.nth(1).textContent()).resolves.toBe('1');

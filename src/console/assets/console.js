@@ -126,6 +126,11 @@ function recipientSuggestions(box) {
       const code = document.createElement('span');
       code.className = 'muted code';
       code.textContent = ` ${item.detail}`;
+      // The option's name is the agency's name alone; its code is said as its description.
+      code.id = `${li.id}-code`;
+      code.setAttribute('aria-hidden', 'true');
+      li.setAttribute('aria-label', item.label);
+      li.setAttribute('aria-describedby', code.id);
       li.append(name, code);
       // The box keeps the focus (and the caret) while the mouse chooses.
       li.addEventListener('mousedown', (event) => event.preventDefault());

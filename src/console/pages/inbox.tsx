@@ -32,15 +32,30 @@ const ACTIONS: Array<{ code: StatusCode; text: string; reason?: boolean; danger?
   { code: '16', text: 'Từ chối thu hồi', reason: true },
 ];
 
-/** What a done action says at the top of the item page (fixed texts: nothing from the URL is echoed). */
+/**
+ * What a done action says at the top of the item page (fixed texts: nothing from the URL is echoed).
+ * Worded apart from the state texts and the "Số đến: N" of the page, which each appear once.
+ */
 const DONE: Record<string, string> = {
-  '03': 'Đã tiếp nhận văn bản.',
-  '02': 'Đã từ chối văn bản; lý do đã gửi về nơi gửi.',
-  '04': 'Đã báo phân công xử lý.',
-  '05': 'Đã báo đang xử lý.',
-  '06': 'Đã báo hoàn thành.',
-  '15': 'Đã đồng ý thu hồi: bản văn bản này đã được hủy.',
-  '16': 'Đã từ chối thu hồi.',
+  '03': 'Xong: văn bản đã vào sổ văn bản đến, nơi gửi được báo.',
+  '02': 'Xong: văn bản được trả lại, nơi gửi được báo kèm lý do.',
+  '04': 'Xong: nơi gửi được báo việc giao xử lý.',
+  '05': 'Xong: nơi gửi được báo văn bản đang được giải quyết.',
+  '06': 'Xong: nơi gửi được báo việc giải quyết đã xong.',
+  '15': 'Xong: bản văn bản này đã được hủy theo đề nghị của nơi gửi.',
+  '16': 'Xong: nơi gửi được báo cơ quan giữ lại văn bản.',
+};
+
+/** The statuses this agency reported, in words of their own (not the state texts: those show the state). */
+const REPORTED: Record<string, string> = {
+  '01': 'báo đã nhận được gói tin (hệ thống tự báo)',
+  '02': 'báo trả lại văn bản',
+  '03': 'báo vào sổ văn bản đến',
+  '04': 'báo giao xử lý',
+  '05': 'báo đang giải quyết',
+  '06': 'báo giải quyết xong',
+  '15': 'chấp thuận hủy bản văn bản',
+  '16': 'báo giữ lại văn bản',
 };
 
 function Urgency(props: { priority: number | undefined }) {
@@ -148,7 +163,7 @@ function ItemPage(props: {
           ) : null}
           <dt>Nơi gửi</dt>
           <dd>
-            {item.senderName} <span class="muted">({item.senderCode})</span>
+            <span>{item.senderName}</span> <span class="muted">({item.senderCode})</span>
           </dd>
           <dt>Loại văn bản</dt>
           <dd>{h.documentType?.typeName ?? ''}</dd>
@@ -187,7 +202,8 @@ function ItemPage(props: {
         )}
         <dl class="meta">
           <dt>Người ký số</dt>
-          <dd>{subjectName}</dd>
+          {/* The sender's own certificate (the usual case) is not named twice: its name is the Nơi gửi above. */}
+          <dd>{subjectName === item.senderName ? 'Nơi gửi (chứng thư số của chính cơ quan gửi)' : subjectName}</dd>
           <dt>Tổ chức cấp chứng thư</dt>
           <dd>{issuerName}</dd>
           <dt>Số hiệu chứng thư</dt>
@@ -267,8 +283,8 @@ function ItemPage(props: {
           <ul>
             {props.statuses.map((s) => (
               <li>
-                {vnDateTime(s.at)} — {STATUS_TEXT[s.code] ?? s.code}
-                {s.description ? `: ${s.description}` : ''}
+                {vnDateTime(s.at)} — mã {s.code}: {REPORTED[s.code] ?? ''}
+                {(s.code === '02' || s.code === '16') && s.description ? ` (lý do: ${s.description})` : ''}
               </li>
             ))}
           </ul>
@@ -278,10 +294,6 @@ function ItemPage(props: {
   );
 }
 
-const STATUS_TEXT: Record<string, string> = {
-  '01': 'Đã đến (hệ thống tự báo khi nhận được)',
-  ...Object.fromEntries(ACTIONS.map((a) => [a.code, a.text])),
-};
 
 /** Văn bản đến: the list, one item, its files, and the clerk's answers (UI.md "Inbox"). */
 export function mountInbox(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {

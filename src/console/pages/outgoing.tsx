@@ -309,7 +309,7 @@ function DocumentPage(props: { viewer: Viewer; view: DocumentView; hasPackage: b
         <section class="card" aria-labelledby="recall">
           <h2 id="recall">Thu hồi văn bản</h2>
           <p class="hint" id="recall-hint">
-            Nơi đã nhận văn bản được gửi yêu cầu thu hồi và trả lời đồng ý hoặc từ chối; nơi chưa nhận thì không còn được gửi đến. Không hoàn tác được.
+            Nơi đã nhận văn bản được gửi yêu cầu thu hồi và trả lời có đồng ý hay không; nơi chưa nhận thì không còn được gửi đến. Không hoàn tác được.
           </p>
           <form method="post" action={`/outgoing/${id}/recall`} class="with-reason">
             <Csrf viewer={viewer} />

@@ -79,8 +79,9 @@ function RegistersPage(props: { viewer: Viewer; choice: Choice; series: SeriesVi
       </form>
 
       <section class="card book-head" aria-labelledby="book-title">
+        {/* Not the book's printed title (SỔ ĐĂNG KÝ VĂN BẢN …): one heading on the page is named "Sổ đăng ký". */}
         <h2 id="book-title">
-          {title.title} — {title.year}
+          {choice.kind === 'out' ? 'Sổ văn bản đi' : 'Sổ văn bản đến'} — {title.year}
         </h2>
         <p>
           {book.series.name}
