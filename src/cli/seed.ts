@@ -151,12 +151,14 @@ export async function runSeed(argv: string[], env: Record<string, string | undef
       { mode: 0o600 },
     );
     const width = Math.max(...DEMO_AGENCIES.map((a) => a.name.length));
+    const userWidth = Math.max(...Object.values(logins).map((l) => l.username.length));
     process.stdout.write(
       `Demo directory ready: ${DEMO_AGENCIES.length} agencies (province ${PROVINCE}, district ${DISTRICT}, ${DEMO_AGENCIES.length - 2} communes), group ${DEMO_GROUP}, a certificate each.\n` +
         `Clerk tokens: ${tokensFile}\n` +
         `Console logins (Tên đăng nhập / Mật khẩu):\n` +
-        DEMO_AGENCIES.map((a) => `  ${a.name.padEnd(width)}  ${logins[a.code]!.username}  ${logins[a.code]!.password}\n`).join('') +
-        `  ${'Quản trị (administrator)'.padEnd(width)}  ${logins.admin.username}  ${logins.admin.password}\n`,
+        DEMO_AGENCIES.map((a) => `  ${a.name.padEnd(width)}  ${logins[a.code]!.username.padEnd(userWidth)}  ${logins[a.code]!.password}\n`).join('') +
+        `  ${'Quản trị (administrator)'.padEnd(width)}  ${logins.admin.username.padEnd(userWidth)}  ${logins.admin.password}\n` +
+        `Open the console (the URL npm start printed, e.g. http://localhost:3000/) and log in with one of them.\n`,
     );
     return 0;
   } finally {
