@@ -17,6 +17,7 @@ import { createBenchPki } from './lib/directory.js';
 import { cleanupAll, cleanupMark, createScratchDir, installSignalCleanup, preflight, runSecrets } from './lib/infra.js';
 import { FULL, QUICK, type ScenarioResult, type Sizes } from './lib/result.js';
 import { REPO, type RunContext } from './lib/service.js';
+import { CONSOLE_FULL, CONSOLE_QUICK, consolePages } from './scenarios/console.js';
 import { cryptoCeiling } from './scenarios/crypto.js';
 import { fanout } from './scenarios/fanout.js';
 import { largePackage } from './scenarios/large.js';
@@ -25,7 +26,7 @@ import { latency } from './scenarios/latency.js';
 import { inProcessThroughput, scaleOut, type Shared } from './scenarios/throughput.js';
 
 const SCENARIO_LIMIT_MS = 8 * 60_000;
-const SCENARIOS = ['crypto', 'throughput', 'latency', 'fanout', 'large', 'pg-queue', 'scale-out', 'search'] as const;
+const SCENARIOS = ['crypto', 'throughput', 'latency', 'fanout', 'large', 'pg-queue', 'scale-out', 'search', 'console'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -173,11 +174,12 @@ async function main(): Promise<void> {
     await run('pg-queue', () => inProcessThroughput(shared, 'pg-queue', 'postgres'));
     await run('scale-out', () => scaleOut(shared));
     await run('search', () => search(shared, args.quick ? 20_000 : 100_000));
+    await run('console', () => consolePages(shared, args.quick ? CONSOLE_QUICK : CONSOLE_FULL));
   } finally {
     await cleanupAll();
   }
 
-  const order = (id: string) => ['throughput', 'latency', 'fanout', 'crypto', 'large', 'pg-queue', 'scale-out', 'search'].indexOf(id);
+  const order = (id: string) => ['throughput', 'latency', 'fanout', 'crypto', 'large', 'pg-queue', 'scale-out', 'search', 'console'].indexOf(id);
   results.sort((a, b) => order(a.id) - order(b.id));
   log(`\n${table(results)}\n`);
   const file = args.out;

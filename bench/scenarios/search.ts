@@ -1,12 +1,13 @@
 /**
  * Scenario: search (issue 13). One agency's inbox holds 100,000 items (written straight into
- * PostgreSQL: delivering them through the pipeline would take the bench an hour and measure the
- * pipeline, not the search). The database's own trigger folds and indexes each row as it does for a
- * delivered one. Then clerks' searches — words with and without their marks, a code, a sender's name,
- * a word every item has, a word no item has, a next page — go through GET /v1/inbox?q= in-process
- * (auth, validation, the query, JSON), one at a time, and their latencies are reported.
+ * PostgreSQL by lib/inbox-fill.ts: delivering them through the pipeline would take the bench an hour
+ * and measure the pipeline, not the search). The database's own trigger folds and indexes each row as
+ * it does for a delivered one. Then clerks' searches — words with and without their marks, a code, a
+ * sender's name, a word every item has, a word no item has, a next page — go through GET /v1/inbox?q=
+ * in-process (auth, validation, the query, JSON), one at a time, and their latencies are reported.
  */
 import { expectStatus } from '../lib/api.js';
+import { fillInbox } from '../lib/inbox-fill.js';
 import { sqlClient } from '../lib/infra.js';
 import type { ScenarioResult } from '../lib/result.js';
 import { scenarioBase, startInProcess } from '../lib/service.js';
@@ -28,33 +29,6 @@ const SEARCHES: Array<[string, string]> = [
   ['a year and a word', '2024 khen thuong'],
 ];
 
-const TOPICS = [
-  'triển khai dịch vụ công trực tuyến toàn trình',
-  'tăng cường phòng, chống dịch bệnh mùa mưa',
-  'phòng chống thiên tai và tìm kiếm cứu nạn',
-  'khen thưởng thành tích trong phong trào thi đua',
-  'chuyển đổi số trong cơ quan nhà nước',
-  'quản lý đất đai và hồ sơ địa chính',
-  'an toàn thực phẩm dịp Tết Nguyên đán',
-  'bảo vệ môi trường và xử lý rác thải',
-  'giao ban công tác cải cách hành chính',
-  'kế hoạch phát triển kinh tế – xã hội',
-  'tuyển sinh đầu cấp năm học mới',
-  'bầu cử đại biểu Hội đồng nhân dân',
-  'cấp giấy chứng nhận quyền sử dụng đất',
-  'phòng cháy, chữa cháy khu dân cư',
-  'sạt lở bờ sông, bờ biển',
-];
-const TYPES = [
-  ['Công văn', 'UBND-VP'],
-  ['Quyết định', 'QĐ-UBND'],
-  ['Chỉ thị', 'CT-UBND'],
-  ['Thông báo', 'TB-UBND'],
-  ['Kế hoạch', 'KH-UBND'],
-  ['Giấy mời', 'GM-UBND'],
-];
-const PLACES = ['Bình An', 'Hòa Điền', 'Kiên Lương', 'Dương Hòa', 'Bình Trị', 'Sơn Hải', 'Hòn Nghệ', 'Thổ Sơn', 'Lình Huỳnh', 'Mỹ Thái', 'Nam Thái Sơn', 'Tân Hiệp'];
-
 export async function search(shared: Shared, items = 100_000): Promise<ScenarioResult> {
   const started = Date.now();
   const base = await scenarioBase(shared.ctx, 'search', 'redis');
@@ -66,43 +40,7 @@ export async function search(shared: Shared, items = 100_000): Promise<ScenarioR
     const clerk = expectStatus(await node.api.call('POST', '/v1/users', { token: admin, body: { agencyCode: code, name: 'Văn thư', roles: ['clerk'] } }), 201, 'the clerk').json.token as string;
 
     const sql = await sqlClient(base.databaseUrl);
-    const fill = Date.now();
-    const topics = `array[${TOPICS.map((t) => `'${t}'`).join(',')}]`;
-    const typeNames = `array[${TYPES.map(([n]) => `'${n}'`).join(',')}]`;
-    const notations = `array[${TYPES.map(([, n]) => `'${n}'`).join(',')}]`;
-    const places = `array[${PLACES.map((p) => `'${p}'`).join(',')}]`;
-    const batch = 20_000;
-    for (let from = 1; from <= items; from += batch) {
-      const to = Math.min(items, from + batch - 1);
-      // One package row per item (an item points at the package it came in), then the items.
-      await sql.query(
-        `insert into edxml_package (id, sha256, kind, sender_code, document_id, business_doc_type, size, bytes, created_at)
-         select md5('p' || i)::uuid, encode(sha256(('bench-search-' || i)::bytea), 'hex'), 'edoc', '000.' || lpad((i % 12)::text, 2, '0') || '.90.H33', 'bench-' || i, 0, 1, '\\x00', now()
-           from generate_series($1::int, $2::int) i`,
-        [from, to],
-      );
-      await sql.query(
-        `insert into inbox_item (id, agency_code, package_id, sender_code, sender_name, document_id, subject, metadata, attachments, verification, state, status_code, status_at, received_at, updated_at)
-         select md5('i' || i)::uuid, $3, md5('p' || i)::uuid,
-                '000.' || lpad((i % 12)::text, 2, '0') || '.90.H33',
-                'UBND xã ' || (${places})[1 + i % 12],
-                '000.' || lpad((i % 12)::text, 2, '0') || '.90.H33,' || (2020 + i % 7) || '/' || lpad((1 + i % 12)::text, 2, '0') || '/15,' || (1 + i % 997) || '/' || (${notations})[1 + i % 6],
-                'Về việc ' || (${topics})[1 + i % 15] || ' năm ' || (2020 + i % 7) || ' (đợt ' || (1 + (i / 15) % 40) || ')',
-                jsonb_build_object('messageHeader', jsonb_build_object(
-                  'code', jsonb_build_object('codeNumber', (1 + i % 997)::text, 'codeNotation', (${notations})[1 + i % 6]),
-                  'documentType', jsonb_build_object('typeName', (${typeNames})[1 + i % 6]))),
-                '[]'::jsonb,
-                '{"signatureValid": true, "certificate": {"subject": "CN=bench", "serialNumber": "1", "issuer": "CN=bench", "fingerprintSha256": ""}, "checkedAt": "2026-01-01T00:00:00Z", "sha256": ""}'::jsonb,
-                'arrived', '01', now(), now() - make_interval(secs => i * 30), now()
-           from generate_series($1::int, $2::int) i`,
-        [from, to, code],
-      );
-    }
-    // What autovacuum does after a bulk load anyway: statistics for the planner, the visibility map.
-    await sql.query('vacuum analyze edxml_package');
-    await sql.query('vacuum analyze inbox_item');
-    const fillSeconds = (Date.now() - fill) / 1000;
-    const count = Number((await sql.query<{ n: string }>('select count(*) as n from inbox_item where agency_code = $1', [code])).rows[0]?.n ?? 0);
+    const { count, seconds: fillSeconds } = await fillInbox(sql, code, items);
     shared.log(`  ${count} inbox items written and indexed in ${fmt(fillSeconds)} s`);
 
     const call = async (q: string, cursor?: string) => {
