@@ -137,6 +137,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         set({}, Number(rows[0]?.n ?? 0));
       },
     );
+    metrics.gauge(
+      'lienthong_recalls_unanswered',
+      'Deliveries whose recall (13) has had no answer (15/16) within LIENTHONG_WAITING_FOR_ARRIVAL_MS',
+      [],
+      async (set) => {
+        const rows = await orm.em
+          .fork()
+          .getConnection()
+          .execute<Array<{ n: string }>>(`select count(*) as n from delivery where state = 'recall_requested' and last_error like 'No answer (15 or 16)%'`);
+        set({}, Number(rows[0]?.n ?? 0));
+      },
+    );
     metrics.gauge('lienthong_partner_circuit_open', 'Partners paused by the circuit breaker (1 = paused)', ['partner'], async (set) => {
       const rows = await orm.em.fork().getConnection().execute<Array<{ id: string; open: boolean }>>(`select id, coalesce(circuit_open_until > now(), false) as open from partner`);
       for (const r of rows) set({ partner: r.id }, r.open ? 1 : 0);

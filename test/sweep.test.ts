@@ -4,7 +4,7 @@
  * flagged (lastError, timeline, metric) — never sent again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findStuckWork, flagLongWaits } from '../src/documents/stuck-work.js';
+import { findStuckWork, flagLongWaits, flagUnansweredRecalls } from '../src/documents/stuck-work.js';
 import { generateCa, issueAgencyCertificate } from '../src/crypto/ca.js';
 import { createAgency, directive, sendDocument, waitForDeliveries, type Agency, type Loose } from './acceptance/helpers.js';
 import { startTestNode, type TestNode } from './support/runtime.js';
@@ -80,5 +80,27 @@ describe('the sweep', () => {
     // The first scrape of the process takes a fresh snapshot.
     const metrics = await node.call('GET', '/metrics', { token: node.adminToken });
     expect(metrics.text).toMatch(/^lienthong_deliveries_waiting_too_long 8$/m);
+  });
+
+  it('flags each recall nobody answered in time once: lastError, a timeline event, the metric; the recall stands', async () => {
+    const sent = await sendDocument(node, district.clerk, directive({ to: [LOCALS[0]!] }));
+    expect(sent.status, sent.text).toBe(201);
+    const id = sent.json.id as string;
+    await waitForDeliveries(node, district.clerk, id, { [LOCALS[0]!]: { state: 'arrived' } });
+    // The recipient refused while the 13 travelled, say: the recall waits for an answer that cannot come.
+    await sql(`update delivery set state = 'recall_requested', updated_at = now() - interval '2 hours' where document_id = ?`, [id]);
+    const em = () => node.runtime.orm.em.fork();
+    const first = await flagUnansweredRecalls(em(), 3_600_000);
+    expect(first).toHaveLength(1);
+    expect(await flagUnansweredRecalls(em(), 3_600_000)).toHaveLength(0);
+    const view = await node.call('GET', `/v1/documents/${id}`, { token: district.clerk });
+    expect(view.json.deliveries[0].state).toBe('recall_requested');
+    expect(view.json.deliveries[0].lastError).toMatch(/No answer \(15 or 16\) to the recall 1 h after it was asked/);
+    const events = await node.call('GET', `/v1/documents/${id}/events`, { token: district.clerk });
+    expect((events.json.items as Loose[]).filter((e) => e.type === 'delivery.recall-unanswered')).toHaveLength(1);
+    // The gauges are a snapshot (refreshed at most every 30 s): read afresh here.
+    await node.runtime.metrics.refresh();
+    const metrics = await node.call('GET', '/metrics', { token: node.adminToken });
+    expect(metrics.text).toMatch(/^lienthong_recalls_unanswered 1$/m);
   });
 });

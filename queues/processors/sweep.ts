@@ -1,4 +1,4 @@
-import { findStuckWork, flagLongWaits } from '../../src/documents/stuck-work.js';
+import { findStuckWork, flagLongWaits, flagUnansweredRecalls } from '../../src/documents/stuck-work.js';
 import { purgeExpiredIdempotencyRecords } from '../../src/http/idempotency.js';
 import { recordSweep } from '../../src/ops/heartbeat.repository.js';
 import type { JobProcessor } from '../context.js';
@@ -16,6 +16,8 @@ export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
   const stuck = await findStuckWork(em, ctx.config.sweepGraceMs, ctx.config.sweepBatch);
   const flagged = await flagLongWaits(em, ctx.config.waitingForArrivalMs, ctx.config.sweepBatch);
   if (flagged.length) ctx.logger.warn({ deliveries: flagged.length }, 'deliveries handed over to partners are still waiting for their 01');
+  const unanswered = await flagUnansweredRecalls(em, ctx.config.waitingForArrivalMs, ctx.config.sweepBatch);
+  if (unanswered.length) ctx.logger.warn({ deliveries: unanswered.length }, 'recalls still unanswered (15/16): the recipients may hold nothing to answer about');
   await Promise.all([
     ctx.queues.enqueueMany('sign', stuck.sign.map((documentId) => ({ documentId }))),
     ctx.queues.enqueueMany('route', stuck.route.map((documentId) => ({ documentId }))),

@@ -68,3 +68,36 @@ export async function flagLongWaits(em: EntityManager, waitingMs: number, limit 
     return rows.map((r) => r.id);
   });
 }
+
+/**
+ * Flags recalls nobody has answered (15 or 16) within `waitingMs` of the request: once each, with
+ * lastError and a timeline event (`delivery.recall-unanswered`), counted by the metric
+ * lienthong_recalls_unanswered. A recipient may hold nothing to answer about — it refused the
+ * document while the 13 was on its way, or its system refused the 13 — so the sender's clerk is told
+ * to ask, rather than the delivery waiting in silence. The recall stands; an answer that still comes
+ * moves the delivery and clears the flag (delivery/writer.ts).
+ */
+export async function flagUnansweredRecalls(em: EntityManager, waitingMs: number, limit = 1_000): Promise<string[]> {
+  const before = new Date(Date.now() - waitingMs);
+  const hours = Math.round(waitingMs / 3_600_000);
+  const reason =
+    `No answer (15 or 16) to the recall ${hours >= 1 ? `${hours} h` : `${Math.round(waitingMs / 60_000)} min`} after it was asked: ` +
+    'the recipient may hold no copy to answer about (it refused the document, or its system refused the 13). Ask the recipient; the recall stands.';
+  return em.transactional(async (tx) => {
+    const rows = await tx
+      .getConnection()
+      .execute<Array<{ id: string; document_id: string; recipient_code: string }>>(
+        `update delivery d set last_error = ?, updated_at = now()
+          where d.id in (select d.id from delivery d where d.state = 'recall_requested' and d.last_error is null
+                           and d.updated_at < ? order by d.updated_at limit ? for update skip locked)
+          returning d.id, d.document_id, d.recipient_code`,
+        [reason, before, limit],
+        'all',
+        tx.getTransactionContext(),
+      );
+    for (const r of rows) {
+      recordEvent(tx, { documentId: r.document_id, deliveryId: r.id, recipientCode: r.recipient_code, type: 'delivery.recall-unanswered', state: 'recall_requested', details: { waitingMs } });
+    }
+    return rows.map((r) => r.id);
+  });
+}
