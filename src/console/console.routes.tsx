@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { DomainError } from '../errors.js';
+import { problemMessage } from '../http/problem-messages.js';
 import type { AppEnv } from '../http/context.js';
 import type { ConsoleDeps } from './deps.js';
 import { Page } from './layout.js';
@@ -65,7 +66,8 @@ export function registerConsole(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): vo
     const known = error instanceof DomainError ? error : undefined;
     if (!known) throw error; // the app's handler logs it and answers 500
     const status = (known.status >= 400 && known.status < 600 ? known.status : 500) as 404;
-    const text = ERROR_TEXT[known.code] ?? known.message;
+    // The console's own wording for the common refusals; any other says in Vietnamese what the API says (problem-messages.ts).
+    const text = ERROR_TEXT[known.code] ?? problemMessage(known, 'vi');
     return c.html(
       <Page title="Không thực hiện được" viewer={c.get('viewer')}>
         <p role="alert">{text}</p>

@@ -114,3 +114,14 @@ export function SearchForm(props: { action: string; q: string; label?: string; p
     </form>
   );
 }
+
+/** "Trang sau": the next page of a list, keeping its search (`q`); the list reads `after` back. */
+export function NextPage(props: { path: string; next: string | undefined; q?: string }) {
+  if (!props.next) return null;
+  const query = new URLSearchParams({ ...(props.q ? { q: props.q } : {}), after: props.next }).toString();
+  return (
+    <div class="pager">
+      <a href={`${props.path}?${query}`}>Trang sau</a>
+    </div>
+  );
+}

@@ -5,6 +5,7 @@ import { resolveSession, type SessionPrincipal } from '../accounts/accounts.serv
 import { findAgency } from '../directory/directory.repository.js';
 import { readBodyLimited } from '../http/body.js';
 import type { AppEnv } from '../http/context.js';
+import { CURSOR_KEYS, decodeCursor } from '../http/pagination.js';
 
 /** Who is looking at a console page. */
 export interface Viewer extends SessionPrincipal {
@@ -118,3 +119,12 @@ export const checkCsrfToken = (viewer: Viewer, token: string | null | undefined)
 
 /** A form field, trimmed, NFC. */
 export const field = (form: URLSearchParams | Map<string, string> | undefined, name: string): string => (form?.get(name) ?? '').normalize('NFC').trim();
+
+/** The `after` cursor of a list page (newest first), or undefined when absent or not one of ours. */
+export function timeCursor(value: string | undefined): { at: Date; id: string } | undefined {
+  try {
+    return decodeCursor(value, CURSOR_KEYS.time);
+  } catch {
+    return undefined;
+  }
+}

@@ -40,7 +40,7 @@ import { USER_ROLES, type User, type UserRole } from '../../directory/user.entit
 import { DomainError } from '../../errors.js';
 import type { ConsoleDeps } from '../deps.js';
 import { CheckField, Field, fieldId, firstInvalid, formProblem, NOT_SAVED, SelectField, type FormProblem } from '../forms.js';
-import { Csrf, Notice, Page, SearchForm } from '../layout.js';
+import { Csrf, Notice, Page, NextPage, SearchForm } from '../layout.js';
 import { csrf, field, needAdmin, needViewer, SESSION_COOKIE, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { LEVEL_TEXT, ROLE_TEXT, vnDate, vnDateTime, vnDay } from '../texts.js';
 
@@ -325,11 +325,7 @@ function AgencyList(props: { viewer: Viewer; agencies: Agency[]; q: string; next
           </tbody>
         </table>
       )}
-      {props.next ? (
-        <div class="pager">
-          <a href={`/admin/agencies?${new URLSearchParams({ ...(props.q ? { q: props.q } : {}), after: props.next }).toString()}`}>Trang sau</a>
-        </div>
-      ) : null}
+      <NextPage path="/admin/agencies" next={props.next} q={props.q} />
     </AdminPage>
   );
 }

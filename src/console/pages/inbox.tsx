@@ -2,10 +2,10 @@ import type { Hono } from 'hono';
 import { canMove, STATE_OF_CODE, type StatusCode } from '../../delivery/states.js';
 import type { InboxItem } from '../../inbox/inbox.entity.js';
 import { attachmentBytes, findOwnItem, inboxView, itemStatuses, itemVersions, listInbox, reportStatus } from '../../inbox/inbox.service.js';
-import { CURSOR_KEYS, decodeCursor, encodeCursor, timeKey } from '../../http/pagination.js';
+import { encodeCursor, timeKey } from '../../http/pagination.js';
 import type { ConsoleDeps } from '../deps.js';
-import { Csrf, Notice, Page, SearchForm, StateBadge } from '../layout.js';
-import { csrf, field, needViewer, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
+import { Csrf, Notice, Page, NextPage, SearchForm, StateBadge } from '../layout.js';
+import { csrf, field, needViewer, timeCursor, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { edxmlDay, fileSize, priorityText, vnDateTime } from '../texts.js';
 
 const PAGE_SIZE = 50;
@@ -108,11 +108,7 @@ function InboxList(props: { viewer: Viewer; items: InboxItem[]; q: string; next?
           </tbody>
         </table>
       )}
-      {props.next ? (
-        <div class="pager">
-          <a href={`/inbox?${new URLSearchParams({ ...(props.q ? { q: props.q } : {}), after: props.next }).toString()}`}>Trang sau</a>
-        </div>
-      ) : null}
+      <NextPage path="/inbox" next={props.next} q={props.q} />
     </Page>
   );
 }
@@ -300,12 +296,7 @@ export function mountInbox(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   ui.get('/inbox', needViewer, async (c) => {
     const viewer = c.get('viewer')!;
     const q = (c.req.query('q') ?? '').slice(0, 200);
-    let after: { at: Date; id: string } | undefined;
-    try {
-      after = decodeCursor(c.req.query('after'), CURSOR_KEYS.time);
-    } catch {
-      after = undefined;
-    }
+    const after = timeCursor(c.req.query('after'));
     const { items, more } = await listInbox(c.get('em'), viewer.principal.agencyCode, { q, after, limit: PAGE_SIZE });
     const last = items[items.length - 1];
     return c.html(<InboxList viewer={viewer} items={items} q={q} next={more && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : undefined} />);

@@ -19,14 +19,14 @@ import { documentFiles } from '../../documents/pipeline.js';
 import { DomainError } from '../../errors.js';
 import { requireUser } from '../../http/auth.js';
 import { contentDisposition } from '../../http/content-disposition.js';
-import { CURSOR_KEYS, decodeCursor, encodeCursor, timeKey } from '../../http/pagination.js';
+import { encodeCursor, timeKey } from '../../http/pagination.js';
 import { validationError } from '../../http/problem.js';
 import { problemFieldErrors, problemMessage } from '../../http/problem-messages.js';
 import { xmlText } from '../../http/xml-text.js';
 import { packageBytes } from '../../packages/packages.repository.js';
 import type { ConsoleDeps } from '../deps.js';
-import { Csrf, DocumentStateBadge, Notice, Page, SearchForm, StateBadge } from '../layout.js';
-import { csrf, field, needViewer, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
+import { Csrf, DocumentStateBadge, Notice, Page, NextPage, SearchForm, StateBadge } from '../layout.js';
+import { csrf, field, needViewer, timeCursor, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { fileSize, priorityText, vnDateTime, vnDay } from '../texts.js';
 
 const PAGE_SIZE = 50;
@@ -111,11 +111,7 @@ function OutgoingList(props: { viewer: Viewer; items: OutgoingDocument[]; counts
           </tbody>
         </table>
       )}
-      {props.next ? (
-        <div class="pager">
-          <a href={`/outgoing?${new URLSearchParams({ ...(props.q ? { q: props.q } : {}), after: props.next }).toString()}`}>Trang sau</a>
-        </div>
-      ) : null}
+      <NextPage path="/outgoing" next={props.next} q={props.q} />
     </Page>
   );
 }
@@ -426,12 +422,7 @@ export function mountOutgoing(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const viewer = c.get('viewer')!;
     const clerk = clerkOf(c);
     const q = (c.req.query('q') ?? '').slice(0, 200);
-    let before: { at: Date; id: string } | undefined;
-    try {
-      before = decodeCursor(c.req.query('after'), CURSOR_KEYS.time);
-    } catch {
-      before = undefined;
-    }
+    const before = timeCursor(c.req.query('after'));
     const em = c.get('em');
     const { items, more } = await listOutgoing(em, clerk.principal.agencyCode, { q, before, limit: PAGE_SIZE });
     const counts = await deliveryStateCounts(em, items.map((d) => d.id));
