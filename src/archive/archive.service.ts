@@ -16,6 +16,7 @@ import { lastRecordOf, latestCheckpoint, retentionOf, upsertRetention } from './
 import { canonicalBytes } from './canonical-json.js';
 import { buildArchiveFile, buildChainExport, sealedRecord } from './export.js';
 import { listNodeKeys } from './node-key.repository.js';
+import { rotateNodeKey } from './node-signer.js';
 
 export interface ArchiveDeps {
   pki: PkiService;
@@ -109,7 +110,7 @@ export async function signingKeys(em: EntityManager, principal: Principal) {
 /** Issues a new node archive signing key (rotation). Admin only; audited. */
 export async function rotateSigningKey(em: EntityManager, pki: PkiService, actor: { principal: Principal; requestId: string }) {
   if (!isAdmin(actor.principal)) throw new DomainError('FORBIDDEN', 'Only an administrator may rotate the node signing key.');
-  const key = await pki.rotateNodeKey(em);
+  const key = await rotateNodeKey(em, pki);
   recordAudit(em, {
     actor: actor.principal,
     action: 'archive.signing-key-rotated',

@@ -9,6 +9,7 @@ import { splitPemCertificates } from '../crypto/certificates.js';
 import type { ArchiveCheckpoint } from './archive.entity.js';
 import { checkpointCovering, insertCheckpoint, lastRecordOf, latestCheckpoint } from './archive.repository.js';
 import { canonicalBytes, canonicalJson } from './canonical-json.js';
+import { nodeSigner } from './node-signer.js';
 import { CHECKPOINT_ALGORITHM, CHECKPOINT_FORMAT, type CheckpointPayload, type SignedCheckpoint } from './format.js';
 
 /**
@@ -22,7 +23,7 @@ export async function signCheckpoint(em: EntityManager, pki: PkiService, agencyC
   if (latest && latest.chainIndex >= head.chainIndex) return latest;
   const signedAt = new Date();
   const payload: CheckpointPayload = { format: CHECKPOINT_FORMAT, agency: agencyCode, index: head.chainIndex, hash: head.hash, signedAt: signedAt.toISOString() };
-  const signer = await pki.nodeSigner(em, signedAt);
+  const signer = await nodeSigner(em, pki, signedAt);
   const signature = signer.sign(canonicalBytes(payload)).toString('base64');
   await insertCheckpoint(em, {
     agencyCode,

@@ -2,9 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ArchiveNodeKey } from '../archive/archive.entity.js';
-import { NODE_ARCHIVE_IDENTITY } from '../archive/format.js';
-import { currentNodeKey, insertNodeKey } from '../archive/node-key.repository.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { loadOrCreateDevCa } from '../crypto/ca.js';
 import { describeCertificate, splitPemCertificates, type CertificateDescription } from '../crypto/certificates.js';
@@ -296,34 +293,28 @@ export class PkiService {
   }
 
   /**
-   * The node's own signer for archive checkpoints: the newest node archive key valid at `at`, issued
-   * from the node CA on first use. Its certificate carries the reserved identity NODE_ARCHIVE_IDENTITY
-   * (never an agency code), so an agency key cannot pass for the node. The key is sealed like agency
-   * keys and only the KeyVault opens it.
+   * Issues a key pair and certificate from the node CA for one of the node's own identities (the
+   * archive signer, say): the identity is a reserved value in the agency-code slot, never an agency
+   * code, so an agency key cannot pass for the node. The private key comes back sealed; only the
+   * KeyVault opens it (nodeIdentitySigner). The module that owns the identity stores the result.
    */
-  async nodeSigner(em: EntityManager, at = new Date()): Promise<NodeSigner> {
-    const key = (await currentNodeKey(em, at)) ?? (await this.rotateNodeKey(em));
-    const signer = this.options.vault.signer(key.id, { certificatePem: key.certificatePem, privateKeyEncrypted: key.privateKeyEncrypted });
-    return { keyId: key.id, certificatePem: signer.certificatePem, chainPem: splitPemCertificates(key.chainPem), sign: (data) => signer.sign(data) };
-  }
-
-  /** Issues a new node archive key from the node CA; later checkpoints use it, earlier ones keep theirs. */
-  async rotateNodeKey(em: EntityManager): Promise<ArchiveNodeKey> {
+  async issueNodeIdentity(em: EntityManager, identity: string, name: string): Promise<IssuedNodeIdentity> {
     const ca = await this.nodeCa(em);
-    const issued = this.options.vault.issueAgencyCertificate(ca, {
-      agencyCode: NODE_ARCHIVE_IDENTITY,
-      agencyName: 'lienthong archive signer',
-      validityDays: this.options.agencyCertificateDays,
-    });
+    const issued = this.options.vault.issueAgencyCertificate(ca, { agencyCode: identity, agencyName: name, validityDays: this.options.agencyCertificateDays });
     const d = describeCertificate(issued.certificatePem);
-    return insertNodeKey(em, {
+    return {
       fingerprintSha256: d.fingerprintSha256,
       certificatePem: issued.certificatePem,
       chainPem: ca.certificatePem,
       privateKeyEncrypted: issued.privateKeyEncrypted,
       notBefore: d.notBefore,
       notAfter: d.notAfter,
-    });
+    };
+  }
+
+  /** A signer over a sealed key pair this node issued (see issueNodeIdentity). */
+  nodeIdentitySigner(keyId: string, pair: SealedKeyPair): PackageSigner {
+    return this.options.vault.signer(keyId, pair);
   }
 
   /** Summary of an agency's current certificate (newest active), with expiry warning. */
@@ -336,11 +327,15 @@ export class PkiService {
 /** An agency's signer and the registry id of its certificate. */
 export type AgencySigner = PackageSigner & { certificateId: string };
 
-/** The node's archive signer: RSA-SHA256 signatures, its certificate and the CA chain above it. */
-export interface NodeSigner extends PackageSigner {
-  keyId: string;
-  /** Issuer certificates, the node CA first. */
-  chainPem: string[];
+/** A node identity's certificate and sealed key, as issueNodeIdentity made them. */
+export interface IssuedNodeIdentity {
+  fingerprintSha256: string;
+  certificatePem: string;
+  /** The node CA above it. */
+  chainPem: string;
+  privateKeyEncrypted: string;
+  notBefore: Date;
+  notAfter: Date;
 }
 
 export interface CertificateSummary {
