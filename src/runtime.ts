@@ -18,6 +18,7 @@ import { activeCertificateExpiries } from './certificates/certificates.repositor
 import { EXPIRY_WARNING_DAYS, PkiService } from './certificates/pki.service.js';
 import { connectOrm, migrate } from './db/orm.js';
 import { registerDirectoryRoutes } from './directory/directory.routes.js';
+import { tokenResolver } from './directory/tokens.js';
 import { registerDocumentRoutes } from './documents/documents.routes.js';
 import type { PipelineDeps } from './documents/pipeline.js';
 import { VerifiedCache } from './documents/verified-cache.js';
@@ -170,6 +171,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       queues,
       metrics,
       logger,
+      resolveToken: tokenResolver(config.adminToken),
       modules: [
         (a) =>
           registerDirectoryRoutes(a, {

@@ -6,7 +6,7 @@ import { resolveDevelopmentDefaults } from '../dev-defaults.js';
 import { changePassword } from '../accounts/accounts.service.js';
 import { findAgency, findGroup, findUserByTokenHash, findUserByUsername } from '../directory/directory.repository.js';
 import { createAgency, createGroup, createUser, updateAgency, type AgencyInput } from '../directory/directory.service.js';
-import { hashToken } from '../http/auth.js';
+import { hashToken } from '../directory/tokens.js';
 import { activeCertificates } from '../certificates/certificates.repository.js';
 import { createLogger } from '../logger.js';
 import { createRuntime } from '../runtime.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import { DomainError } from '../errors.js';
-import { hashToken, newToken } from '../http/auth.js';
+import { hashToken, newToken } from './tokens.js';
 import type { Principal } from '../http/context.js';
 import { AgencySchema, type Agency, type AgencyLevel } from './agency.entity.js';
 import { setCredentials } from './credentials.js';

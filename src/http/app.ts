@@ -11,7 +11,7 @@ import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { Admission } from './admission.js';
-import { authenticate, requireAdmin, requirePrincipal } from './auth.js';
+import { authenticate, requireAdmin, requirePrincipal, type TokenResolver } from './auth.js';
 import { announcedLength, carriesBody, jsonDocumentLimit, readBodyLimited } from './body.js';
 import { principalKey, type AppEnv } from './context.js';
 import { mountDocs } from './docs.js';
@@ -25,6 +25,8 @@ export interface AppDeps {
   queues: JobQueues;
   metrics: Metrics;
   logger: Logger;
+  /** Turns a bearer token into a principal (the directory's tokenResolver). */
+  resolveToken: TokenResolver;
   /** Modules add their routes here (directory, documents, inbox, exchange, the console…). */
   modules: Array<(app: OpenAPIHono<AppEnv>, edge: Edge) => void>;
 }
@@ -108,7 +110,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     return c.json({ status: ok ? 'ok' : 'unavailable', checks, backends: { queue: queues.backend.kind } }, ok ? 200 : 503);
   });
   // Admin only, from a snapshot; absent here when LIENTHONG_METRICS_PORT serves it apart (metrics.ts).
-  mountMetricsRoute(app, metrics, config);
+  mountMetricsRoute(app, metrics, config, deps.resolveToken);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
@@ -134,7 +136,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   const edge: Edge = { boundBody: boundBody(config, admission) };
   for (const prefix of ['/v1/*', '/exchange/*']) {
-    app.use(prefix, authenticate(config.adminToken, { required: true }));
+    app.use(prefix, authenticate(deps.resolveToken, { required: true }));
     app.use(prefix, edge.boundBody);
   }
 
@@ -218,7 +220,7 @@ function mountQueueDashboard(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
     requireAdmin(c.get('principal'));
     await next();
   };
-  app.use('/admin/queues', authenticate(deps.config.adminToken), guard);
-  app.use('/admin/queues/*', authenticate(deps.config.adminToken), guard);
+  app.use('/admin/queues', authenticate(deps.resolveToken), guard);
+  app.use('/admin/queues/*', authenticate(deps.resolveToken), guard);
   app.route('/admin/queues', board);
 }

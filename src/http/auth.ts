@@ -1,23 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MiddlewareHandler } from 'hono';
 import { DomainError } from '../errors.js';
-import { findPartnerByTokenHash, findUserByTokenHash } from '../directory/directory.repository.js';
 import type { UserRole } from '../directory/user.entity.js';
 import { isAdmin, type AppEnv, type Principal } from './context.js';
-
-/** A new bearer token: 32 random bytes, base64url, with a prefix that makes leaks greppable. */
-export function newToken(): string {
-  return `lt_${randomBytes(32).toString('base64url')}`;
-}
-
-/** The shape of every user and partner token newToken makes: `lt_` and 43 base64url characters. */
-const ISSUED_TOKEN = /^lt_[A-Za-z0-9_-]{43}$/;
-
-/** Tokens are stored only as SHA-256 (hex); a database leak does not leak credentials. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 /** Reads `Authorization: Bearer …` (or HTTP Basic, whose password is the token: for browsers). */
 export function tokenFromHeader(header: string | undefined): string | undefined {
@@ -34,42 +19,23 @@ export function tokenFromHeader(header: string | undefined): string | undefined 
 }
 
 /**
- * Resolves a token to a principal, or undefined. The bootstrap comparison is constant-time, and
- * made for every token. A token of another shape than newToken's cannot be a user's or partner's:
- * it is refused without a query, so a flood of malformed tokens costs the node no database
- * round trip (issue 11). The shape is no secret; the tokens' values are compared by hash alone.
+ * Resolves a bearer token to a principal, or undefined. The directory knows the tokens; the edge only
+ * asks (the runtime hands it the directory's resolver), so the edge does not depend on the directory.
  */
-export async function resolvePrincipal(
-  em: EntityManager,
-  token: string,
-  adminTokenHash: Buffer | undefined,
-): Promise<Principal | undefined> {
-  const hash = hashToken(token);
-  const hashBytes = Buffer.from(hash, 'hex');
-  if (adminTokenHash && timingSafeEqual(hashBytes, adminTokenHash)) return { kind: 'admin', id: 'bootstrap' };
-  if (!ISSUED_TOKEN.test(token)) return undefined;
-  // Lookups go by the SHA-256 of the token: a timing difference can only reveal bits of a hash
-  // of a 256-bit random value, which is useless to an attacker.
-  const user = await findUserByTokenHash(em, hash);
-  if (user) return { kind: 'user', id: user.id, agencyCode: user.agencyCode, roles: user.roles };
-  const partner = await findPartnerByTokenHash(em, hash);
-  if (partner) return { kind: 'partner', id: partner.id, agencies: partner.agencies };
-  return undefined;
-}
+export type TokenResolver = (em: EntityManager, token: string) => Promise<Principal | undefined>;
 
 /**
  * Authenticates the request from its token. With `required`, a request without a valid token is
  * answered 401 here, before anything reads its body; without it, a request with no Authorization
  * header goes on anonymously (routes decide), and a bad token is still 401.
  */
-export function authenticate(adminToken: string | undefined, options: { required?: boolean } = {}): MiddlewareHandler<AppEnv> {
-  const adminTokenHash = adminToken ? Buffer.from(hashToken(adminToken), 'hex') : undefined;
+export function authenticate(resolve: TokenResolver, options: { required?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.get('principal')) return next(); // already authenticated by an earlier middleware
     const header = c.req.header('authorization');
     if (header === undefined && !options.required) return next();
     const token = tokenFromHeader(header);
-    const principal = token ? await resolvePrincipal(c.get('em'), token, adminTokenHash) : undefined;
+    const principal = token ? await resolve(c.get('em'), token) : undefined;
     if (!principal) {
       throw new DomainError(
         'UNAUTHENTICATED',

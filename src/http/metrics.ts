@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../util/timeout.js';
-import { authenticate, requireAdmin } from './auth.js';
+import { authenticate, requireAdmin, type TokenResolver } from './auth.js';
 import type { AppEnv } from './context.js';
 
 /** The database and queue gauges are read at most this often, whatever the number of scrapes. */
@@ -151,9 +151,9 @@ async function scrapeResponse(metrics: Metrics): Promise<Response> {
  * role): it names every agency, certificate serial and partner. When LIENTHONG_METRICS_PORT is set
  * the metrics are served by `serveMetrics` instead, and the main port has no /metrics at all.
  */
-export function mountMetricsRoute(app: OpenAPIHono<AppEnv>, metrics: Metrics, config: Pick<Config, 'adminToken' | 'metricsPort'>): void {
+export function mountMetricsRoute(app: OpenAPIHono<AppEnv>, metrics: Metrics, config: Pick<Config, 'metricsPort'>, resolveToken: TokenResolver): void {
   if (config.metricsPort !== undefined) return;
-  app.get('/metrics', authenticate(config.adminToken), async (c) => {
+  app.get('/metrics', authenticate(resolveToken), async (c) => {
     requireAdmin(c.get('principal'));
     return scrapeResponse(metrics);
   });

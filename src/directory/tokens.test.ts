@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { describe, expect, it } from 'vitest';
-import { hashToken, newToken, resolvePrincipal } from './auth.js';
+import { hashToken, newToken, resolvePrincipal } from './tokens.js';
 
 /** An EntityManager that finds nothing and counts the lookups made of it. */
 function countingEm(): { em: EntityManager; lookups: () => number } {
