@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Job } from 'bullmq';
 import type { Config } from '../src/config.js';
-import type { PipelineDeps } from '../src/documents/pipeline.js';
+import type { PipelineDeps } from '../src/delivery/verify-received.js';
 import type { Logger } from '../src/logger.js';
 import type { JobName, JobPayloads } from './jobs.js';
 import type { JobQueues } from './producer.js';

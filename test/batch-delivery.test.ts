@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecrets } from '../src/crypto/secret-box.js';
 import { deriveMasterKey } from '../src/crypto/keys.js';
-import { deliverLocal, LOCAL_DELIVERY_BATCH, signDocument, type PipelineDeps } from '../src/documents/pipeline.js';
-import { VerifiedCache } from '../src/documents/verified-cache.js';
-import { MAX_STORED_RECIPIENTS } from '../src/inbox/receive.js';
+import { deliverLocal, LOCAL_DELIVERY_BATCH } from '../src/delivery/deliver-local.js';
+import { signDocument } from '../src/delivery/sign.js';
+import type { PipelineDeps } from '../src/delivery/verify-received.js';
+import { VerifiedCache } from '../src/delivery/verified-cache.js';
+import { MAX_STORED_RECIPIENTS } from '../src/delivery/arrive.js';
 import {
   ASYNC_TIMEOUT_MS,
   createAgency,

@@ -4,7 +4,7 @@
  * flagged (lastError, timeline, metric) — never sent again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findStuckWork, flagLongWaits, flagUnansweredRecalls } from '../src/documents/stuck-work.js';
+import { findStuckWork, flagLongWaits, flagUnansweredRecalls } from '../src/delivery/sweep.js';
 import { generateCa, issueAgencyCertificate } from '../src/crypto/ca.js';
 import { createAgency, directive, sendDocument, waitForDeliveries, type Agency, type Loose } from './acceptance/helpers.js';
 import { startTestNode, type TestNode } from './support/runtime.js';

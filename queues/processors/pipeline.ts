@@ -1,9 +1,14 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { carryStatus, deliverLocal, deliverRemote, isRemoteDelivery, recordDeliveryFailure, recordSignFailure, routeDocument, signDocument, type PipelineDeps } from '../../src/documents/pipeline.js';
+import { carryStatus } from '../../src/delivery/carry-status.js';
+import { deliverLocal } from '../../src/delivery/deliver-local.js';
+import { deliverRemote, isRemoteDelivery, recordDeliveryFailure } from '../../src/delivery/deliver-remote.js';
+import { recordSignFailure, signDocument } from '../../src/delivery/sign.js';
+import { routeDocument } from '../../src/delivery/route.js';
+import type { PipelineDeps } from '../../src/delivery/verify-received.js';
 import { DomainError } from '../../src/errors.js';
-import { TransportError } from '../../src/exchange/http-client.js';
+import { TransportError } from '../../src/transport/http-client.js';
 import { pollAxis } from '../../src/exchange/axis-poll.js';
-import { refuseUpdate, sendUpdate } from '../../src/documents/update.js';
+import { refuseUpdate, sendUpdate } from '../../src/delivery/update.js';
 import { PartnerSchema } from '../../src/directory/partner.entity.js';
 import type { JobContext, JobProcessor } from '../context.js';
 

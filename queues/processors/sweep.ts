@@ -1,4 +1,4 @@
-import { findStuckWork, flagLongWaits, flagUnansweredRecalls } from '../../src/documents/stuck-work.js';
+import { findStuckWork, flagLongWaits, flagUnansweredRecalls } from '../../src/delivery/sweep.js';
 import { purgeExpiredIdempotencyRecords } from '../../src/http/idempotency.js';
 import { recordSweep } from '../../src/ops/heartbeat.repository.js';
 import type { JobProcessor } from '../context.js';

@@ -8,7 +8,7 @@ import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { AuditEventSchema, type AuditEvent } from '../audit/audit-event.entity.js';
 import { DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from '../documents/document.entity.js';
 import { FINAL_STATES } from '../delivery/states.js';
-import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from '../inbox/inbox.entity.js';
+import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from '../delivery/inbox.entity.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
 import {
   ArchiveCertificateSchema,
@@ -22,7 +22,7 @@ import {
   type ArchiveRetention,
 } from './archive.entity.js';
 import { GENESIS_HASH, type ArchiveRole } from './format.js';
-import { lockDeliveries, lockDocumentRow } from '../documents/locks.js';
+import { lockDeliveries, lockDocumentRow } from '../delivery/locks.js';
 
 const FINAL_SQL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
 

@@ -19,7 +19,7 @@ import { FINAL_STATES } from '../delivery/states.js';
 import type { XmlLimits } from '../edxml/harden.js';
 import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
-import type { StatusRecord } from '../inbox/inbox.entity.js';
+import type { StatusRecord } from '../delivery/inbox.entity.js';
 import type { Package } from '../packages/package.entity.js';
 import { storedPackageBytes } from '../packages/packages.repository.js';
 import type { ArchiveRecord } from './archive.entity.js';

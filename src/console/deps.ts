@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { PkiService } from '../certificates/pki.service.js';
-import type { PipelineDeps } from '../documents/pipeline.js';
+import type { PipelineDeps } from '../delivery/verify-received.js';
 import type { AppEnv } from '../http/context.js';
 import type { JobQueues } from '../../queues/producer.js';
 

@@ -11,7 +11,7 @@
  *   on the other side, not a request that can be retried into a different answer.
  */
 import type { Delivery } from '../documents/document.entity.js';
-import type { InboxItem } from '../inbox/inbox.entity.js';
+import type { InboxItem } from './inbox.entity.js';
 import { arrivalNumberIn } from './arrival-number.js';
 import { assertTransition, statusOutcome, type DeliveryState, type StatusCode, type StatusOutcome } from './states.js';
 

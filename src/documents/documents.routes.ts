@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
 import { LockMode } from '@mikro-orm/postgresql';
 import type { Context } from 'hono';
-import type { PipelineDeps } from './pipeline.js';
+import type { PipelineDeps } from '../delivery/verify-received.js';
 import { DomainError } from '../errors.js';
 import { allow, requirePrincipal, requireUser } from '../http/auth.js';
 import { jsonDocumentLimit, readBodyLimited, readMultipart } from '../http/body.js';
@@ -17,7 +17,7 @@ import { canonicalTypeKey } from './document-types.js';
 import { ProblemSchema, validationError } from '../http/problem.js';
 import { fieldError } from '../http/validation-messages.js';
 import { xmlText } from '../http/xml-text.js';
-import { StatusRecordSchema } from '../inbox/inbox.entity.js';
+import { StatusRecordSchema } from '../delivery/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema } from './document.entity.js';
@@ -35,9 +35,9 @@ import {
   type Clerk,
   type UploadedFile,
 } from './documents.service.js';
-import { recordEvent } from './events.js';
-import { updateDocument } from './update.js';
-import { lockDocumentRow } from './locks.js';
+import { recordEvent } from '../delivery/events.js';
+import { updateDocument } from '../delivery/update.js';
+import { lockDocumentRow } from '../delivery/locks.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { move } from '../delivery/writer.js';
 

@@ -8,8 +8,8 @@ import { edxmlDateToIso } from '../edxml/dates.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { invalidField } from '../http/problem.js';
-import { InboxItemSchema } from '../inbox/inbox.entity.js';
-import { issueStatus } from '../inbox/statuses.js';
+import { InboxItemSchema } from '../delivery/inbox.entity.js';
+import { issueStatus } from '../delivery/statuses.js';
 import { checkUploadContentType, checkUploadFileName } from '../packages/attachment-policy.js';
 import { storePackage, storeSignedXml } from '../packages/packages.repository.js';
 import {
@@ -24,19 +24,19 @@ import {
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem, typeSuggestions } from './document-types.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
 import { byDestination } from './destinations.js';
-import { lockDeliveries, lockDocumentRow } from './locks.js';
-import { edocModel } from './edoc-model.js';
-import { recordEvent } from './events.js';
+import { lockDeliveries, lockDocumentRow } from '../delivery/locks.js';
+import { edocModel } from '../delivery/edoc-model.js';
+import { recordEvent } from '../delivery/events.js';
 import { outgoingPage, type DocumentListQuery } from './documents.repository.js';
-import { verifyReceived, type PipelineDeps } from './pipeline.js';
+import { verifyReceived, type PipelineDeps } from '../delivery/verify-received.js';
 import { resolveRecipients } from './recipients.js';
 import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../registers/numbering.js';
 import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
 import { DELIVERED_STATES } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
-import { withdrawFromPullList } from '../exchange/outbound.js';
-import { StatusRecordSchema } from '../inbox/inbox.entity.js';
+import { withdrawFromPullList } from '../transport/outbound.js';
+import { StatusRecordSchema } from '../delivery/inbox.entity.js';
 
 /** A user of an agency acting on its outgoing documents. */
 export interface Clerk {

@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Partner } from '../directory/partner.entity.js';
-import type { PipelineDeps } from '../documents/pipeline.js';
+import type { PipelineDeps } from '../delivery/verify-received.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { AxisClient } from './axis-client.js';
-import { ExchangeMessageSchema } from './exchange-message.entity.js';
+import { AxisClient } from '../transport/axis-client.js';
+import { ExchangeMessageSchema } from '../transport/exchange-message.entity.js';
 import { ingestPackage } from './ingest.js';
-import { assertCircuitClosed, axisCredentials, recordPartnerFailure, recordPartnerProblem, recordPartnerSuccess } from './partners.js';
-import { TransportError } from './http-client.js';
+import { assertCircuitClosed, axisCredentials, recordPartnerFailure, recordPartnerProblem, recordPartnerSuccess } from '../transport/partners.js';
+import { TransportError } from '../transport/http-client.js';
 
 export interface PollOutcome {
   received: number;

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { findPartner } from '../directory/directory.repository.js';
 import type { Partner } from '../directory/partner.entity.js';
-import type { PipelineDeps } from '../documents/pipeline.js';
+import type { PipelineDeps } from '../delivery/verify-received.js';
 import { DomainError } from '../errors.js';
 import { requirePrincipal } from '../http/auth.js';
 import { readBodyLimited } from '../http/body.js';
@@ -12,9 +12,9 @@ import { CURSOR_KEYS, decodeCursor, encodeCursor, PageQuery } from '../http/pagi
 import { PackageSchema } from '../packages/package.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { ExchangeMessageSchema } from './exchange-message.entity.js';
+import { ExchangeMessageSchema } from '../transport/exchange-message.entity.js';
 import { ingestPackage } from './ingest.js';
-import { acknowledge, markFetched } from './outbound.js';
+import { acknowledge, markFetched } from '../transport/outbound.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 export interface ExchangeDeps {

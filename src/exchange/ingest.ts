@@ -3,19 +3,20 @@ import { LockMode, UniqueConstraintViolationException, type EntityManager } from
 import { AgencySchema } from '../directory/agency.entity.js';
 import type { Partner } from '../directory/partner.entity.js';
 import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
-import { recordEvent } from '../documents/events.js';
-import { carriedEvent, type PipelineDeps } from '../documents/pipeline.js';
+import { recordEvent } from '../delivery/events.js';
+import { carriedEvent } from '../delivery/carry-status.js';
+import type { PipelineDeps } from '../delivery/verify-received.js';
 import { vietnamToday } from '../util/vietnam-time.js';
 import type { StatusCode, StatusOutcome } from '../delivery/states.js';
-import { answerUpdate } from '../documents/update.js';
+import { answerUpdate } from '../delivery/update.js';
 import { applyStatus } from '../delivery/writer.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
-import { InboxItemSchema, StatusRecordSchema } from '../inbox/inbox.entity.js';
-import { newInboxVersion, receiveIntoInbox } from '../inbox/receive.js';
-import { issueStatus } from '../inbox/statuses.js';
+import { InboxItemSchema, StatusRecordSchema } from '../delivery/inbox.entity.js';
+import { newInboxVersion, receiveIntoInbox } from '../delivery/arrive.js';
+import { issueStatus } from '../delivery/statuses.js';
 import { storePackage } from '../packages/packages.repository.js';
-import { ExchangeMessageSchema } from './exchange-message.entity.js';
+import { ExchangeMessageSchema } from '../transport/exchange-message.entity.js';
 
 export interface IngestResult {
   receiptId: string;

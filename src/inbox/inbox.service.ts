@@ -15,8 +15,8 @@ import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
 import { packageBytes } from '../packages/packages.repository.js';
-import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema, type InboxItem, type InboxVersion } from './inbox.entity.js';
-import { issueStatus, type StaffInput } from './statuses.js';
+import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema, type InboxItem, type InboxVersion } from '../delivery/inbox.entity.js';
+import { issueStatus, type StaffInput } from '../delivery/statuses.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
 

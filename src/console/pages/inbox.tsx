@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { canMove, STATE_OF_CODE, type StatusCode } from '../../delivery/states.js';
-import type { InboxItem } from '../../inbox/inbox.entity.js';
+import type { InboxItem } from '../../delivery/inbox.entity.js';
 import { attachmentBytes, findOwnItem, inboxView, itemStatuses, itemVersions, listInbox, reportStatus } from '../../inbox/inbox.service.js';
 import { encodeCursor, timeKey } from '../../http/pagination.js';
 import type { ConsoleDeps } from '../deps.js';

@@ -15,7 +15,7 @@ import {
   type Clerk,
   type DocumentView,
 } from '../../documents/documents.service.js';
-import { documentFiles } from '../../documents/pipeline.js';
+import { documentFiles } from '../../delivery/sign.js';
 import { DomainError } from '../../errors.js';
 import { requireUser } from '../../http/auth.js';
 import { contentDisposition } from '../../http/content-disposition.js';

@@ -16,19 +16,20 @@ import { PartnerSchema } from '../directory/partner.entity.js';
 import { buildEdoc } from '../edxml/build.js';
 import { DomainError, type FieldError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
-import { sendToPartner } from '../exchange/outbound.js';
-import { InboxItemSchema } from '../inbox/inbox.entity.js';
-import { newInboxVersion } from '../inbox/receive.js';
+import { sendToPartner } from '../transport/outbound.js';
+import { InboxItemSchema } from './inbox.entity.js';
+import { newInboxVersion } from './arrive.js';
 import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
-import { byDestination } from './destinations.js';
-import { DeliverySchema, DeliveryUpdateSchema, DocumentUpdateSchema, OutgoingDocumentSchema, type Delivery, type OutgoingDocument } from './document.entity.js';
-import type { Clerk } from './documents.service.js';
-import { findOwnDocument } from './documents.service.js';
+import { byDestination } from '../documents/destinations.js';
+import { DeliverySchema, DeliveryUpdateSchema, DocumentUpdateSchema, OutgoingDocumentSchema, type Delivery, type OutgoingDocument } from '../documents/document.entity.js';
+import type { Clerk } from '../documents/documents.service.js';
+import { findOwnDocument } from '../documents/documents.service.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { lockDeliveries, lockDocumentRow } from './locks.js';
-import { documentFiles, verifyReceived, type PipelineDeps } from './pipeline.js';
-import { DELIVERED_STATES, type StatusCode } from '../delivery/states.js';
+import { documentFiles } from './sign.js';
+import { verifyReceived, type PipelineDeps } from './verify-received.js';
+import { DELIVERED_STATES, type StatusCode } from './states.js';
 
 /**
  * An update: a body like POST /v1/documents with every field optional, plus `reason`. What a văn thư

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { AgencySchema } from '../directory/agency.entity.js';
-import { DELIVERY_STATES, type DeliveryState } from '../delivery/states.js';
+import { DELIVERY_STATES, type DeliveryState } from './states.js';
 import { PackageSchema } from '../packages/package.entity.js';
 
 export interface VerificationValue {
