@@ -2,7 +2,9 @@
  * The folder rules of STYLE.md and DESIGN.md §3, beyond the file cycles dpdm finds (issue 12):
  * - no two module folders of src/ import each other, directly or around a longer loop (a piece both
  *   need belongs in a room both may import);
- * - the ground floor (src/edxml, src/crypto, src/util) imports no domain module.
+ * - the ground floor (src/edxml, src/crypto, src/util) imports no domain module;
+ * - every folder has a floor (FLOORS) and imports only folders of its floor or lower ones, so a new
+ *   module must say where it stands, and the workflow cannot reach up into the routes that call it.
  * Type-only imports (`import type`) are left out, as dpdm -T leaves them out of file cycles: they are
  * erased from the running code, and a workflow module may well know the shape of the rows it moves.
  *
@@ -25,6 +27,27 @@ const KNOWN_CYCLES = new Set([
 ]);
 
 const GROUND_FLOOR = ['edxml', 'crypto', 'util'];
+
+/**
+ * The floors of src/, bottom first: a folder may import its own floor's neighbours only where no loop
+ * forms, and any folder of a lower floor; never a higher one. The delivery workflow sits above the
+ * registries and the transport it uses, and below the modules that take requests (routes call the
+ * workflow; the workflow never calls a route's module).
+ */
+const FLOORS: string[][] = [
+  ['util', 'crypto', 'edxml', 'pdf'],
+  ['db', 'packages', 'http'],
+  ['audit', 'directory', 'calendar'],
+  ['certificates', 'registers', 'accounts'],
+  ['transport'],
+  ['delivery'],
+  ['documents', 'inbox'],
+  ['exchange', 'archive'],
+  ['console', 'cli'],
+];
+
+/** Edges the floors forbid that predate the rule; the list may only shrink. */
+const KNOWN_UPWARD = new Set(['delivery → documents']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -109,6 +132,17 @@ describe('the folders of src/', () => {
     const unknown = cycles.filter((c) => !KNOWN_CYCLES.has(c));
     expect(unknown.map((c) => ({ loop: c, imports: evidence(c) }))).toEqual([]);
     expect([...KNOWN_CYCLES].filter((c) => !cycles.includes(c))).toEqual([]);
+  });
+
+  it('import only downwards in the floor order (and every folder has a floor)', () => {
+    const floorOf = new Map(FLOORS.flatMap((names, i) => names.map((n) => [n, i] as const)));
+    const folders = new Set([...graph.keys(), ...[...graph.values()].flatMap((edges) => [...edges.keys()])]);
+    expect([...folders].filter((f) => !floorOf.has(f))).toEqual([]);
+    const upward = [...graph.entries()].flatMap(([from, edges]) =>
+      [...edges.entries()].filter(([to]) => floorOf.get(to)! > floorOf.get(from)!).map(([to, example]) => ({ edge: `${from} → ${to}`, example })),
+    );
+    expect(upward.filter((u) => !KNOWN_UPWARD.has(u.edge))).toEqual([]);
+    expect([...KNOWN_UPWARD].filter((e) => !upward.some((u) => u.edge === e))).toEqual([]);
   });
 
   it('keep the ground floor free of domain modules', () => {
