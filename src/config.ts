@@ -70,6 +70,9 @@ const EnvSchema = z
     LIENTHONG_METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
     LIENTHONG_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // `true`: a document addressed to a closed agency goes to its successor unless the request says
+    // `"redirectClosed": false` (issue 19); `false` (the default): 422 AGENCY_CLOSED unless it says `true`.
+    LIENTHONG_REDIRECT_CLOSED: z.enum(['true', 'false']).default('false'),
   })
   .superRefine((env, ctx) => {
     if (env.LIENTHONG_METRICS_PORT !== undefined && env.LIENTHONG_METRICS_PORT === env.PORT) {
@@ -135,6 +138,8 @@ export interface Config {
   /** The address of the metrics listener: loopback unless the operator opens it wider. */
   metricsHost: string;
   logLevel: Env['LOG_LEVEL'];
+  /** Documents to a closed agency go to its successor when the request does not say (LIENTHONG_REDIRECT_CLOSED). */
+  redirectClosed: boolean;
 }
 
 /** Raised when the environment is wrong; the message names every bad variable. */
@@ -187,6 +192,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     metricsPort: env.LIENTHONG_METRICS_PORT,
     metricsHost: env.LIENTHONG_METRICS_HOST,
     logLevel: env.LOG_LEVEL,
+    redirectClosed: env.LIENTHONG_REDIRECT_CLOSED === 'true',
   };
 }
 

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'ILLEGAL_TRANSITION'
   | 'SECRET_NOT_ALLOWED'
   | 'UNKNOWN_RECIPIENT'
+  | 'AGENCY_CLOSED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'BAD_REQUEST'
@@ -34,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   ILLEGAL_TRANSITION: 409,
   SECRET_NOT_ALLOWED: 422,
   UNKNOWN_RECIPIENT: 422,
+  AGENCY_CLOSED: 422,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   BAD_REQUEST: 400,
@@ -57,6 +59,7 @@ const TITLE: Record<ErrorCode, string> = {
   ILLEGAL_TRANSITION: 'Illegal state transition',
   SECRET_NOT_ALLOWED: 'Secret documents are not sent over this system',
   UNKNOWN_RECIPIENT: 'Unknown recipient',
+  AGENCY_CLOSED: 'The recipient agency is closed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   BAD_REQUEST: 'Bad request',
@@ -93,11 +96,16 @@ export class DomainError extends Error {
    * otherwise src/http/problem-messages.ts says it from the code.
    */
   readonly vi: string | undefined;
+  /**
+   * Machine-readable members of the problem beside the standard ones (RFC 9457 §3.2 extension
+   * members), the same in every language: e.g. AGENCY_CLOSED's `successors`.
+   */
+  readonly extensions: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     code: ErrorCode,
     detail: string,
-    options?: { errors?: FieldError[]; cause?: unknown; status?: number; retryAfterSeconds?: number; vi?: string },
+    options?: { errors?: FieldError[]; cause?: unknown; status?: number; retryAfterSeconds?: number; vi?: string; extensions?: Record<string, unknown> },
   ) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DomainError';
@@ -107,6 +115,7 @@ export class DomainError extends Error {
     this.errors = options?.errors;
     this.retryAfterSeconds = options?.retryAfterSeconds;
     this.vi = options?.vi;
+    this.extensions = options?.extensions;
   }
 }
 

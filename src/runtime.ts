@@ -179,13 +179,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
             certificateSummary: (code) => pki.summary(orm.em.fork(), code),
           }),
         (a) => registerCertificateRoutes(a, pki),
-        (a) => registerDocumentRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes }),
+        (a) => registerDocumentRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, redirectClosed: config.redirectClosed }),
         (a) => registerInboxRoutes(a, { pki, queues }),
         (a) => registerRegisterRoutes(a, { types: DOCUMENT_TYPE_CATALOG }),
         (a) => registerArchiveRoutes(a, { pki, archiveAfterDays: config.archiveAfterDays }),
         (a) => registerExchangeRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute }),
         (a) => registerAccountRoutes(a),
-        (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody, archiveAfterDays: config.archiveAfterDays }),
+        (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody, archiveAfterDays: config.archiveAfterDays, redirectClosed: config.redirectClosed }),
       ],
     });
     if (roles.worker) {

@@ -15,4 +15,6 @@ export interface ConsoleDeps {
   boundBody: MiddlewareHandler<AppEnv>;
   /** When an unfinished document is sealed anyway (LIENTHONG_ARCHIVE_AFTER_DAYS): the archive's own rule, for its downloads. */
   archiveAfterDays: number;
+  /** A document to a closed agency goes to its successor (LIENTHONG_REDIRECT_CLOSED); otherwise the form says it closed. */
+  redirectClosed: boolean;
 }

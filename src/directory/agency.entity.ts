@@ -5,6 +5,14 @@ import { PartnerSchema } from './partner.entity.js';
 export const AGENCY_LEVELS = ['province', 'department', 'district', 'commune', 'other'] as const;
 export type AgencyLevel = (typeof AGENCY_LEVELS)[number];
 
+/** The legal act that closed, merged or split an agency (e.g. Nghị quyết 1654/NQ-UBTVQH15 of 2025-06-16). */
+export interface AgencyDecisionValue {
+  number: string;
+  /** YYYY-MM-DD, the day the act was signed. */
+  date: string;
+  link?: string;
+}
+
 /**
  * An agency (cơ quan), keyed by its mã định danh (`000.00.33.H33`, QCVN 102). `endpointType`
  * says whether it has an inbox on this node (`local`) or is reached through a partner (`remote`).
@@ -32,6 +40,15 @@ export const AgencySchema = defineEntity({
     validFrom: p.date().nullable(),
     validTo: p.date().nullable(),
     active: p.boolean().default(true),
+    /**
+     * Reorganisation (issue 19): the agencies that took over from this one, the first of them the one
+     * that receives documents still addressed here (a merger has one; a split several). Null: none.
+     */
+    successorCodes: p.array().columnType('text[]').nullable(),
+    /** From this instant on the agency is closed: documents to it are refused (AGENCY_CLOSED) or redirected. */
+    closedAt: p.datetime().nullable(),
+    /** The legal act of the closing. */
+    decision: p.json<AgencyDecisionValue>().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

@@ -4,8 +4,23 @@ import { GroupMemberSchema, GroupSchema, type Group } from './group.entity.js';
 import { PartnerSchema, type Partner } from './partner.entity.js';
 import { UserSchema, type User } from './user.entity.js';
 
+/** Active and not closed at this instant (issue 19); validity dates aside. */
+const openNow = () => ({ active: true, $or: [{ closedAt: null }, { closedAt: { $gt: new Date() } }] });
+
 export const findAgency = (em: EntityManager, code: string): Promise<Agency | null> =>
   em.findOne(AgencySchema, { code });
+
+/** The agencies of these codes that exist, in no particular order. */
+export async function findAgencies(em: EntityManager, codes: readonly string[]): Promise<Agency[]> {
+  if (codes.length === 0) return [];
+  return em.find(AgencySchema, { code: { $in: [...new Set(codes)] } });
+}
+
+/** The agencies that name any of these codes among their successors (issue 19), by code. */
+export async function findPredecessors(em: EntityManager, codes: readonly string[]): Promise<Agency[]> {
+  if (codes.length === 0) return [];
+  return em.find(AgencySchema, { successorCodes: { $overlap: [...new Set(codes)] } }, { orderBy: { code: 'asc' } });
+}
 
 export async function findExistingAgencyCodes(em: EntityManager, codes: string[]): Promise<Set<string>> {
   if (codes.length === 0) return new Set();
@@ -120,7 +135,8 @@ const likeWord = (w: string) => `%${w.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 async function matchingKeys(em: EntityManager, table: 'agency' | 'agency_group', words: string[], limit: number): Promise<string[]> {
   const each = words.map(() => `(lower(translate(name, ?, ?)) like ? or lower(code) like ?)`).join(' and ');
   const params = words.flatMap((w) => [FOLD_FROM_TO[0], FOLD_FROM_TO[1], likeWord(fold(w)), likeWord(w.toLowerCase())]);
-  const active = table === 'agency' ? 'active and ' : '';
+  // A closed agency (issue 19) is no recipient to suggest: a document to it would be refused.
+  const active = table === 'agency' ? 'active and (closed_at is null or closed_at > now()) and ' : '';
   const rows = await em
     .getConnection()
     .execute<Array<{ code: string }>>(`select code from ${table} where ${active}${each} order by name limit ?`, [...params, limit], 'all', em.getTransactionContext());
@@ -142,7 +158,7 @@ export async function recipientCandidates(
   const agencyCodes = await matchingKeys(em, 'agency', words, limit);
   const agencies = agencyCodes.length ? await em.find(AgencySchema, { code: { $in: agencyCodes } }, { orderBy: { level: 'asc', name: 'asc' } }) : [];
   const children = agencies.length
-    ? await em.find(AgencySchema, { parentCode: { $in: agencies.map((a) => a.code) }, active: true }, { fields: ['parentCode'] })
+    ? await em.find(AgencySchema, { parentCode: { $in: agencies.map((a) => a.code) }, ...openNow() }, { fields: ['parentCode'] })
     : [];
   const groupCodes = await matchingKeys(em, 'agency_group', words, limit);
   const groups = groupCodes.length ? await em.find(GroupSchema, { code: { $in: groupCodes } }, { orderBy: { name: 'asc' } }) : [];
@@ -155,4 +171,4 @@ export async function recipientCandidates(
 }
 
 /** How many active agencies sit directly under an agency (what its `children:` reaches today, give or take validity dates). */
-export const activeChildCount = (em: EntityManager, parentCode: string): Promise<number> => em.count(AgencySchema, { parentCode, active: true });
+export const activeChildCount = (em: EntityManager, parentCode: string): Promise<number> => em.count(AgencySchema, { parentCode, ...openNow() });

@@ -16,6 +16,7 @@ import {
   AuditEventSchema,
   GroupInputSchema,
   GroupSchema,
+  LineageSchema,
   PartnerCreatedSchema,
   PartnerInputSchema,
   PartnerPatchSchema,
@@ -39,6 +40,7 @@ import {
   userView,
   type AgencyView,
 } from './directory.service.js';
+import { agencyLineage } from './succession.js';
 
 export interface DirectoryDeps {
   /** Encrypts a secret with the node's master key (partner credentials). */
@@ -143,7 +145,13 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
       path: '/v1/agencies/{code}',
       tags,
       security: BEARER,
-      summary: 'Change an agency: details, validity, active flag, endpoint (admin)',
+      summary: 'Change an agency: details, validity, active flag, endpoint, succession (admin)',
+      description:
+        'Closing an agency (issue 19): `closedAt` (ISO 8601 with offset), its successor `successorCode` — or for a split every successor in ' +
+        '`successorCodes`, the one that receives the documents first or named by `successorCode` — and the legal act `decision`. Each successor must ' +
+        'exist, differ from the agency, not be closed already when this one closes, and lead back to it by no chain of successors (a cycle); an agency ' +
+        'named as successor must close after its predecessors. Every refusal is 422 VALIDATION_FAILED naming the field. `closedAt: null` with ' +
+        '`successorCode: null` opens the agency again.',
       request: { params: CodeParam, body: jsonBody(AgencyPatchSchema) },
       responses: { 200: json(AgencySchema, 'The agency'), ...COMMON_ERRORS, ...NOT_FOUND },
     }),
@@ -151,6 +159,29 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
       const a = actor(c);
       const view = await updateAgency(c.get('em'), a, c.req.valid('param').code, c.req.valid('json'));
       return c.json(await withCertificate(view), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/agencies/{code}/lineage',
+      tags,
+      security: BEARER,
+      summary: 'Where an agency came from and what took over from it: predecessors and successors, transitively',
+      description:
+        'Each entry carries its `closedAt`, `decision` and `successorCodes` (the one that receives the documents first), so the graph of a ' +
+        'merger (several predecessors, one successor) or a split (one predecessor, several successors) can be drawn from it; `depth` counts the ' +
+        'steps from the agency asked about. `receivingAgency` is who receives documents addressed to it now.',
+      request: { params: CodeParam },
+      responses: { 200: json(LineageSchema, 'The lineage'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      requireUserOrAdmin(c.get('principal'));
+      const { code } = c.req.valid('param');
+      const lineage = await agencyLineage(c.get('em'), code);
+      if (!lineage) throw new DomainError('NOT_FOUND', `No agency ${code}.`);
+      return c.json(lineage, 200);
     },
   );
 

@@ -57,7 +57,47 @@ export const AgencyInputSchema = z
     example: { code: '000.09.33.H33', name: 'UBND xã Thuận Yên', level: 'commune', parentCode: '000.00.33.H33', administrativeUnit: 'Thuận Yên' },
   });
 
-export const AgencyPatchSchema = AgencyInputSchema.omit({ code: true }).partial().strict().openapi('AgencyPatch');
+/** The legal act that closes, merges or splits an agency (issue 19). */
+export const AgencyDecisionSchema = z
+  .object({
+    number: xmlText().trim().min(1).max(100).openapi({ example: '1654/NQ-UBTVQH15', description: 'Số, ký hiệu of the act' }),
+    date: isoDate.openapi({ example: '2025-06-16', description: 'The day it was signed' }),
+    link: z
+      .string()
+      .trim()
+      .url()
+      .max(2000)
+      .refine((u) => /^https?:\/\//.test(u), 'must be http(s)')
+      .optional()
+      .openapi({ example: 'https://vanban.chinhphu.vn/?pageid=27160&docid=214152' }),
+  })
+  .strict()
+  .openapi('AgencyDecision');
+
+export const AgencyPatchSchema = AgencyInputSchema.omit({ code: true })
+  .partial()
+  .extend({
+    successorCode: AgencyCode.nullable().optional().openapi({
+      description:
+        'The successor that receives documents still addressed to this agency once it is closed. Alone, it is the only successor (a merger). ' +
+        'With successorCodes (a split), it names which of them receives the documents. null removes every successor',
+    }),
+    successorCodes: z.array(AgencyCode).min(1).max(50).nullable().optional().openapi({
+      description: 'A split: every agency that took over part of the work, the one that receives the documents first (unless successorCode names another). null removes them',
+      example: ['000.09.33.H33', '000.10.33.H33'],
+    }),
+    closedAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({
+      description:
+        'ISO 8601 with offset. From this instant on a document to this agency is refused with 422 AGENCY_CLOSED naming its successor, ' +
+        'or goes to the successor when the sender asks (`redirectClosed`). Needed with a successor or a decision; null opens the agency again',
+      example: '2025-07-01T00:00:00+07:00',
+    }),
+    decision: AgencyDecisionSchema.nullable().optional(),
+  })
+  .strict()
+  .openapi('AgencyPatch', {
+    example: { successorCode: '000.09.33.H33', closedAt: '2025-07-01T00:00:00+07:00', decision: { number: '1654/NQ-UBTVQH15', date: '2025-06-16' } },
+  });
 
 export const CertificateSummarySchema = z
   .object({
@@ -88,11 +128,46 @@ export const AgencySchema = z
     validFrom: z.string().nullable(),
     validTo: z.string().nullable(),
     active: z.boolean(),
+    successorCode: z.string().nullable().openapi({ description: 'The successor that receives documents still addressed here once closed (the first of successorCodes)' }),
+    successorCodes: z.array(z.string()).openapi({ description: 'Every successor (several after a split), the one that receives the documents first' }),
+    closedAt: z.string().nullable().openapi({ description: 'From this instant on the agency is closed (ISO 8601)' }),
+    decision: AgencyDecisionSchema.nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
     certificate: CertificateSummarySchema.nullable().optional(),
   })
   .openapi('Agency');
+
+const LineageEntrySchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    level: z.enum(AGENCY_LEVELS),
+    closedAt: z.string().nullable(),
+    decision: AgencyDecisionSchema.nullable(),
+    successorCodes: z.array(z.string()).openapi({ description: 'Its successors, the one that receives its documents first' }),
+    depth: z.number().int().openapi({ description: 'Steps from the agency asked about: 1 for a direct predecessor or successor' }),
+  })
+  .openapi('LineageEntry');
+
+export const LineageSchema = z
+  .object({
+    agency: LineageEntrySchema,
+    receivingAgency: z
+      .object({ code: z.string(), name: z.string() })
+      .nullable()
+      .openapi({ description: 'Who receives documents addressed to this agency now: itself while open, its open successor once closed (following the chain), else null' }),
+    predecessors: z.array(LineageEntrySchema).openapi({ description: 'The agencies it took over from, and theirs, nearest first' }),
+    successors: z.array(LineageEntrySchema).openapi({ description: 'The agencies that took over from it, and theirs, nearest first' }),
+  })
+  .openapi('Lineage', {
+    example: {
+      agency: { code: '000.05.33.H33', name: 'UBND xã Bình An', level: 'commune', closedAt: '2025-06-30T17:00:00.000Z', decision: { number: '1654/NQ-UBTVQH15', date: '2025-06-16' }, successorCodes: ['000.09.33.H33'], depth: 0 },
+      receivingAgency: { code: '000.09.33.H33', name: 'UBND xã Thuận Yên' },
+      predecessors: [],
+      successors: [{ code: '000.09.33.H33', name: 'UBND xã Thuận Yên', level: 'commune', closedAt: null, decision: null, successorCodes: [], depth: 1 }],
+    },
+  });
 
 export const GroupInputSchema = z
   .object({

@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { DomainError } from '../errors.js';
 import { hashToken, newToken } from './tokens.js';
 import type { Principal } from '../http/context.js';
-import { AgencySchema, type Agency, type AgencyLevel } from './agency.entity.js';
+import { AgencySchema, type Agency, type AgencyDecisionValue, type AgencyLevel } from './agency.entity.js';
 import { setCredentials } from './credentials.js';
 import {
   findAgency,
@@ -16,6 +16,7 @@ import {
 } from './directory.repository.js';
 import { GroupSchema, type Group } from './group.entity.js';
 import { checkPartnerCredentials } from './partner-rules.js';
+import { applySuccession, successorsOf, type SuccessionPatch } from './succession.js';
 import { PartnerSchema, type Partner, type PartnerKind } from './partner.entity.js';
 import { UserSchema, type User, type UserRole } from './user.entity.js';
 
@@ -45,7 +46,8 @@ export interface AgencyInput {
   active?: boolean;
 }
 
-export type AgencyPatch = Partial<Omit<AgencyInput, 'code'>>;
+/** A change of an agency; the succession fields (issue 19) only here, not when it is registered. */
+export type AgencyPatch = Partial<Omit<AgencyInput, 'code'>> & SuccessionPatch;
 
 export interface AgencyView {
   code: string;
@@ -62,6 +64,14 @@ export interface AgencyView {
   validFrom: string | null;
   validTo: string | null;
   active: boolean;
+  /** The successor that receives documents still addressed here (the first of successorCodes), or null. */
+  successorCode: string | null;
+  /** Every successor (several after a split), the one that receives the documents first. */
+  successorCodes: string[];
+  /** From this instant on the agency is closed (ISO 8601), or null. */
+  closedAt: string | null;
+  /** The legal act of the closing. */
+  decision: AgencyDecisionValue | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -82,6 +92,10 @@ export function agencyView(a: Agency): AgencyView {
     validFrom: a.validFrom ?? null,
     validTo: a.validTo ?? null,
     active: a.active,
+    successorCode: successorsOf(a)[0] ?? null,
+    successorCodes: successorsOf(a),
+    closedAt: a.closedAt?.toISOString() ?? null,
+    decision: a.decision ?? null,
     createdAt: a.createdAt.toISOString(),
     updatedAt: a.updatedAt.toISOString(),
   };
@@ -166,7 +180,7 @@ export async function createAgency(em: EntityManager, actor: Actor, input: Agenc
   });
 }
 
-/** Changes an agency's details, validity, active flag or endpoint (admin). */
+/** Changes an agency's details, validity, active flag, endpoint or succession (admin). */
 export async function updateAgency(em: EntityManager, actor: Actor, code: string, patch: AgencyPatch): Promise<AgencyView> {
   return em.transactional(async (tx) => {
     const agency = await findAgency(tx, code);
@@ -182,6 +196,7 @@ export async function updateAgency(em: EntityManager, actor: Actor, code: string
       agency.partnerId = patch.endpoint.type === 'remote' ? patch.endpoint.partnerId : null;
       servePartnerAgency(partner, code);
     }
+    await applySuccession(tx, agency, patch);
     recordAudit(tx, {
       actor: actor.principal,
       action: 'agency.updated',

@@ -124,6 +124,8 @@ export const DeliverySchema = defineEntity({
     statusAt: p.datetime().nullable(),
     /** The số đến the recipient gave, read from its signed 03. */
     arrivalNumber: p.integer().nullable(),
+    /** The closed agency the document was addressed to when it went to this successor instead (issue 19). */
+    redirectedFrom: p.string().length(13).nullable(),
     attempts: p.integer().default(0),
     lastError: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -45,6 +45,8 @@ export interface DocumentsDeps {
   pipeline: PipelineDeps;
   queues: JobQueues;
   maxBodyBytes: number;
+  /** A document to a closed agency goes to its successor when the request does not say (LIENTHONG_REDIRECT_CLOSED). */
+  redirectClosed: boolean;
 }
 
 const tags = ['Outgoing documents'];
@@ -116,7 +118,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       const { input, files, fingerprint } = await readComposition(c, deps, DocumentInputSchema);
       answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', fingerprint, async (tx) => ({
         status: 201,
-        body: await createDocument(tx, pipeline.pki, clerk, input, files),
+        body: await createDocument(tx, pipeline.pki, clerk, { ...input, redirectClosed: input.redirectClosed ?? deps.redirectClosed }, files),
       }));
       next = { job: 'sign', documentId: (answer.body as { id: string }).id };
     }
@@ -170,7 +172,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       }
       const recipients = (await tx.find(DeliverySchema, { documentId: original.id }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } })).map((d) => d.recipientCode);
       const { reason, ...composition } = input;
-      const view = await createDocument(tx, pipeline.pki, clerk, composition, files, new Date(), { id: original.id, documentId: original.documentId, recipients, reason });
+      const view = await createDocument(tx, pipeline.pki, clerk, { ...composition, redirectClosed: composition.redirectClosed ?? deps.redirectClosed }, files, new Date(), { id: original.id, documentId: original.documentId, recipients, reason });
       recordEvent(tx, { documentId: original.id, type: 'document.replaced', details: { by: view.id, documentId: view.documentId, reason } });
       return { status: 201, body: view };
     }));

@@ -82,6 +82,13 @@ export const DocumentInputSchema = z
     steeringType: z.number().int().min(1).max(3).default(1),
     dueDate: isoDate.optional(),
     to: z.array(RecipientSpec).min(1).max(1000),
+    redirectClosed: z.boolean().optional().openapi({
+      description:
+        'A recipient named by the code of an agency closed at the moment of sending (issue 19): without this (or false), 422 AGENCY_CLOSED whose ' +
+        'detail names the successor, with `successors: [{ code, name }]` and `closed: [...]` in the problem; true, the document goes to the open ' +
+        'successor (following the chain), recorded on the delivery (`redirectedFrom`) and on the timeline (`recipient.redirected`). ' +
+        '`children:` and `group:` take only agencies open at the moment of sending; a group\'s closed members are listed in the answer\'s `warnings`',
+    }),
     toPlaces: z.array(xmlText().trim().min(1).max(300)).max(100).default([]),
     responseFor: z
       .array(
@@ -130,6 +137,7 @@ export const DeliveryViewSchema = z
     statusCode: z.string().nullable(),
     statusAt: z.string().nullable(),
     arrivalNumber: z.number().int().nullable().openapi({ description: "The số đến the recipient gave (from its signed 03), once known" }),
+    redirectedFrom: z.string().nullable().openapi({ description: 'The closed agency the document was addressed to, when this recipient, its successor, got it instead (`redirectClosed`)' }),
     attempts: z.number().int(),
     lastError: z.string().nullable(),
     statuses: z.array(z.object({ id: z.string(), code: z.string(), at: z.string(), description: z.string().nullable() })),
@@ -161,6 +169,24 @@ export const DocumentViewSchema = z
     recallReason: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    warnings: z
+      .array(
+        z.object({
+          code: z.literal('GROUP_MEMBERS_CLOSED'),
+          recipient: z.string().openapi({ example: 'group:KL-XA' }),
+          agencies: z.array(
+            z.object({
+              code: z.string(),
+              name: z.string(),
+              closedAt: z.string(),
+              successors: z.array(z.object({ code: z.string(), name: z.string() })),
+              receivingAgency: z.object({ code: z.string(), name: z.string() }).nullable(),
+            }),
+          ),
+        }),
+      )
+      .optional()
+      .openapi({ description: 'In the answer that creates the document only: the closed members a group recipient left out (also on the timeline, `recipients.closed-skipped`)' }),
   })
   .openapi('Document');
 

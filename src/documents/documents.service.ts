@@ -29,7 +29,7 @@ import { edocModel } from '../delivery/edoc-model.js';
 import { recordEvent } from '../delivery/events.js';
 import { outgoingPage, type DocumentListQuery } from './documents.repository.js';
 import { verifyReceived, type PipelineDeps } from '../delivery/verify-received.js';
-import { resolveRecipients } from './recipients.js';
+import { planRecipients, recordRecipientPlan, resolveRecipients, type ClosedMembersWarning } from './recipients.js';
 import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../registers/numbering.js';
 import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
@@ -171,7 +171,9 @@ export async function createDocument(
   return em.transactional(async (tx) => {
     const sender = await tx.findOneOrFail(AgencySchema, { code: senderCode });
     if (!sender.active) throw new DomainError('FORBIDDEN', `Agency ${senderCode} is not active.`, { vi: `Cơ quan ${senderCode} không còn hoạt động.` });
-    const recipients = await resolveRecipients(tx, senderCode, input.to);
+    // Agencies closed at registration are refused naming their successor, or redirected to it (issue 19).
+    const plan = await planRecipients(tx, senderCode, input.to, { at: now, redirectClosed: input.redirectClosed ?? false });
+    const recipients = plan.recipients;
     // The series: the one the clerk named, else the one whose rule takes the type (src/registers).
     const series = await chooseSeries(tx, senderCode, 'out', documentType(input.type)!.key, input.register);
     // Fail now, not in the background, when the agency cannot sign.
@@ -225,7 +227,8 @@ export async function createDocument(
         content: f.content,
       }),
     );
-    const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, null, now));
+    const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, null, now, plan.redirectedFrom.get(r.code)));
+    recordRecipientPlan(tx, doc.id, deliveries, plan);
     await tx.flush();
     // The register number as the very last statement before COMMIT, with the event and the audit
     // record that name it (registerOutgoing): the counter row's lock is held only from there.
@@ -243,12 +246,13 @@ export async function createDocument(
     });
     // The entity keeps its provisional values (so the commit writes nothing more); the answer shows the registered ones.
     const numbered = { ...doc, series, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
-    return documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
+    const view = documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
+    return plan.warnings.length ? { ...view, warnings: plan.warnings } : view;
   });
 }
 
 /** A pending delivery of a document to one recipient (remote ones remember their partner). */
-function newDelivery(em: EntityManager, documentId: string, recipient: Agency, packageId: string | null, now: Date): Delivery {
+function newDelivery(em: EntityManager, documentId: string, recipient: Agency, packageId: string | null, now: Date, redirectedFrom?: string): Delivery {
   return em.create(DeliverySchema, {
     id: randomUUID(),
     documentId,
@@ -260,6 +264,7 @@ function newDelivery(em: EntityManager, documentId: string, recipient: Agency, p
     state: 'pending',
     statusCode: null,
     statusAt: null,
+    redirectedFrom: redirectedFrom ?? null,
     attempts: 0,
     lastError: null,
     createdAt: now,
@@ -559,6 +564,8 @@ export interface DocumentView {
     statusCode: string | null;
     statusAt: string | null;
     arrivalNumber: number | null;
+    /** The closed agency it was addressed to, when this successor got it instead (issue 19). */
+    redirectedFrom: string | null;
     attempts: number;
     lastError: string | null;
     statuses: Array<{ id: string; code: string; at: string; description: string | null }>;
@@ -568,6 +575,8 @@ export interface DocumentView {
   recallReason: string | null;
   createdAt: string;
   updatedAt: string;
+  /** In the answer that creates it only: groups whose closed members were left out. */
+  warnings?: ClosedMembersWarning[];
 }
 
 const fileView = (f: UploadedFile, index: number) => ({
@@ -612,6 +621,7 @@ export function documentView(
       statusCode: d.statusCode ?? null,
       statusAt: d.statusAt?.toISOString() ?? null,
       arrivalNumber: d.arrivalNumber ?? null,
+      redirectedFrom: d.redirectedFrom ?? null,
       attempts: d.attempts,
       lastError: d.lastError ?? null,
       statuses: statuses

@@ -62,6 +62,8 @@ export function problemResponse(c: Context, error: DomainError): Response {
   const lang = preferredLanguage(c.req.header('accept-language'));
   const section = fieldSectionOf(c.req.path);
   const body = {
+    // Extension members first: the standard ones below always win a clash of names.
+    ...error.extensions,
     type: `https://lienthong.gov.vn/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
     title: problemTitle(error, lang),
     status: error.status,

@@ -511,7 +511,7 @@ export function mountCompose(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       const fingerprint = { metadata: input, files: accepted.map(fileSha256) };
       const answer = await idempotent(c.get('em'), clerk.principal, key, 'POST /compose', fingerprint, async (tx) => ({
         status: 201,
-        body: await createDocument(tx, deps.pipeline.pki, clerk, input, accepted),
+        body: await createDocument(tx, deps.pipeline.pki, clerk, { ...input, redirectClosed: deps.redirectClosed }, accepted),
       }));
       view = answer.body;
     } catch (error) {
