@@ -34,6 +34,10 @@ const RSA_BITS = 2048;
 const DAY_MS = 86_400_000;
 // RFC 9336 id-kp-documentSigning: the purpose of a key that signs documents (edXML packages).
 const EKU_DOCUMENT_SIGNING = '1.3.6.1.5.5.7.3.36';
+// emailProtection as well: PDF readers built on NSS (poppler's pdfsig, Firefox) check a PDF signer as
+// an e-mail signer and refuse a certificate restricted to documentSigning alone (issue 17).
+// (1.3.6.1.5.5.7.3.4, given by forge's name: forge maps a known OID key to its name, not to DER).
+const EKU_EMAIL_PROTECTION = 'emailProtection';
 // A few minutes of backdating keeps a freshly issued certificate valid on peers whose clock is behind.
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -140,7 +144,7 @@ export function generateCa(opts: {
 /**
  * Issues an agency certificate from `ca`: subject CN = agency name, serialNumber = agency code
  * (see AGENCY_CODE_ATTRIBUTE_OID), C = VN; keyUsage digitalSignature + nonRepudiation (critical),
- * extKeyUsage documentSigning (RFC 9336), basicConstraints cA false (critical), SKI/AKI, a random
+ * extKeyUsage documentSigning (RFC 9336) and emailProtection (for PDF readers), basicConstraints cA false (critical), SKI/AKI, a random
  * 16-byte positive serial. Generates an RSA-2048 key unless `publicKeyPem` is given.
  */
 export function issueAgencyCertificate(
@@ -184,7 +188,7 @@ export function issueAgencyCertificate(
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
-    { name: 'extKeyUsage', [EKU_DOCUMENT_SIGNING]: true },
+    { name: 'extKeyUsage', [EKU_DOCUMENT_SIGNING]: true, [EKU_EMAIL_PROTECTION]: true },
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: keyIdentifierOf(caCert.forge) },
   ]);

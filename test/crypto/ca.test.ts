@@ -61,6 +61,8 @@ describe('issueAgencyCertificate', () => {
     expect(ku).toMatchObject({ critical: true, digitalSignature: true, nonRepudiation: true, keyCertSign: false, keyEncipherment: false });
     expect(ext(issued.certificatePem, 'basicConstraints')).toMatchObject({ cA: false, critical: true });
     expect(ext(issued.certificatePem, 'extKeyUsage')).toHaveProperty(['1.3.6.1.5.5.7.3.36'], true);
+    // NSS-based PDF readers (pdfsig) accept a PDF signer only with emailProtection (issue 17).
+    expect(ext(issued.certificatePem, 'extKeyUsage')).toHaveProperty(['emailProtection'], true);
     const ski = String(ext(ca.certificatePem, 'subjectKeyIdentifier')?.subjectKeyIdentifier);
     expect(ext(issued.certificatePem, 'authorityKeyIdentifier')?.value).toContain(forge.util.hexToBytes(ski));
     expect(ext(issued.certificatePem, 'subjectKeyIdentifier')).toBeDefined();
