@@ -10,9 +10,8 @@
  *
  * The composition roots are left out of the folder graph: the files directly in src/ (runtime.ts
  * wires every module; errors.ts and config.ts are read by all), queues/, and the entity registry
- * src/db/entities.ts (it lists every module's entities). The loops that exist today are listed in
- * KNOWN_CYCLES: the list may only shrink — a new loop fails, and so does a listed one that is gone
- * (then delete its line).
+ * src/db/entities.ts (it lists every module's entities). The three loops issue 12 found are gone;
+ * none may come back.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -20,11 +19,6 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
-
-/** Loops between module folders that predate this rule (issue 12 names them); each as its sorted folders. */
-const KNOWN_CYCLES = new Set([
-  'delivery documents',
-]);
 
 const GROUND_FLOOR = ['edxml', 'crypto', 'util'];
 
@@ -45,9 +39,6 @@ const FLOORS: string[][] = [
   ['exchange', 'archive'],
   ['console', 'cli'],
 ];
-
-/** Edges the floors forbid that predate the rule; the list may only shrink. */
-const KNOWN_UPWARD = new Set(['delivery → documents']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -123,15 +114,13 @@ function folderCycles(graph: Map<string, Map<string, string>>): string[] {
 describe('the folders of src/', () => {
   const graph = folderGraph();
 
-  it('form no new import loop (and the known ones only shrink)', () => {
+  it('form no import loop', () => {
     const cycles = folderCycles(graph);
     const evidence = (component: string) => {
       const members = component.split(' ');
       return members.flatMap((a) => members.filter((b) => graph.get(a)?.has(b)).map((b) => graph.get(a)!.get(b)!));
     };
-    const unknown = cycles.filter((c) => !KNOWN_CYCLES.has(c));
-    expect(unknown.map((c) => ({ loop: c, imports: evidence(c) }))).toEqual([]);
-    expect([...KNOWN_CYCLES].filter((c) => !cycles.includes(c))).toEqual([]);
+    expect(cycles.map((c) => ({ loop: c, imports: evidence(c) }))).toEqual([]);
   });
 
   it('import only downwards in the floor order (and every folder has a floor)', () => {
@@ -141,8 +130,7 @@ describe('the folders of src/', () => {
     const upward = [...graph.entries()].flatMap(([from, edges]) =>
       [...edges.entries()].filter(([to]) => floorOf.get(to)! > floorOf.get(from)!).map(([to, example]) => ({ edge: `${from} → ${to}`, example })),
     );
-    expect(upward.filter((u) => !KNOWN_UPWARD.has(u.edge))).toEqual([]);
-    expect([...KNOWN_UPWARD].filter((e) => !upward.some((u) => u.edge === e))).toEqual([]);
+    expect(upward).toEqual([]);
   });
 
   it('keep the ground floor free of domain modules', () => {

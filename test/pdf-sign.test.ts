@@ -45,7 +45,6 @@ const NUMBER = '12/QĐ-UBND';
 // 09:30 on 15 January 2025 in Vietnam: a day below 10 would take a 0, and so does January.
 const ISSUED_AT = new Date('2025-01-15T02:30:00Z');
 const LEADER_SIGNED_AT = new Date('2025-01-15T01:05:00Z');
-const EKU_DOCUMENT_SIGNING = '1.3.6.1.5.5.7.3.36'; // RFC 9336
 const VALID_FROM = new Date('2025-01-01T00:00:00Z');
 
 /** Where the draft leaves room for the leader's signature, between "CHỦ TỊCH" and the name. */

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { AuditEventSchema, type AuditEvent } from '../audit/audit-event.entity.js';
-import { DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from '../documents/document.entity.js';
+import { DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from '../delivery/document.entity.js';
 import { FINAL_STATES } from '../delivery/states.js';
 import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from '../delivery/inbox.entity.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';

@@ -8,7 +8,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { describeCertificate } from '../crypto/certificates.js';
 import { findAgency } from '../directory/directory.repository.js';
-import { findOwnDocument } from '../documents/documents.service.js';
+import { findOwnDocument } from '../delivery/outgoing.repository.js';
 import { DomainError } from '../errors.js';
 import { isAdmin, type Principal } from '../http/context.js';
 import { findOwnItem } from '../inbox/inbox.service.js';

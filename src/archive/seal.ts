@@ -14,7 +14,7 @@ import { listCertificates } from '../certificates/certificates.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { fingerprintSha256, splitPemCertificates } from '../crypto/certificates.js';
 import type { TrustStore } from '../crypto/trust.js';
-import type { DocumentEvent } from '../documents/document.entity.js';
+import type { DocumentEvent } from '../delivery/document.entity.js';
 import { FINAL_STATES } from '../delivery/states.js';
 import type { XmlLimits } from '../edxml/harden.js';
 import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';

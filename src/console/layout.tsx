@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { Viewer } from './session.js';
 import { DELIVERY_STATE_TEXT, DOCUMENT_STATE_TEXT, stateTone } from './texts.js';
 import type { DeliveryState } from '../delivery/states.js';
-import type { DocumentState } from '../documents/document.entity.js';
+import type { DocumentState } from '../delivery/document.entity.js';
 
 /** The sections of the console (UI.md "Navigation"); `active` marks the current one. */
 export type Section = 'inbox' | 'outgoing' | 'compose' | 'registers' | 'admin' | 'account';

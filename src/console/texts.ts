@@ -1,5 +1,5 @@
 import type { DeliveryState } from '../delivery/states.js';
-import type { DocumentState } from '../documents/document.entity.js';
+import type { DocumentState } from '../delivery/document.entity.js';
 
 /** What a person reads in the console (UI.md "State texts"): one place for every page. */
 

@@ -9,7 +9,7 @@ import {
 } from '../archive/archive.entity.js';
 import { ConsoleSessionSchema } from '../accounts/session.entity.js';
 import { AuditEventSchema } from '../audit/audit-event.entity.js';
-import { DeliverySchema, DeliveryUpdateSchema, DocumentAttachmentSchema, DocumentEventSchema, DocumentUpdateSchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
+import { DeliverySchema, DeliveryUpdateSchema, DocumentAttachmentSchema, DocumentEventSchema, DocumentUpdateSchema, OutgoingDocumentSchema } from '../delivery/document.entity.js';
 import { PaperDocumentSchema, RegisterCounterSchema, RegisterSeriesSchema } from '../registers/register.entity.js';
 import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema } from '../delivery/inbox.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';

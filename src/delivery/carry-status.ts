@@ -1,6 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { PartnerSchema, type Partner } from '../directory/partner.entity.js';
-import { DeliverySchema, type Delivery } from '../documents/document.entity.js';
+import { DeliverySchema, type Delivery } from './document.entity.js';
 import { recordEvent, type EventInput } from './events.js';
 import { answerUpdate } from './update.js';
 import { DomainError } from '../errors.js';

@@ -1,6 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
-import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type DocumentEvent, type OutgoingDocument } from '../documents/document.entity.js';
+import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type DocumentEvent, type OutgoingDocument } from './document.entity.js';
 import { eventRow, type EventInput } from './events.js';
 import type { VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';

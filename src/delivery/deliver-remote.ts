@@ -1,6 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { PartnerSchema } from '../directory/partner.entity.js';
-import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
+import { DeliverySchema, OutgoingDocumentSchema } from './document.entity.js';
 import { recordEvent } from './events.js';
 import { DomainError } from '../errors.js';
 import { packageBytes } from '../packages/packages.repository.js';

@@ -1,8 +1,8 @@
 import type { Agency } from '../directory/agency.entity.js';
 import { dateToEdxmlTimestamp, isoToEdxmlDate } from '../edxml/dates.js';
 import type { Attachment, EdocPackage, ManifestReference, Organization, Priority, StaffInfo } from '../edxml/model.js';
-import type { OutgoingDocument } from '../documents/document.entity.js';
-import { documentType } from '../documents/document-types.js';
+import type { OutgoingDocument } from './document.entity.js';
+import { documentType } from '../registers/document-types.js';
 
 /** An agency as edXML From/To. */
 export function organization(a: Agency): Organization {

@@ -1,5 +1,5 @@
 import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
-import { DocumentEventSchema, type DocumentEvent } from '../documents/document.entity.js';
+import { DocumentEventSchema, type DocumentEvent } from './document.entity.js';
 
 export interface EventInput {
   documentId: string;

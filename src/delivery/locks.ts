@@ -1,5 +1,5 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { DeliverySchema, type Delivery } from '../documents/document.entity.js';
+import { DeliverySchema, type Delivery } from './document.entity.js';
 
 /**
  * Row locks on a document and its deliveries, taken in one order by every path that holds both:

@@ -1,5 +1,5 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
+import { DeliverySchema, OutgoingDocumentSchema } from './document.entity.js';
 import { recordEvent } from './events.js';
 import { LOCAL_DELIVERY_BATCH } from './deliver-local.js';
 

@@ -1,7 +1,7 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { AgencySchema } from '../directory/agency.entity.js';
-import { byDestination } from '../documents/destinations.js';
-import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
+import { byDestination } from './destinations.js';
+import { DeliverySchema, OutgoingDocumentSchema } from './document.entity.js';
 import { edocModel, type BusinessOf } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { buildEdoc } from '../edxml/build.js';

@@ -10,7 +10,7 @@
  *   refused or crossing status on the timeline and its job ends — a status is a fact that happened
  *   on the other side, not a request that can be retried into a different answer.
  */
-import type { Delivery } from '../documents/document.entity.js';
+import type { Delivery } from './document.entity.js';
 import type { InboxItem } from './inbox.entity.js';
 import { arrivalNumberIn } from './arrival-number.js';
 import { assertTransition, statusOutcome, type DeliveryState, type StatusCode, type StatusOutcome } from './states.js';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeliveryState } from '../delivery/states.js';
 import { searchQuery } from '../util/search-text.js';
-import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from './document.entity.js';
+import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from '../delivery/document.entity.js';
 
 export interface DocumentListQuery {
   state?: DocumentState | undefined;

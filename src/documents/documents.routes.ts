@@ -13,14 +13,14 @@ import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openap
 import { CURSOR_KEYS, decodeCursor, encodeCursor, listOf, PageQuery, timeKey } from '../http/pagination.js';
 import { edgeSchema, isoDate as isoDateOf } from '../http/edge-input.js';
 import { AgencyCode } from '../directory/directory.schemas.js';
-import { canonicalTypeKey } from './document-types.js';
+import { canonicalTypeKey } from '../registers/document-types.js';
 import { ProblemSchema, validationError } from '../http/problem.js';
 import { fieldError } from '../http/validation-messages.js';
 import { xmlText } from '../http/xml-text.js';
 import { StatusRecordSchema } from '../delivery/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema } from './document.entity.js';
+import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema } from '../delivery/document.entity.js';
 import { DocumentInputSchema, DocumentViewSchema, EventViewSchema, MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
 import {
   checkDocumentInput,
@@ -28,13 +28,13 @@ import {
   createFromEdxml,
   decodeAttachments,
   documentEvents,
-  findOwnDocument,
   listOutgoing,
   loadDocumentView,
-  recallDocument,
   type Clerk,
   type UploadedFile,
 } from './documents.service.js';
+import { findOwnDocument } from '../delivery/outgoing.repository.js';
+import { recallDocument } from '../delivery/recall.js';
 import { recordEvent } from '../delivery/events.js';
 import { updateDocument } from '../delivery/update.js';
 import { lockDocumentRow } from '../delivery/locks.js';

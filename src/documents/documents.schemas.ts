@@ -4,8 +4,8 @@ import { isoDate as isoDateOf } from '../http/edge-input.js';
 import { xmlText } from '../http/xml-text.js';
 import { ATTACHMENT_TYPES, MAX_FILE_NAME_BYTES } from '../packages/attachment-policy.js';
 import { DELIVERY_STATES } from '../delivery/states.js';
-import { DOCUMENT_STATES } from './document.entity.js';
-import { canonicalTypeKey, DOCUMENT_TYPE_KEYS } from './document-types.js';
+import { DOCUMENT_STATES } from '../delivery/document.entity.js';
+import { canonicalTypeKey, DOCUMENT_TYPE_KEYS } from '../registers/document-types.js';
 
 const isoDate = isoDateOf();
 

@@ -1,31 +1,17 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import type { EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
-import { buildEdoc } from '../edxml/build.js';
 import { edxmlDateToIso } from '../edxml/dates.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { invalidField } from '../http/problem.js';
-import { InboxItemSchema } from '../delivery/inbox.entity.js';
-import { issueStatus } from '../delivery/statuses.js';
 import { checkUploadContentType, checkUploadFileName } from '../packages/attachment-policy.js';
-import { storePackage, storeSignedXml } from '../packages/packages.repository.js';
-import {
-  DeliverySchema,
-  DocumentAttachmentSchema,
-  DocumentEventSchema,
-  OutgoingDocumentSchema,
-  type Delivery,
-  type ReplacesValue,
-  type OutgoingDocument,
-} from './document.entity.js';
-import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem, typeSuggestions } from './document-types.js';
+import { storePackage } from '../packages/packages.repository.js';
+import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type ReplacesValue, type OutgoingDocument } from '../delivery/document.entity.js';
+import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem, typeSuggestions } from '../registers/document-types.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
-import { byDestination } from './destinations.js';
-import { lockDeliveries, lockDocumentRow } from '../delivery/locks.js';
-import { edocModel } from '../delivery/edoc-model.js';
 import { recordEvent } from '../delivery/events.js';
 import { outgoingPage, type DocumentListQuery } from './documents.repository.js';
 import { verifyReceived, type PipelineDeps } from '../delivery/verify-received.js';
@@ -33,9 +19,6 @@ import { planRecipients, recordRecipientPlan, resolveRecipients, type ClosedMemb
 import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../registers/numbering.js';
 import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
-import { DELIVERED_STATES } from '../delivery/states.js';
-import { move } from '../delivery/writer.js';
-import { withdrawFromPullList } from '../transport/outbound.js';
 import { StatusRecordSchema } from '../delivery/inbox.entity.js';
 
 /** A user of an agency acting on its outgoing documents. */
@@ -431,112 +414,6 @@ function checkImportedHeader(header: EdocHeader, date: string): void {
   }
 }
 
-/**
- * Recalls a sent document (NĐ 30/2020 Điều 18.4): a recall package (BussinessDocType 1) signed by
- * the sender, and a status 13 to every recipient that may hold it. The outgoing document is frozen.
- * Returns the statuses to carry.
- *
- * Who may hold it (issue 12), delivery by delivery, under the lock every path takes:
- * - a recipient that reported it (01 and after) — asked back (13);
- * - a partner's recipient once the package was handed over, or an attempt may have reached it
- *   (`sending`, or an earlier attempt, whose outcome the transport cannot always tell) — asked back;
- *   for a pull partner, first withdrawn from the pull list when the partner never fetched it: then it
- *   never gets it, and the delivery is recalled at once;
- * - a recipient on this node whose inbox item exists (its 01 still on its way) — asked back;
- * - anyone else never got it: recalled at once.
- */
-export async function recallDocument(em: EntityManager, pki: PkiService, clerk: Clerk, id: string, reason: string): Promise<{ statusIds: string[] }> {
-  return em.transactional(async (tx) => {
-    if (UUID.test(id)) await lockDocumentRow(tx, id);
-    const doc = await findOwnDocument(tx, clerk, id);
-    if (doc.state === 'recalled') throw new DomainError('ILLEGAL_TRANSITION', 'The document is already recalled.', { vi: 'Văn bản đã được thu hồi rồi.' });
-    if (doc.state !== 'sent') {
-      throw new DomainError('ILLEGAL_TRANSITION', `The document is ${doc.state}; only a sent document can be recalled.`, {
-        vi: `Văn bản đang ở trạng thái "${doc.state}"; chỉ văn bản đã gửi mới thu hồi được.`,
-      });
-    }
-    const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
-    const deliveries = (await lockDeliveries(tx, id)).sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : a.recipientCode > b.recipientCode ? 1 : 0));
-    const items = new Set((await tx.find(InboxItemSchema, { deliveryId: { $in: deliveries.map((d) => d.id) } }, { fields: ['deliveryId'] })).map((i) => i.deliveryId));
-    const fates = new Map<string, RecallFate>();
-    for (const d of deliveries) fates.set(d.id, await recallFate(tx, d, items.has(d.id)));
-    const holders = deliveries.filter((d) => fates.get(d.id) === 'ask');
-    const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
-    const at = new Date();
-    const statusIds: string[] = [];
-    // One recall package per destination, like the document itself: this node's holders read it here;
-    // a partner gets its own before the 13s of its recipients (carryStatusToPartner).
-    const signer = holders.length ? await pki.signerFor(tx, sender.code, at) : undefined;
-    for (const [, group] of byDestination(holders)) {
-      const to = group.map((d) => agencies.get(d.recipientCode)).filter((a): a is Agency => a !== undefined);
-      const xml = await pki.signPackage(buildEdoc(edocModel(doc, sender, to, [], { type: 1, reason }, at)), signer!);
-      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 1 });
-      for (const d of group) d.recallPackageId = pkg.id;
-      doc.recallPackageId ??= pkg.id;
-    }
-    for (const d of deliveries) {
-      const fate = fates.get(d.id)!;
-      if (fate === 'ask') {
-        const item = await tx.findOne(InboxItemSchema, { deliveryId: d.id });
-        const status = await issueStatus(tx, pki, {
-          from: sender,
-          about: { organId: d.recipientCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: doc.promulgationDate.replace(/-/g, '/') },
-          code: '13',
-          description: reason,
-          deliveryId: d.id,
-          inboxItemId: item?.id ?? null,
-          partnerId: d.partnerId ?? null,
-          at,
-        });
-        move(d, 'recall_requested', { code: '13', at });
-        statusIds.push(status.id);
-        recordEvent(tx, { documentId: id, deliveryId: d.id, recipientCode: d.recipientCode, type: 'recall.requested', state: d.state, statusCode: '13', statusId: status.id, details: { reason } });
-      } else if (fate === 'cancel' || fate === 'withdrawn') {
-        move(d, 'recalled', { code: null, at });
-        recordEvent(tx, {
-          documentId: id,
-          deliveryId: d.id,
-          recipientCode: d.recipientCode,
-          type: fate === 'withdrawn' ? 'recall.withdrawn-from-pull-list' : 'recall.cancelled',
-          state: d.state,
-          details: { reason },
-        });
-      }
-    }
-    doc.state = 'recalled';
-    doc.recallReason = reason;
-    recordEvent(tx, { documentId: id, type: 'document.recalled', state: 'recalled', details: { reason } });
-    recordAudit(tx, { actor: clerk.principal, action: 'document.recalled', subjectType: 'document', subjectId: id, details: { reason }, requestId: clerk.requestId });
-    return { statusIds };
-  });
-}
-
-/** What a recall does to one delivery: ask the holder (13), cancel it, withdraw it from a pull list, or nothing (final). */
-type RecallFate = 'ask' | 'cancel' | 'withdrawn' | 'none';
-
-async function recallFate(tx: EntityManager, d: Delivery, hasItem: boolean): Promise<RecallFate> {
-  if (DELIVERED_STATES.includes(d.state)) return 'ask';
-  if (!['pending', 'sending', 'failed'].includes(d.state)) return 'none'; // refused, or a recall already under way
-  if (!d.partnerId) return hasItem ? 'ask' : 'cancel';
-  // Never fetched from a pull list: it leaves the list, and the partner never gets it.
-  if (await withdrawFromPullList(tx, d.id)) return 'withdrawn';
-  return d.state === 'sending' || d.attempts > 0 || d.remoteReceipt !== null ? 'ask' : 'cancel';
-}
-
-/** The caller's agency's document, or 404 (another agency's documents do not exist for it). */
-const UUID = /^[0-9a-f-]{36}$/i;
-
-export async function findOwnDocument(em: EntityManager, clerk: Pick<Clerk, 'principal'>, id: string, lockMode?: LockMode): Promise<OutgoingDocument> {
-  const uuid = UUID.test(id);
-  const doc = uuid ? await em.findOne(OutgoingDocumentSchema, { id }, lockMode ? { lockMode } : {}) : null;
-  if (!doc || doc.agencyCode !== clerk.principal.agencyCode) {
-    throw new DomainError('NOT_FOUND', `No document ${id} for agency ${clerk.principal.agencyCode}.`, {
-      vi: `Không có văn bản ${id} của cơ quan ${clerk.principal.agencyCode}.`,
-    });
-  }
-  return doc;
-}
-
 export interface DocumentView {
   id: string;
   documentId: string;
@@ -668,7 +545,6 @@ export async function documentEvents(em: EntityManager, documentId: string) {
     details: e.details ?? null,
   }));
 }
-
 
 /**
  * What a list of outgoing documents is asked for: a state, words to find (with or without their

@@ -14,7 +14,7 @@ import {
 import { DomainError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
 import { vietnamToday } from '../util/vietnam-time.js';
-import type { Delivery } from './document.entity.js';
+import type { Delivery } from '../delivery/document.entity.js';
 import { recordEvent } from '../delivery/events.js';
 
 /** Active at `at`: the flag, the validity dates (codes change when units merge) and not closed (issue 19). */

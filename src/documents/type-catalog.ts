@@ -1,5 +1,5 @@
 import type { TypeCatalog } from '../registers/type-catalog.js';
-import { canonicalTypeKey, documentType, documentTypeByName, DOCUMENT_TYPE_KEYS, notationProblem } from './document-types.js';
+import { canonicalTypeKey, documentType, documentTypeByName, DOCUMENT_TYPE_KEYS, notationProblem } from '../registers/document-types.js';
 
 /** The document types of NĐ 30/2020 as the registers see them (handed to src/registers by runtime.ts). */
 export const DOCUMENT_TYPE_CATALOG: TypeCatalog = {

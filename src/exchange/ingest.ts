@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { AgencySchema } from '../directory/agency.entity.js';
 import type { Partner } from '../directory/partner.entity.js';
-import { DeliverySchema, OutgoingDocumentSchema } from '../documents/document.entity.js';
+import { DeliverySchema, OutgoingDocumentSchema } from '../delivery/document.entity.js';
 import { recordEvent } from '../delivery/events.js';
 import { carriedEvent } from '../delivery/carry-status.js';
 import type { PipelineDeps } from '../delivery/verify-received.js';

@@ -4,7 +4,7 @@ import type { PkiService } from '../certificates/pki.service.js';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { nextRegisterNumber } from '../registers/numbering.js';
 import { chooseSeries } from '../registers/series.js';
-import { canonicalTypeKey, documentType, documentTypeByName } from '../documents/document-types.js';
+import { canonicalTypeKey, documentType, documentTypeByName } from '../registers/document-types.js';
 import { searchQuery } from '../util/search-text.js';
 import { vietnamDayStart, vietnamYear } from '../util/vietnam-time.js';
 import { withArrivalNumber } from '../delivery/arrival-number.js';

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import { z } from 'zod';
 import { activeChildCount, findAgency, recipientCandidates } from '../../directory/directory.repository.js';
-import { DOCUMENT_TYPES } from '../../documents/document-types.js';
+import { DOCUMENT_TYPES } from '../../registers/document-types.js';
 import { canonicalRecipient, DocumentInputSchema, MAX_ATTACHMENTS, type DocumentInput } from '../../documents/documents.schemas.js';
 import { checkDocumentInput, createDocument, fileSha256, type Clerk, type DocumentView, type UploadedFile } from '../../documents/documents.service.js';
 import { resolveRecipients } from '../../documents/recipients.js';

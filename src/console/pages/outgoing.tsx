@@ -3,18 +3,18 @@ import { z } from 'zod';
 import { latestRecord } from '../../archive/archive.repository.js';
 import { exportDocumentArchive } from '../../archive/archive.service.js';
 import { CODE_MEANING, type DeliveryState, type StatusCode } from '../../delivery/states.js';
-import type { OutgoingDocument } from '../../documents/document.entity.js';
-import { documentType } from '../../documents/document-types.js';
+import type { OutgoingDocument } from '../../delivery/document.entity.js';
+import { documentType } from '../../registers/document-types.js';
 import { deliveryStateCounts } from '../../documents/documents.repository.js';
 import {
   documentEvents,
-  findOwnDocument,
   listOutgoing,
   loadDocumentView,
-  recallDocument,
   type Clerk,
   type DocumentView,
 } from '../../documents/documents.service.js';
+import { findOwnDocument } from '../../delivery/outgoing.repository.js';
+import { recallDocument } from '../../delivery/recall.js';
 import { documentFiles } from '../../delivery/sign.js';
 import { DomainError } from '../../errors.js';
 import { requireUser } from '../../http/auth.js';

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';
-import { DELIVERY_STATES, type DeliveryState } from '../delivery/states.js';
+import { DELIVERY_STATES, type DeliveryState } from './states.js';
 
 export const DOCUMENT_STATES = ['queued', 'signed', 'sent', 'recalled', 'failed'] as const;
 export type DocumentState = (typeof DOCUMENT_STATES)[number];
