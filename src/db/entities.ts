@@ -22,6 +22,7 @@ import { PartnerSchema } from '../directory/partner.entity.js';
 import { UserSchema } from '../directory/user.entity.js';
 import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
 import { WorkerHeartbeatSchema } from './worker-heartbeat.entity.js';
+import { CalendarYearSchema } from '../calendar/calendar.entity.js';
 
 /** Every entity of the service; later modules add theirs here. */
 export const ENTITIES = [
@@ -59,4 +60,5 @@ export const ENTITIES = [
   ArchiveNodeKeySchema,
   ArchiveRetentionSchema,
   ArchivePurgeSchema,
+  CalendarYearSchema,
 ];
