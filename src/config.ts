@@ -33,6 +33,9 @@ const url = (protocols: string[], example: string) =>
 const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
 
+/** First path segments the hub's prefix may not take: the API's, the edge's and the console's own. */
+const HUB_RESERVED = new Set(['v1', 'exchange', 'admin', 'assets', 'healthz', 'readyz', 'metrics', 'docs', 'openapi.json']);
+
 const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -73,6 +76,16 @@ const EnvSchema = z
     // `true`: a document addressed to a closed agency goes to its successor unless the request says
     // `"redirectClosed": false` (issue 19); `false` (the default): 422 AGENCY_CLOSED unless it says `true`.
     LIENTHONG_REDIRECT_CLOSED: z.enum(['true', 'false']).default('false'),
+    // The axis-compatible hub (issue 19, src/hub): where its calls are mounted (`<prefix>/sendEdoc`…),
+    // and how far a request's timestamp may be from this node's clock (seconds) before it is refused.
+    LIENTHONG_HUB_PREFIX: z
+      .string()
+      .trim()
+      .default('/axis')
+      .refine((v) => /^(\/[A-Za-z0-9._~-]+)+$/.test(v) && !HUB_RESERVED.has(v.split('/')[1]!), {
+        message: `must be a path like /axis (no trailing slash), outside ${[...HUB_RESERVED].map((s) => `/${s}`).join(', ')}`,
+      }),
+    LIENTHONG_HUB_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   })
   .superRefine((env, ctx) => {
     if (env.LIENTHONG_METRICS_PORT !== undefined && env.LIENTHONG_METRICS_PORT === env.PORT) {
@@ -140,6 +153,10 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** Documents to a closed agency go to its successor when the request does not say (LIENTHONG_REDIRECT_CLOSED). */
   redirectClosed: boolean;
+  /** Where the axis-compatible hub's calls are mounted (LIENTHONG_HUB_PREFIX, default /axis). */
+  hubPrefix: string;
+  /** How far (seconds) a hub request's signed timestamp may be from now; a signature is taken once within it. */
+  hubClockSkewSeconds: number;
 }
 
 /** Raised when the environment is wrong; the message names every bad variable. */
@@ -193,6 +210,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     metricsHost: env.LIENTHONG_METRICS_HOST,
     logLevel: env.LOG_LEVEL,
     redirectClosed: env.LIENTHONG_REDIRECT_CLOSED === 'true',
+    hubPrefix: env.LIENTHONG_HUB_PREFIX,
+    hubClockSkewSeconds: env.LIENTHONG_HUB_CLOCK_SKEW_SECONDS,
   };
 }
 

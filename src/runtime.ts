@@ -27,6 +27,7 @@ import { registerRegisterRoutes } from './registers/registers.routes.js';
 import { DOCUMENT_TYPE_CATALOG } from './documents/type-catalog.js';
 import { registerArchiveRoutes } from './archive/archive.routes.js';
 import { registerCalendarRoutes } from './calendar/calendar.routes.js';
+import { registerHubRoutes } from './hub/hub.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
@@ -185,6 +186,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         (a) => registerRegisterRoutes(a, { types: DOCUMENT_TYPE_CATALOG }),
         (a) => registerArchiveRoutes(a, { pki, archiveAfterDays: config.archiveAfterDays }),
         (a) => registerExchangeRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute }),
+        (a) => registerHubRoutes(a, { pipeline, queues, secrets, logger, prefix: config.hubPrefix, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute, clockSkewSeconds: config.hubClockSkewSeconds }),
         (a) => registerAccountRoutes(a),
         (a) => registerCalendarRoutes(a),
         (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody, archiveAfterDays: config.archiveAfterDays, redirectClosed: config.redirectClosed }),

@@ -36,7 +36,7 @@ const FLOORS: string[][] = [
   ['transport'],
   ['delivery'],
   ['documents', 'inbox'],
-  ['exchange', 'archive'],
+  ['exchange', 'archive', 'hub'],
   ['console', 'cli'],
 ];
 

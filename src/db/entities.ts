@@ -22,6 +22,7 @@ import { PartnerSchema } from '../directory/partner.entity.js';
 import { UserSchema } from '../directory/user.entity.js';
 import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
 import { WorkerHeartbeatSchema } from './worker-heartbeat.entity.js';
+import { HubSeenRequestSchema, HubSystemSchema } from '../hub/hub-system.entity.js';
 import { CalendarYearSchema } from '../calendar/calendar.entity.js';
 
 /** Every entity of the service; later modules add theirs here. */
@@ -61,4 +62,6 @@ export const ENTITIES = [
   ArchiveRetentionSchema,
   ArchivePurgeSchema,
   CalendarYearSchema,
+  HubSystemSchema,
+  HubSeenRequestSchema,
 ];

@@ -14,7 +14,7 @@ import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { ExchangeMessageSchema } from '../transport/exchange-message.entity.js';
 import { ingestPackage } from './ingest.js';
-import { acknowledge, markFetched } from '../transport/outbound.js';
+import { acknowledge, markFetched, waitingFor } from '../transport/outbound.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 export interface ExchangeDeps {
@@ -113,17 +113,7 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
       // recall package is listed before its 13.
       const after = decodeCursor(q.cursor, CURSOR_KEYS.serial);
       const em = c.get('em');
-      const rows = await em.find(
-        ExchangeMessageSchema,
-        {
-          partnerId: partner.id,
-          direction: 'out',
-          state: 'waiting',
-          ...(q.to ? { recipientCodes: { $overlap: [q.to] } } : {}),
-          ...(after ? { seq: { $gt: after } } : {}),
-        },
-        { orderBy: { seq: 'asc' }, limit: q.limit + 1 },
-      );
+      const rows = await waitingFor(em, partner.id, { to: q.to, afterSeq: after, limit: q.limit + 1 });
       const items = rows.slice(0, q.limit);
       const packages = new Map((await em.find(PackageSchema, { id: { $in: items.map((m) => m.packageId) } })).map((p) => [p.id, p]));
       const last = items[items.length - 1];

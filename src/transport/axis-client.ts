@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { axisSigner, type AxisSigningKey } from './axis-signing.js';
 import { answerJson, partnerFetch, TransportError } from './http-client.js';
 
 /**
@@ -6,39 +7,14 @@ import { answerJson, partnerFetch, TransportError } from './http-client.js';
  * getEdoc, updateStatus. Paths, headers and request signing differ between provinces, so all of
  * them come from the partner's credentials.
  */
-export interface AxisCredentials {
-  systemId: string;
-  secret: string;
-  /** Name of a signing scheme in AXIS_SIGNERS (default `hmac-sha256-v1`). */
+export interface AxisCredentials extends AxisSigningKey {
+  /** Name of a signing scheme in AXIS_SIGNERS (src/transport/axis-signing.ts; default `hmac-sha256-v1`). */
   signing?: string;
-  paths?: Partial<Record<'sendEdoc' | 'getReceivedEdocList' | 'getEdoc' | 'updateStatus', string>>;
+  paths?: Partial<Record<'sendEdoc' | 'getReceivedEdocList' | 'getEdoc' | 'updateStatus' | 'getAgenciesList', string>>;
   /** Extra headers every request carries (e.g. an API gateway key). */
   headers?: Record<string, string>;
   timeoutMs?: number;
 }
-
-export interface SignInput {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  bodySha256: string;
-  timestamp: string;
-}
-
-/**
- * Request signing schemes. The exact string to sign is the operator's to give (AXIS.md): add a
- * scheme here and name it in the partner's credentials; nothing else changes.
- */
-export const AXIS_SIGNERS: Record<string, (creds: AxisCredentials, input: SignInput) => Record<string, string>> = {
-  // systemid, timestamp, and HMAC-SHA256 over "systemid\ntimestamp\nMETHOD\npath\nsha256(body)".
-  'hmac-sha256-v1': (creds, input) => ({
-    systemid: creds.systemId,
-    timestamp: input.timestamp,
-    signature: createHmac('sha256', creds.secret)
-      .update([creds.systemId, input.timestamp, input.method, input.path, input.bodySha256].join('\n'))
-      .digest('base64'),
-  }),
-};
 
 export interface AxisListItem {
   docId: string;
@@ -48,7 +24,22 @@ export interface AxisListItem {
   messageType?: string;
 }
 
-const DEFAULT_PATHS = { sendEdoc: '/sendEdoc', getReceivedEdocList: '/getReceivedEdocList', getEdoc: '/getEdoc', updateStatus: '/updateStatus' };
+/** An agency of the axis's directory (getAgenciesList): `pid` is the axis id of its parent. */
+export interface AxisAgency {
+  id: string;
+  code: string;
+  name: string;
+  mail: string | null;
+  pid: string | null;
+}
+
+const DEFAULT_PATHS = {
+  sendEdoc: '/sendEdoc',
+  getReceivedEdocList: '/getReceivedEdocList',
+  getEdoc: '/getEdoc',
+  updateStatus: '/updateStatus',
+  getAgenciesList: '/getAgenciesList',
+};
 
 export class AxisClient {
   constructor(
@@ -66,7 +57,7 @@ export class AxisClient {
     const path = this.path(name);
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`).toString();
     const bodyBytes = body ? Buffer.from(await new Response(body).arrayBuffer()) : Buffer.alloc(0);
-    const signer = AXIS_SIGNERS[this.creds.signing ?? 'hmac-sha256-v1'];
+    const signer = axisSigner(this.creds.signing);
     if (!signer) throw new TransportError(`unknown axis signing scheme ${this.creds.signing}`, false);
     const signed = signer(this.creds, {
       method: 'POST',
@@ -110,6 +101,20 @@ export class AxisClient {
     const data = answer.data ?? answer.content;
     if (typeof data !== 'string' || !data) throw new TransportError(`axis getEdoc ${docId}: no data`, true);
     return Buffer.from(data, 'base64');
+  }
+
+  /**
+   * The axis's directory (getAgenciesList): `{ id, code, name, mail, pid }` per agency, as a list or
+   * inside `data` (provinces differ). Entries without a code are left out.
+   */
+  async agenciesList(): Promise<AxisAgency[]> {
+    const answer = await this.call('getAgenciesList', {});
+    const list = (Array.isArray(answer) ? answer : (answer.data ?? answer.items ?? answer.list ?? answer.agencies ?? [])) as Array<Record<string, unknown>>;
+    if (!Array.isArray(list)) throw new TransportError('axis getAgenciesList: the answer holds no list of agencies', false);
+    const text = (v: unknown): string | null => (v === null || v === undefined || v === '' ? null : String(v).trim());
+    return list
+      .map((a) => ({ id: text(a.id) ?? '', code: text(a.code) ?? '', name: text(a.name) ?? '', mail: text(a.mail), pid: text(a.pid) }))
+      .filter((a) => a.code);
   }
 
   /** Transport acknowledgement of the axis's copy: done, fail (with reason) or processing. */

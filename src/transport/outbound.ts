@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Secrets } from '../crypto/secret-box.js';
 import type { Partner } from '../directory/partner.entity.js';
 import { AxisClient, type AxisCredentials } from './axis-client.js';
-import { ExchangeMessageSchema } from './exchange-message.entity.js';
+import { ExchangeMessageSchema, type ExchangeMessage } from './exchange-message.entity.js';
 import { answerJson, partnerFetch, TransportError } from './http-client.js';
 import { assertCircuitClosed, axisCredentials, PartnerSetupError, partnerCredentials, recordPartnerFailure, recordPartnerProblem, recordPartnerSuccess } from './partners.js';
 
@@ -102,6 +102,35 @@ export async function withdrawFromPullList(em: EntityManager, deliveryId: string
     );
   return result.affectedRows > 0;
 }
+
+/**
+ * The pull list: what waits for `partnerId` (not yet acknowledged), in arrival order (seq), so that
+ * a cursor kept between polls never skips a later package and a recall package is listed before its
+ * 13. Served to peers by GET /exchange/v1/packages and to document systems by the hub
+ * (getReceivedEdocList); `to` keeps what names that agency, `kind` one kind of package.
+ */
+export function waitingFor(
+  em: EntityManager,
+  partnerId: string,
+  options: { to?: string | undefined; kind?: 'edoc' | 'status' | undefined; afterSeq?: string | undefined; limit: number },
+): Promise<ExchangeMessage[]> {
+  return em.find(
+    ExchangeMessageSchema,
+    {
+      partnerId,
+      direction: 'out',
+      state: 'waiting',
+      ...(options.to ? { recipientCodes: { $overlap: [options.to] } } : {}),
+      ...(options.kind ? { kind: options.kind } : {}),
+      ...(options.afterSeq ? { seq: { $gt: options.afterSeq } } : {}),
+    },
+    { orderBy: { seq: 'asc' }, limit: options.limit },
+  );
+}
+
+/** A message of `partnerId`'s pull list by its id, waiting or acknowledged; null when it has none of that id. */
+export const pulledMessage = (em: EntityManager, partnerId: string, id: string): Promise<ExchangeMessage | null> =>
+  em.findOne(ExchangeMessageSchema, { id, partnerId, direction: 'out' });
 
 /** The package of a message waiting for `partnerId`, marked fetched (from then on a recall asks it back); null when none. */
 export async function markFetched(em: EntityManager, partnerId: string, receiptId: string): Promise<string | null> {
