@@ -152,7 +152,10 @@ function attributeText(attr: NameAttribute): string {
 
 const SHORT_NAMES: Record<string, string> = {
   '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
   '2.5.4.5': 'serialNumber',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
   '2.5.4.6': 'C',
   '2.5.4.7': 'L',
   '2.5.4.8': 'ST',
@@ -174,9 +177,18 @@ function escapeDnValue(v: string): string {
 
 /** RFC 4514-style string: attributes most specific first (reverse of the DER order). */
 function formatName(attrs: readonly NameAttribute[]): string {
+  return formatDistinguishedName(attrs.map((a) => ({ type: a.type ?? '?', value: attributeText(a) })));
+}
+
+/**
+ * A distinguished name as text, RFC 4514-style (most specific attribute first, short names for the
+ * usual OIDs, values escaped) from its attributes in DER order — for certificates read by any parser
+ * (forge here, pkijs in src/pdf), so a name reads the same wherever it is shown.
+ */
+export function formatDistinguishedName(attrs: ReadonlyArray<{ readonly type: string; readonly value: string }>): string {
   return [...attrs]
     .reverse()
-    .map((a) => `${(a.type && SHORT_NAMES[a.type]) ?? a.type ?? '?'}=${escapeDnValue(attributeText(a))}`)
+    .map((a) => `${SHORT_NAMES[a.type] ?? a.type}=${escapeDnValue(a.value)}`)
     .join(',');
 }
 
