@@ -11,6 +11,14 @@
  * Output is plain string building. The model is validated completely before the first chunk is
  * produced, so a streaming consumer never receives half a package; base64 payloads are passed through
  * as one chunk, never copied or escaped.
+ *
+ * Between the root's start and end tags the text is its own exclusive canonical form (what the
+ * signature digests, c14n-stream.ts) except at these spots, which the signer's self-check
+ * (sign-check.ts) rewrites to compare: `&quot;` and `&apos;` (canonical: the character), `&#13;`
+ * (`&#xD;`), `&#x85;` `&#x2028;` `&#x2029;` `&#xFFFD;` (the character; see ESCAPES for why they are
+ * references here) and the empty manifest `<edXML:edXMLManifest version="1.0"/>` (a start and an end
+ * tag). A new spot must be added to REWRITES in sign-check.ts, or every package that has it is
+ * checked by the DOM verifier (correct, and as slow as before).
  */
 import { EDXML_NS } from './model.js';
 import type {
@@ -39,9 +47,18 @@ const ESCAPES: Readonly<Record<string, string>> = {
   '"': '&quot;',
   "'": '&apos;',
   '\r': '&#13;', // a literal CR would be normalised to LF by every parser (XML 1.0 §2.11)
+  // xmldom, the parser of xml-crypto, turns these into LF as XML 1.1 does (§2.11 there), libxml2
+  // (xmlsec1) keeps them as XML 1.0 says: written literally, one text would have two canonical forms
+  // and the signature would verify in one and not the other. A reference reads the same in both.
+  '\u0085': '&#x85;',
+  '\u2028': '&#x2028;',
+  '\u2029': '&#x2029;',
+  // xmldom (the verifier's DOM parser, warnings fatal) takes a literal U+FFFD for an encoding error
+  // and refuses the package; the character itself is fine.
+  '\uFFFD': '&#xFFFD;',
 };
-const NEEDS_ESCAPE_RE = /[&<>"'\r]/;
-const ESCAPE_RE = /[&<>"'\r]/g;
+const NEEDS_ESCAPE_RE = /[&<>"'\r\u0085\u2028\u2029\uFFFD]/;
+const ESCAPE_RE = /[&<>"'\r\u0085\u2028\u2029\uFFFD]/g;
 
 /** Escapes text for element content; values were checked for XML 1.0 characters by validation. */
 function escapeText(s: string): string {

@@ -1,8 +1,11 @@
 /**
- * Where package signatures are made and checked. Signing a package is mostly XML work — parsing,
- * exclusive canonicalisation, digests, and the fail-closed self-verification of the result — and
- * only ~5 % RSA; checking a received one is the same XML work. On a busy node it competes with the
- * event loop that serves HTTP and runs the jobs, and Node gives one process one core.
+ * Where package signatures are made and checked. Checking a received package is XML work — the
+ * hardening scan, DOM parses, exclusive canonicalisation, digests — far above its RSA verification.
+ * Signing one of our own packages no longer is (issue 16): signPackage canonicalises the builder's
+ * text in one pass without a DOM and checks its result without one (xmldsig.ts, c14n-stream.ts,
+ * sign-check.ts), so the RSA signature, done on the main thread where the key is, is most of its cost
+ * (a 01 status: ~0.1–0.2 ms of text work beside ~0.25 ms of RSA-2048). On a busy node both compete
+ * with the event loop that serves HTTP and runs the jobs, and Node gives one process one core.
  *
  * Checking a received package — the XML steps of verifyPackage up to the model (`checkPackageXml`:
  * the hardening gate, the signature, the model parsed from the signed content) — always runs in a
@@ -11,8 +14,9 @@
  * thread that runs out of memory is replaced; the tasks it held are tried once more on another, and
  * a task that brings down two threads is refused as too large.
  *
- * Signing our own packages runs in the threads too when `threads > 0`; with `threads: 0` it happens
- * in the calling thread (one checking thread still starts). Packages past IN_THREAD_MAX_CHARS are
+ * Signing our own packages runs in the threads too when `threads > 0` (the text work leaves the event
+ * loop, at the price of two message round trips per signature); with `threads: 0` it happens in the
+ * calling thread (one checking thread still starts). Packages past IN_THREAD_MAX_CHARS are
  * signed in the calling thread: handing one to a thread copies its text there and the result back
  * (a package with Vietnamese text is a two-byte string: 50 MB for a 25 MiB package), which costs
  * more memory than the event loop's pause costs time, and what we sign is our own.

@@ -1,7 +1,8 @@
 /**
- * A thread of the SigningPool (sign-pool.ts): builds, canonicalises and self-verifies signatures,
- * and checks received packages (checkPackageXml), off the main thread and within a heap cap. It never holds a key: the RSA step is asked of the main thread,
- * where the PackageSigner port lives (DESIGN.md §2).
+ * A thread of the SigningPool (sign-pool.ts): canonicalises, digests and self-checks our signatures
+ * (signPackageAsync, DOM-free), and checks received packages (checkPackageXml), off the main thread
+ * and within a heap cap. It never holds a key: the RSA step is asked of the main thread, where the
+ * PackageSigner port lives (DESIGN.md §2).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../errors.js';

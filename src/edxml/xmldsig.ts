@@ -3,14 +3,20 @@
  * namespace, `Reference URI=""` over the whole document (attachments included), transforms
  * enveloped-signature + exclusive c14n, RSA-SHA256 / SHA-256, the signer certificate in KeyInfo.
  *
- * Signing. xml-crypto builds the Signature element and does the canonicalisation; the RSA signature
- * itself comes from the `PackageSigner` port of src/crypto (this module never sees a private key):
- * a per-call xml-crypto `SignatureAlgorithm` whose `getSignature` calls `signer.sign`. xml-crypto
- * insists on a non-null `privateKey` before it calls the algorithm, so it gets a placeholder string
- * that our algorithm ignores. The Signature element xml-crypto returns is then spliced into the
- * caller's text just before `</edXMLHeader>` — the rest of the document is never re-serialised — and
- * the result is verified once more before it is returned, so a package that would not verify is
- * never emitted.
+ * Signing our packages (`signPackage`, `signPackageAsync`): every package we sign is written by
+ * src/edxml/build.ts, so its exclusive canonical form is computed from the text in one pass
+ * (c14n-stream.ts), without a DOM; the digest, the SignedInfo and the Signature element are written
+ * here exactly as xml-crypto writes them for our profile, and the RSA signature comes from the
+ * `PackageSigner` port of src/crypto (this module never sees a private key). The Signature is inserted
+ * into the caller's text just before the `edXMLHeader` end tag — the rest of the document is never
+ * re-serialised — and the result is checked before it is returned (sign-check.ts: the RSA signature
+ * verified with the certificate, the digest against a second derivation of the canonical form from
+ * the emitted text), so a package that would not verify is never emitted.
+ *
+ * Signing text we did not build (`signForeignPackage`): xml-crypto parses it, canonicalises and builds
+ * the Signature, with the RSA step through the port (a per-call `SignatureAlgorithm` whose
+ * `getSignature` calls `signer.sign`; xml-crypto insists on a non-null `privateKey`, so it gets a
+ * placeholder that our algorithm ignores), and the result is verified by the DOM verifier.
  *
  * Verification. `verifyXmlSignature` runs `assertSafeXml` first, then parses with @xmldom/xmldom
  * (every parser error fatal), checks the signature's shape and algorithms against a strict profile,
@@ -23,14 +29,17 @@ import { createHash } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import { createOptionalCallbackFunction, SignedXml } from 'xml-crypto';
-import type { ErrorFirstCallback, HashAlgorithm, SignatureAlgorithm } from 'xml-crypto';
+import type { HashAlgorithm, SignatureAlgorithm } from 'xml-crypto';
 import type { PackageSigner, RsaHash } from '../crypto/signer.js';
 import { verifyRsaSignature } from '../crypto/signer.js';
 import { derToPem, fingerprintSha256 } from '../crypto/certificates.js';
 import { DomainError } from '../errors.js';
-import { assertSafeXml } from './harden.js';
+import { canonicalizePackage } from './c14n-stream.js';
+import type { CanonicalPackage } from './c14n-stream.js';
+import { assertSafeXml, DEFAULT_XML_LIMITS } from './harden.js';
 import type { XmlLimits } from './harden.js';
 import { EDXML_NS, XMLDSIG_NS } from './model.js';
+import { checkOwnSignature } from './sign-check.js';
 
 /** Algorithm identifiers (XMLDSig 1.1 §6, RFC 6931). */
 export const ALGORITHMS = Object.freeze({
@@ -371,35 +380,6 @@ function rsaAlgorithm(uri: string, hash: RsaHash, signer?: PackageSigner): new (
   };
 }
 
-/** RSA-SHA256 signing through an asynchronous signer (xml-crypto's callback flow). */
-function asyncRsaSha256(signer: AsyncPackageSigner): new () => SignatureAlgorithm {
-  return class implements SignatureAlgorithm {
-    getSignature(signedInfo: BinaryLike, _privateKey: KeyLike, callback?: ErrorFirstCallback<string>): string {
-      if (!callback) throw new Error('asynchronous signer used without a callback');
-      const bytes = typeof signedInfo === 'string' ? Buffer.from(signedInfo, 'utf8') : Buffer.from(signedInfo as Uint8Array);
-      // One settle only: xml-crypto's own work after the signature runs inside `callback`, and a throw
-      // there must reach the caller (through computeSignature's callback), not become an unhandled rejection.
-      signer.sign(bytes).then(
-        (signature) => {
-          try {
-            callback(null, signature.toString('base64'));
-          } catch (error) {
-            callback(error instanceof Error ? error : new Error(String(error)));
-          }
-        },
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-      );
-      return '';
-    }
-    verifySignature(): boolean {
-      throw new Error('this algorithm only signs');
-    }
-    getAlgorithmName(): string {
-      return ALGORITHMS.RSA_SHA256;
-    }
-  };
-}
-
 const BUILTIN = new SignedXml();
 const C14N_TABLE = {
   [ALGORITHMS.EXC_C14N]: BUILTIN.CanonicalizationAlgorithms[ALGORITHMS.EXC_C14N],
@@ -454,22 +434,8 @@ export function verifyXmlSignature(text: string, opts: VerifyXmlSignatureOptions
   };
 }
 
-// Placeholder for xml-crypto's `privateKey` option: it refuses to call the signature algorithm without
-// one, but our algorithm signs through the PackageSigner port and never reads it.
-const KEY_HELD_BY_PORT = 'private key held by the PackageSigner port';
-const HEADER_XPATH = "/*[local-name()='edXML']/*[local-name()='edXMLEnvelope']/*[local-name()='edXMLHeader']";
-
-/**
- * Signs an unsigned package: inserts `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">` as the
- * last child of `edXMLHeader` (Reference URI="", enveloped + exc-c14n, RSA-SHA256, SHA-256, the
- * signer certificate in KeyInfo) and returns the final text, which must be stored and sent as is.
- */
-export function signPackage(unsignedXml: string, signer: PackageSigner, limits?: Partial<XmlLimits>): string {
-  const prepared = prepareSigning(unsignedXml, limits);
-  const sig = signedXmlFor(signer.certificatePem, rsaAlgorithm(ALGORITHMS.RSA_SHA256, 'sha256', signer));
-  sig.computeSignature(prepared.text, { location: { reference: HEADER_XPATH, action: 'append' } });
-  return finishSigning(prepared, sig, signer.certificatePem, limits);
-}
+// ---------------------------------------------------------------------------------------------
+// Signing the packages we build, without a DOM
 
 /** A signer whose RSA operation completes later (another thread's caller, an HSM, a remote signer). */
 export interface AsyncPackageSigner {
@@ -478,13 +444,148 @@ export interface AsyncPackageSigner {
   sign(data: Buffer): Promise<Buffer>;
 }
 
+/**
+ * Signs an unsigned package built by src/edxml/build.ts: inserts
+ * `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">` as the last child of `edXMLHeader`
+ * (Reference URI="", enveloped + exc-c14n, RSA-SHA256, SHA-256, the signer certificate in KeyInfo)
+ * and returns the final text, which must be stored and sent as is. No DOM: text outside the grammar
+ * of c14n-stream.ts (which holds everything the builder writes) is refused with VALIDATION_FAILED;
+ * text this node did not build goes to `signForeignPackage`, by the caller's choice, never by guess.
+ */
+export function signPackage(unsignedXml: string, signer: PackageSigner, limits?: Partial<XmlLimits>): string {
+  const prepared = prepareOwnSigning(unsignedXml, signer.certificatePem, limits);
+  return finishOwnSigning(prepared, signer.sign(prepared.signedInfo), limits);
+}
+
 /** signPackage with an asynchronous RSA step; the same checks and the same bytes. */
 export async function signPackageAsync(unsignedXml: string, signer: AsyncPackageSigner, limits?: Partial<XmlLimits>): Promise<string> {
-  const prepared = prepareSigning(unsignedXml, limits);
-  const sig = signedXmlFor(signer.certificatePem, asyncRsaSha256(signer));
-  await new Promise<void>((resolve, reject) =>
-    sig.computeSignature(prepared.text, { location: { reference: HEADER_XPATH, action: 'append' } }, (error: Error | null) => (error ? reject(error) : resolve())),
+  const prepared = prepareOwnSigning(unsignedXml, signer.certificatePem, limits);
+  return finishOwnSigning(prepared, await signer.sign(prepared.signedInfo), limits);
+}
+
+/*
+ * The Signature element, byte for byte as xml-crypto 6 writes it for our profile (xmldom's
+ * serialisation: empty elements as `<X/>`, no line breaks, base64 unwrapped), so that a package signed
+ * here is identical to one signed by the DOM path with the same key (RSA PKCS#1 v1.5 is deterministic;
+ * test/signature/own-signer.test.ts compares them). SignedInfo is signed in its exclusive canonical
+ * form: the XMLDSig default namespace, the only one it visibly uses, declared on it (no output ancestor
+ * has rendered it), empty elements as start and end tags, nothing to escape.
+ */
+const SIGNED_INFO_PARTS = [
+  ['CanonicalizationMethod', ALGORITHMS.EXC_C14N],
+  ['SignatureMethod', ALGORITHMS.RSA_SHA256],
+] as const;
+const TRANSFORMS = [ALGORITHMS.ENVELOPED, ALGORITHMS.EXC_C14N] as const;
+
+function signedInfoText(digest: string, canonical: boolean): string {
+  const empty = (name: string, algorithm: string): string => (canonical ? `<${name} Algorithm="${algorithm}"></${name}>` : `<${name} Algorithm="${algorithm}"/>`);
+  return (
+    `<SignedInfo${canonical ? ` xmlns="${XMLDSIG_NS}"` : ''}>` +
+    SIGNED_INFO_PARTS.map(([name, algorithm]) => empty(name, algorithm)).join('') +
+    `<Reference URI=""><Transforms>${TRANSFORMS.map((t) => empty('Transform', t)).join('')}</Transforms>` +
+    `${empty('DigestMethod', ALGORITHMS.SHA256)}<DigestValue>${digest}</DigestValue></Reference></SignedInfo>`
   );
+}
+
+interface OwnSigning {
+  /** The unsigned text after the hardening gate. */
+  readonly text: string;
+  readonly canonical: CanonicalPackage;
+  readonly digest: string;
+  /** The canonical SignedInfo: the bytes the port signs. */
+  readonly signedInfo: Buffer;
+  readonly certificatePem: string;
+  readonly keyInfo: string;
+}
+
+// What the Signature adds as assertSafeXml counts it (14 elements, 7 attributes, 3 text nodes), and
+// how deep it reaches (Transform, 5 levels below edXMLHeader at depth 3). The unsigned text is gated
+// with room for it, so that the signed package passes the same gate (receivers apply it first).
+const SIGNATURE_NODES = 24;
+const SIGNATURE_DEPTH = 8;
+
+/** The hardening gate, the canonical form and its digest, and the SignedInfo to sign. */
+function prepareOwnSigning(unsignedXml: string, certificatePem: string, limits?: Partial<XmlLimits>): OwnSigning {
+  const maxNodes = limits?.maxNodes ?? DEFAULT_XML_LIMITS.maxNodes;
+  const maxDepth = limits?.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth;
+  if (maxDepth < SIGNATURE_DEPTH) throw new DomainError('XML_FORBIDDEN', `element nesting deeper than ${maxDepth}: a signed package nests ${SIGNATURE_DEPTH} deep`);
+  const text = assertSafeXml(unsignedXml, { ...limits, maxNodes: Math.max(1, maxNodes - SIGNATURE_NODES) });
+  const canonical = canonicalizePackage(text);
+  const digest = sha256Base64(canonical.chunks);
+  const keyInfo = keyInfoContent({ publicCert: certificatePem });
+  if (!keyInfo) throw new Error('signPackage: the signer certificate gives no KeyInfo');
+  return { text, canonical, digest, signedInfo: Buffer.from(signedInfoText(digest, true), 'utf8'), certificatePem, keyInfo };
+}
+
+/** Inserts the Signature, then checks the result (sign-check.ts) before it is returned: fail closed. */
+function finishOwnSigning(p: OwnSigning, signatureValue: Buffer, limits?: Partial<XmlLimits>): string {
+  const signature =
+    `<Signature xmlns="${XMLDSIG_NS}">${signedInfoText(p.digest, false)}` +
+    `<SignatureValue>${signatureValue.toString('base64')}</SignatureValue><KeyInfo>${p.keyInfo}</KeyInfo></Signature>`;
+  const at = p.canonical.headerEndTag;
+  const signed = p.text.slice(0, at) + signature + p.text.slice(at);
+
+  // What receivers refuse is not emitted (the DOM path's self-check ran the size gate on the result).
+  const maxBytes = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
+  if (signed.length * 3 > maxBytes && Buffer.byteLength(signed, 'utf8') > maxBytes) {
+    throw new DomainError('PAYLOAD_TOO_LARGE', `the signed package would exceed ${maxBytes} bytes`);
+  }
+
+  const vouched = checkOwnSignature({ unsigned: p.text, signed, at, certificatePem: p.certificatePem, canonical: p.canonical.chunks, digest: p.digest });
+  if (!vouched) {
+    // Text the builder does not write (comments, CDATA…): the digest is checked by the DOM verifier.
+    const check = verifyXmlSignature(signed, limits ? { limits } : {});
+    if (fingerprintSha256(check.certificatePem) !== fingerprintSha256(p.certificatePem)) {
+      throw new Error('signPackage: the signed package does not carry the signer certificate');
+    }
+  }
+  return signed;
+}
+
+// UTF-8 encoding into one reused buffer: a string handed to hash.update is encoded into a fresh
+// buffer of its whole size (a 20 MB attachment would be copied once more), and encodeInto never
+// splits a surrogate pair between two rounds.
+const ENCODER = new TextEncoder();
+const ENCODE_BUFFER = new Uint8Array(256 * 1024);
+
+/** Base64 SHA-256 of the UTF-8 encoding of the concatenated chunks. */
+export function sha256Base64(chunks: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) {
+    if (chunk.length * 3 <= ENCODE_BUFFER.length) {
+      const { written } = ENCODER.encodeInto(chunk, ENCODE_BUFFER);
+      hash.update(ENCODE_BUFFER.subarray(0, written));
+      continue;
+    }
+    let rest = chunk;
+    while (rest.length > 0) {
+      const { read, written } = ENCODER.encodeInto(rest, ENCODE_BUFFER);
+      hash.update(ENCODE_BUFFER.subarray(0, written));
+      rest = rest.slice(read);
+    }
+  }
+  return hash.digest('base64');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing text we did not build, with a DOM (xml-crypto)
+
+// Placeholder for xml-crypto's `privateKey` option: it refuses to call the signature algorithm without
+// one, but our algorithm signs through the PackageSigner port and never reads it.
+const KEY_HELD_BY_PORT = 'private key held by the PackageSigner port';
+const HEADER_XPATH = "/*[local-name()='edXML']/*[local-name()='edXMLEnvelope']/*[local-name()='edXMLHeader']";
+
+/**
+ * signPackage for an unsigned package whose text this node did not build (nothing does this today:
+ * every package we sign comes from src/edxml/build.ts; it is also the reference the DOM-free signer
+ * is tested and measured against). xml-crypto parses it, canonicalises, digests and builds the
+ * Signature; the result is verified by the DOM verifier before it is returned. Same profile, same
+ * place, same bytes as signPackage where both apply.
+ */
+export function signForeignPackage(unsignedXml: string, signer: PackageSigner, limits?: Partial<XmlLimits>): string {
+  const prepared = prepareSigning(unsignedXml, limits);
+  const sig = signedXmlFor(signer.certificatePem, rsaAlgorithm(ALGORITHMS.RSA_SHA256, 'sha256', signer));
+  sig.computeSignature(prepared.text, { location: { reference: HEADER_XPATH, action: 'append' } });
   return finishSigning(prepared, sig, signer.certificatePem, limits);
 }
 
@@ -508,7 +609,7 @@ function prepareSigning(unsignedXml: string, limits?: Partial<XmlLimits>): Prepa
 }
 
 // xml-crypto's KeyInfo for a certificate, computed by xml-crypto once per certificate (it parses the
-// PEM each time otherwise): the same text, kept by PEM (bounded).
+// PEM each time otherwise): the same text, kept by PEM (bounded). Both signers use it.
 const keyInfoCache = new Map<string, string | null>();
 function keyInfoContent(args: { publicCert?: KeyLike; prefix?: string | null }): string | null {
   const key = `${args.prefix ?? ''}\u0000${typeof args.publicCert === 'string' ? args.publicCert : ''}`;
