@@ -22,11 +22,12 @@ import { cryptoCeiling } from './scenarios/crypto.js';
 import { fanout } from './scenarios/fanout.js';
 import { largePackage } from './scenarios/large.js';
 import { search } from './scenarios/search.js';
+import { deadlines } from './scenarios/deadlines.js';
 import { latency } from './scenarios/latency.js';
 import { inProcessThroughput, scaleOut, type Shared } from './scenarios/throughput.js';
 
 const SCENARIO_LIMIT_MS = 8 * 60_000;
-const SCENARIOS = ['crypto', 'throughput', 'latency', 'fanout', 'large', 'pg-queue', 'scale-out', 'search', 'console'] as const;
+const SCENARIOS = ['crypto', 'throughput', 'latency', 'fanout', 'large', 'pg-queue', 'scale-out', 'search', 'console', 'deadlines'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -175,11 +176,12 @@ async function main(): Promise<void> {
     await run('scale-out', () => scaleOut(shared));
     await run('search', () => search(shared, args.quick ? 20_000 : 100_000));
     await run('console', () => consolePages(shared, args.quick ? CONSOLE_QUICK : CONSOLE_FULL));
+    await run('deadlines', () => deadlines(shared, args.quick ? 20_000 : 100_000));
   } finally {
     await cleanupAll();
   }
 
-  const order = (id: string) => ['throughput', 'latency', 'fanout', 'crypto', 'large', 'pg-queue', 'scale-out', 'search', 'console'].indexOf(id);
+  const order = (id: string) => ['throughput', 'latency', 'fanout', 'crypto', 'large', 'pg-queue', 'scale-out', 'search', 'console', 'deadlines'].indexOf(id);
   results.sort((a, b) => order(a.id) - order(b.id));
   log(`\n${table(results)}\n`);
   const file = args.out;

@@ -86,10 +86,36 @@ const EnvSchema = z
         message: `must be a path like /axis (no trailing slash), outside ${[...HUB_RESERVED].map((s) => `/${s}`).join(', ')}`,
       }),
     LIENTHONG_HUB_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+    // Reminders (issue 18): e-mail over SMTP (unset: no e-mail; the console and webhooks still remind),
+    // `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`. LIENTHONG_SMTP_URL wins over SMTP_URL.
+    SMTP_URL: url(['smtp:', 'smtps:'], 'smtp://user:password@mail.example.gov.vn:587'),
+    LIENTHONG_SMTP_URL: url(['smtp:', 'smtps:'], 'smtp://user:password@mail.example.gov.vn:587'),
+    LIENTHONG_MAIL_FROM: optionalString.refine((v) => v === undefined || /^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(v), {
+      message: 'must be an address, e.g. "Hệ thống liên thông <lienthong@example.gov.vn>"',
+    }),
+    LIENTHONG_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+    LIENTHONG_REMINDER_SCAN_BUDGET_MS: positiveInt(10_000),
+    // Directory sync (issue 19): the axis partners whose getAgenciesList the nightly job compares with
+    // the directory (comma-separated ids; none by default), when (cron, Asia/Ho_Chi_Minh), and whether it
+    // applies what it finds (`true`) or only reports it (the default: a notice and a metric).
+    LIENTHONG_DIRECTORY_SYNC_PARTNERS: z
+      .string()
+      .default('')
+      .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+      .refine((ids) => ids.every((id) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(id)), { message: 'must be partner ids separated by commas' }),
+    LIENTHONG_DIRECTORY_SYNC_CRON: z
+      .string()
+      .trim()
+      .default('0 2 * * *')
+      .refine((v) => /^(\S+\s+){4}\S+$/.test(v), { message: 'must be a cron pattern of five fields, e.g. "0 2 * * *" (02:00 every night)' }),
+    LIENTHONG_DIRECTORY_SYNC_APPLY: z.enum(['true', 'false']).default('false'),
   })
   .superRefine((env, ctx) => {
     if (env.LIENTHONG_METRICS_PORT !== undefined && env.LIENTHONG_METRICS_PORT === env.PORT) {
       ctx.addIssue({ code: 'custom', path: ['LIENTHONG_METRICS_PORT'], message: 'must differ from PORT' });
+    }
+    if ((env.LIENTHONG_SMTP_URL ?? env.SMTP_URL) !== undefined && env.LIENTHONG_MAIL_FROM === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['LIENTHONG_MAIL_FROM'], message: 'is required when SMTP_URL or LIENTHONG_SMTP_URL is set (the From of reminder e-mails)' });
     }
     if (env.NODE_ENV !== 'production') return;
     // Production never runs on generated secrets or the embedded fallbacks (DESIGN.md §7).
@@ -157,6 +183,20 @@ export interface Config {
   hubPrefix: string;
   /** How far (seconds) a hub request's signed timestamp may be from now; a signature is taken once within it. */
   hubClockSkewSeconds: number;
+  /** Where reminder e-mails are sent (SMTP_URL / LIENTHONG_SMTP_URL); undefined: no e-mail. */
+  smtpUrl: string | undefined;
+  /** The From of reminder e-mails (LIENTHONG_MAIL_FROM). */
+  mailFrom: string | undefined;
+  /** How long one webhook attempt waits for the receiver's answer. */
+  webhookTimeoutMs: number;
+  /** Wall-clock time one reminder scan may take; it goes on where it stopped at the next sweep. */
+  reminderScanBudgetMs: number;
+  /** Axis partners the nightly directory sync reads (LIENTHONG_DIRECTORY_SYNC_PARTNERS); empty: no nightly sync. */
+  directorySyncPartners: string[];
+  /** When the nightly directory sync runs: a cron pattern in Asia/Ho_Chi_Minh (LIENTHONG_DIRECTORY_SYNC_CRON). */
+  directorySyncCron: string;
+  /** The nightly sync applies what it finds instead of only reporting it (LIENTHONG_DIRECTORY_SYNC_APPLY=true). */
+  directorySyncApply: boolean;
 }
 
 /** Raised when the environment is wrong; the message names every bad variable. */
@@ -212,6 +252,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redirectClosed: env.LIENTHONG_REDIRECT_CLOSED === 'true',
     hubPrefix: env.LIENTHONG_HUB_PREFIX,
     hubClockSkewSeconds: env.LIENTHONG_HUB_CLOCK_SKEW_SECONDS,
+    smtpUrl: env.LIENTHONG_SMTP_URL ?? env.SMTP_URL,
+    mailFrom: env.LIENTHONG_MAIL_FROM,
+    webhookTimeoutMs: env.LIENTHONG_WEBHOOK_TIMEOUT_MS,
+    reminderScanBudgetMs: env.LIENTHONG_REMINDER_SCAN_BUDGET_MS,
+    directorySyncPartners: env.LIENTHONG_DIRECTORY_SYNC_PARTNERS,
+    directorySyncCron: env.LIENTHONG_DIRECTORY_SYNC_CRON,
+    directorySyncApply: env.LIENTHONG_DIRECTORY_SYNC_APPLY === 'true',
   };
 }
 

@@ -18,6 +18,8 @@ import { activeCertificateExpiries } from './certificates/certificates.repositor
 import { EXPIRY_WARNING_DAYS, PkiService } from './certificates/pki.service.js';
 import { connectOrm, migrate } from './db/orm.js';
 import { registerDirectoryRoutes } from './directory/directory.routes.js';
+import { readSyncDifferences } from './directory/sync.repository.js';
+import { axisAgenciesReader } from '../queues/processors/directory-sync.js';
 import { tokenResolver } from './directory/tokens.js';
 import { registerDocumentRoutes } from './documents/documents.routes.js';
 import type { PipelineDeps } from './delivery/verify-received.js';
@@ -27,8 +29,13 @@ import { registerRegisterRoutes } from './registers/registers.routes.js';
 import { DOCUMENT_TYPE_CATALOG } from './documents/type-catalog.js';
 import { registerArchiveRoutes } from './archive/archive.routes.js';
 import { registerCalendarRoutes } from './calendar/calendar.routes.js';
-import { registerHubRoutes } from './hub/hub.routes.js';
+import { CalendarStore } from './calendar/calendar.store.js';
+import { registerStatisticsRoutes } from './statistics/statistics.routes.js';
+import { registerDeadlineGauges } from './statistics/statistics.metrics.js';
+import { registerReminderRoutes } from './reminders/reminders.routes.js';
+import { registerDraftRoutes } from './drafts/drafts.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
+import { registerHubRoutes } from './hub/hub.routes.js';
 import { createApp } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { Metrics } from './http/metrics.js';
@@ -44,6 +51,8 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Node's default process metrics (off in tests that build several runtimes). */
   defaultMetrics?: boolean;
+  /** "Now" for the deadlines shown, filtered and counted (default: the system clock; tests fix it). */
+  clock?: () => Date;
 }
 
 /** The handles of a running service (STYLE.md: one factory for the CLI and the tests). */
@@ -104,6 +113,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     await pki.nodeCa(orm.em.fork());
     // Every gauge below is read into a snapshot at most every 30 s, never by a scrape (http/metrics.ts).
     const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false, logger });
+    // One working-day calendar per process: its years are read once and kept for CALENDAR_TTL_MS (issue 18).
+    const calendar = new CalendarStore();
+    const clock = options.clock ?? (() => new Date());
+    registerDeadlineGauges(metrics, orm, calendar, clock);
+    metrics.gauge(
+      'lienthong_directory_sync_differences',
+      'What the latest nightly directory sync of each axis partner found and left to an administrator, by kind (0 once applied)',
+      ['partner', 'kind'],
+      (set) => readSyncDifferences(orm.em.fork(), set),
+    );
     metrics.gauge('lienthong_queue_jobs', 'Jobs per queue and state', ['queue', 'state'], async (set) => {
       // Read from the queue backend (on PostgreSQL, a scan of its job table): part of the snapshot too.
       for (const [queue, byState] of Object.entries(await queues.counts())) {
@@ -179,17 +198,21 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           registerDirectoryRoutes(a, {
             sealSecret: (plain) => secrets.seal(plain),
             certificateSummary: (code) => pki.summary(orm.em.fork(), code),
+            axisAgencies: axisAgenciesReader(secrets),
           }),
         (a) => registerCertificateRoutes(a, pki),
-        (a) => registerDocumentRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, redirectClosed: config.redirectClosed }),
-        (a) => registerInboxRoutes(a, { pki, queues }),
+        (a) => registerDocumentRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, redirectClosed: config.redirectClosed, calendar, clock }),
+        (a) => registerInboxRoutes(a, { pki, queues, calendar, clock }),
         (a) => registerRegisterRoutes(a, { types: DOCUMENT_TYPE_CATALOG }),
         (a) => registerArchiveRoutes(a, { pki, archiveAfterDays: config.archiveAfterDays }),
         (a) => registerExchangeRoutes(a, { pipeline, queues, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute }),
         (a) => registerHubRoutes(a, { pipeline, queues, secrets, logger, prefix: config.hubPrefix, maxBodyBytes: config.maxBodyBytes, ratePerMinute: config.exchangeRatePerMinute, clockSkewSeconds: config.hubClockSkewSeconds }),
         (a) => registerAccountRoutes(a),
-        (a) => registerCalendarRoutes(a),
-        (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody, archiveAfterDays: config.archiveAfterDays, redirectClosed: config.redirectClosed }),
+        (a) => registerCalendarRoutes(a, { store: calendar }),
+        (a) => registerStatisticsRoutes(a, { calendar, clock }),
+        (a) => registerReminderRoutes(a, { sealSecret: (plain) => secrets.seal(plain) }),
+        (a) => registerDraftRoutes(a, { pki, vault: new KeyVault(masterKey), queues, maxBodyBytes: config.maxBodyBytes, redirectClosed: config.redirectClosed, signingKeyDays: config.certificateValidityDays }),
+        (a, edge) => registerConsole(a, { pki, pipeline, queues, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, boundBody: edge.boundBody, archiveAfterDays: config.archiveAfterDays, redirectClosed: config.redirectClosed, calendar, clock }),
       ],
     });
     if (roles.worker) {

@@ -33,10 +33,12 @@ const FLOORS: string[][] = [
   ['db', 'packages', 'http'],
   ['audit', 'directory', 'calendar'],
   ['certificates', 'registers', 'accounts'],
-  ['transport'],
+  ['transport', 'webhooks'],
   ['delivery'],
-  ['documents', 'inbox'],
+  ['deadlines'],
+  ['documents', 'inbox', 'statistics', 'drafts'],
   ['exchange', 'archive', 'hub'],
+  ['reminders'],
   ['console', 'cli'],
 ];
 

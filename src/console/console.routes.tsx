@@ -9,10 +9,12 @@ import { Page } from './layout.js';
 import { mountAccount } from './pages/account.js';
 import { mountAdmin } from './pages/admin.js';
 import { mountCompose } from './pages/compose.js';
+import { mountDrafts } from './pages/drafts.js';
 import { mountInbox } from './pages/inbox.js';
 import { mountLogin } from './pages/login.js';
 import { mountOutgoing } from './pages/outgoing.js';
 import { mountRegisters } from './pages/registers.js';
+import { mountStatistics } from './pages/statistics.js';
 import { withViewer, type ConsoleEnv } from './session.js';
 
 /** The console's own files, read once: a stylesheet and a few lines of script, no build step (issue 14). */
@@ -82,8 +84,10 @@ export function registerConsole(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): vo
   mountLogin(ui, deps);
   mountInbox(ui, deps);
   mountCompose(ui, deps);
+  mountDrafts(ui, deps);
   mountOutgoing(ui, deps);
   mountRegisters(ui, deps);
+  mountStatistics(ui, deps);
   mountAdmin(ui, deps);
   mountAccount(ui, deps);
   app.route('/', ui);

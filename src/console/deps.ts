@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { CalendarStore } from '../calendar/calendar.store.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import type { PipelineDeps } from '../delivery/verify-received.js';
 import type { AppEnv } from '../http/context.js';
@@ -17,4 +18,8 @@ export interface ConsoleDeps {
   archiveAfterDays: number;
   /** A document to a closed agency goes to its successor (LIENTHONG_REDIRECT_CLOSED); otherwise the form says it closed. */
   redirectClosed: boolean;
+  /** The process's working-day calendar, for the deadlines' marks and counters and the statistics (issue 18). */
+  calendar: CalendarStore;
+  /** "Now" for the deadlines (tests fix it). */
+  clock: () => Date;
 }

@@ -5,13 +5,15 @@ import type { DeliveryState } from '../delivery/states.js';
 import type { DocumentState } from '../delivery/document.entity.js';
 
 /** The sections of the console (UI.md "Navigation"); `active` marks the current one. */
-export type Section = 'inbox' | 'outgoing' | 'compose' | 'registers' | 'admin' | 'account';
+export type Section = 'inbox' | 'outgoing' | 'compose' | 'drafts' | 'registers' | 'statistics' | 'admin' | 'account';
 
 const NAV: Array<{ section: Section; href: string; text: string; admin?: boolean }> = [
   { section: 'inbox', href: '/inbox', text: 'Văn bản đến' },
   { section: 'outgoing', href: '/outgoing', text: 'Văn bản đi' },
   { section: 'compose', href: '/compose', text: 'Soạn văn bản' },
+  { section: 'drafts', href: '/drafts', text: 'Dự thảo' },
   { section: 'registers', href: '/registers', text: 'Sổ đăng ký' },
+  { section: 'statistics', href: '/thong-ke', text: 'Thống kê' },
   { section: 'admin', href: '/admin', text: 'Quản trị', admin: true },
 ];
 
@@ -115,10 +117,10 @@ export function SearchForm(props: { action: string; q: string; label?: string; p
   );
 }
 
-/** "Trang sau": the next page of a list, keeping its search (`q`); the list reads `after` back. */
-export function NextPage(props: { path: string; next: string | undefined; q?: string }) {
+/** "Trang sau": the next page of a list, keeping its search (`q`) and other filters (`extra`); the list reads `after` back. */
+export function NextPage(props: { path: string; next: string | undefined; q?: string; extra?: Record<string, string> }) {
   if (!props.next) return null;
-  const query = new URLSearchParams({ ...(props.q ? { q: props.q } : {}), after: props.next }).toString();
+  const query = new URLSearchParams({ ...(props.q ? { q: props.q } : {}), ...props.extra, after: props.next }).toString();
   return (
     <div class="pager">
       <a href={`${props.path}?${query}`}>Trang sau</a>

@@ -22,9 +22,15 @@ import { PartnerSchema } from '../directory/partner.entity.js';
 import { UserSchema } from '../directory/user.entity.js';
 import { IdempotencyRecordSchema } from './idempotency-record.entity.js';
 import { WorkerHeartbeatSchema } from './worker-heartbeat.entity.js';
-import { HubSeenRequestSchema, HubSystemSchema } from '../hub/hub-system.entity.js';
 import { CalendarYearSchema } from '../calendar/calendar.entity.js';
+import { ReminderDigestSchema, ReminderMailSchema, ReminderScanSchema, ReminderSchema } from '../reminders/reminder.entity.js';
+import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookSchema } from '../webhooks/webhook.entity.js';
+import { AgencySealSchema, AgencyStampTemplateSchema, DraftFileSchema, DraftSchema, SignerKeySchema } from '../drafts/draft.entity.js';
+import { HubSeenRequestSchema, HubSystemSchema } from '../hub/hub-system.entity.js';
+import { AgencyHandoverItemSchema, AgencyHandoverSchema } from '../directory/handover.entity.js';
+import { DirectorySyncNoticeSchema, DirectorySyncSchema } from '../directory/sync.entity.js';
 
+import { DeliveryDeadlineSchema, InboxItemDeadlineSchema } from '../deadlines/deadline.entity.js';
 /** Every entity of the service; later modules add theirs here. */
 export const ENTITIES = [
   AgencySchema,
@@ -64,4 +70,22 @@ export const ENTITIES = [
   CalendarYearSchema,
   HubSystemSchema,
   HubSeenRequestSchema,
+  DraftSchema,
+  DraftFileSchema,
+  SignerKeySchema,
+  AgencySealSchema,
+  AgencyStampTemplateSchema,
+  ReminderSchema,
+  ReminderDigestSchema,
+  ReminderMailSchema,
+  ReminderScanSchema,
+  WebhookSchema,
+  WebhookDeliverySchema,
+  WebhookAttemptSchema,
+  AgencyHandoverSchema,
+  AgencyHandoverItemSchema,
+  DirectorySyncSchema,
+  DirectorySyncNoticeSchema,
+  InboxItemDeadlineSchema,
+  DeliveryDeadlineSchema,
 ];

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeliveryState } from '../delivery/states.js';
 import { searchQuery } from '../util/search-text.js';
 import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from '../delivery/document.entity.js';
+import { deadlineCondition, hasDeadlineFilter, type DeadlineFilter } from '../deadlines/deadlines.repository.js';
 
 export interface DocumentListQuery {
   state?: DocumentState | undefined;
@@ -16,6 +17,12 @@ export interface DocumentListQuery {
   recipient?: string | undefined;
   /** The series of the agency's outgoing registers. */
   series?: string | undefined;
+  /**
+   * Only documents with a recipient whose deadlines match (issue 18: `?overdue=`, `?dueSoon=`,
+   * `?dueBefore=`) at `now`, on the stored deadline columns of the deliveries: the caller works out
+   * first those still waiting (refreshDeliveryDeadlines).
+   */
+  deadlines?: { filter: DeadlineFilter; now: Date } | undefined;
   /** The last document of the previous page (newest first). */
   before?: { at: Date; id: string } | undefined;
   limit: number;
@@ -36,6 +43,10 @@ export async function outgoingPage(em: EntityManager, agencyCode: string, query:
   if (query.recipient) qb.andWhere(`exists (select 1 from delivery d where d.document_id = o.id and d.recipient_code = ?)`, [query.recipient]);
   const words = searchQuery(query.q);
   if (words) qb.andWhere(`o.search @@ to_tsquery('simple', ?)`, [words]);
+  if (query.deadlines && hasDeadlineFilter(query.deadlines.filter)) {
+    const condition = deadlineCondition('d', query.deadlines.filter, query.deadlines.now);
+    qb.andWhere(`exists (select 1 from delivery_deadline d where d.document_id = o.id and ${condition.sql})`, condition.params);
+  }
   if (query.before) qb.andWhere(`(o.created_at, o.id) < (?, ?)`, [query.before.at, query.before.id]);
   return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(query.limit + 1).getResultList();
 }

@@ -5,34 +5,24 @@ import type { Context } from 'hono';
 import type { PipelineDeps } from '../delivery/verify-received.js';
 import { DomainError } from '../errors.js';
 import { allow, requirePrincipal, requireUser } from '../http/auth.js';
-import { jsonDocumentLimit, readBodyLimited, readMultipart } from '../http/body.js';
+import { readBodyLimited } from '../http/body.js';
 import { isAdmin, principalKey, type AppEnv, type Principal } from '../http/context.js';
 import { idempotent } from '../http/idempotency.js';
 import { contentDisposition } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { CURSOR_KEYS, decodeCursor, encodeCursor, listOf, PageQuery, timeKey } from '../http/pagination.js';
-import { edgeSchema, isoDate as isoDateOf } from '../http/edge-input.js';
+import { isoDate as isoDateOf } from '../http/edge-input.js';
 import { AgencyCode } from '../directory/directory.schemas.js';
 import { canonicalTypeKey } from '../registers/document-types.js';
-import { ProblemSchema, validationError } from '../http/problem.js';
-import { fieldError } from '../http/validation-messages.js';
+import { ProblemSchema } from '../http/problem.js';
 import { xmlText } from '../http/xml-text.js';
 import { StatusRecordSchema } from '../delivery/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema } from '../delivery/document.entity.js';
-import { DocumentInputSchema, DocumentViewSchema, EventViewSchema, MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
-import {
-  checkDocumentInput,
-  createDocument,
-  createFromEdxml,
-  decodeAttachments,
-  documentEvents,
-  listOutgoing,
-  loadDocumentView,
-  type Clerk,
-  type UploadedFile,
-} from './documents.service.js';
+import { DocumentInputSchema, DocumentViewSchema, EventViewSchema } from './documents.schemas.js';
+import { readComposition } from './composition.js';
+import { createDocument, createFromEdxml, documentEvents, listOutgoing, loadDocumentView, type Clerk } from './documents.service.js';
 import { findOwnDocument } from '../delivery/outgoing.repository.js';
 import { recallDocument } from '../delivery/recall.js';
 import { recordEvent } from '../delivery/events.js';
@@ -40,6 +30,10 @@ import { updateDocument } from '../delivery/update.js';
 import { lockDocumentRow } from '../delivery/locks.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { move } from '../delivery/writer.js';
+import { CalendarStore } from '../calendar/calendar.store.js';
+import { hasDeadlineFilter, refreshDeliveryDeadlines } from '../deadlines/deadlines.repository.js';
+import { DeadlineCountsSchema, DeadlineQuery, deadlineFilterOf } from '../deadlines/deadlines.schemas.js';
+import { documentsDeadlineCounts } from '../deadlines/deadlines.service.js';
 
 export interface DocumentsDeps {
   pipeline: PipelineDeps;
@@ -47,6 +41,10 @@ export interface DocumentsDeps {
   maxBodyBytes: number;
   /** A document to a closed agency goes to its successor when the request does not say (LIENTHONG_REDIRECT_CLOSED). */
   redirectClosed: boolean;
+  /** The process's working-day calendar (one per process, shared with the other modules; runtime.ts). */
+  calendar?: CalendarStore;
+  /** "Now" for the recipients' deadline states (tests fix it). */
+  clock?: () => Date;
 }
 
 const tags = ['Outgoing documents'];
@@ -90,6 +88,7 @@ const clerkOf = (c: Context<AppEnv>): Clerk => ({ principal: requireUser(c.get('
 
 /** The outgoing documents of the caller's agency (API.md "Outgoing documents"). */
 export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: DocumentsDeps): void {
+  const deadlineClock = { calendar: deps.calendar ?? new CalendarStore(), now: deps.clock ?? (() => new Date()) };
   const { pipeline } = deps;
 
   // POST /v1/documents takes JSON, multipart/form-data or an already-signed edXML package, so the
@@ -235,8 +234,12 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       tags,
       security: BEARER,
       summary: "The agency's outgoing documents, newest first",
+      description:
+        "Each document counts its recipients by the state of their worst deadline (`deadlineCounts`); `?overdue=`, `?dueSoon=` and `?dueBefore=` keep the documents with a recipient whose deadlines match (indexed). " +
+        'Each recipient\'s own deadlines are on GET /v1/documents/{id}.',
       request: {
         query: PageQuery.extend({
+          ...DeadlineQuery.shape,
           state: z.enum(DOCUMENT_STATES).optional(),
           q: z
             .string()
@@ -254,13 +257,25 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
           series: z.string().trim().min(1).max(20).optional().openapi({ description: "A series of the agency's outgoing registers (`default`, `VBQPPL`…)" }),
         }),
       },
-      responses: { 200: json(listOf(DocumentViewSchema.pick({ id: true, documentId: true, code: true, subject: true, state: true, createdAt: true, type: true })), 'A page'), ...COMMON_ERRORS },
+      responses: {
+        200: json(
+          listOf(DocumentViewSchema.pick({ id: true, documentId: true, code: true, subject: true, state: true, createdAt: true, type: true }).extend({ deadlineCounts: DeadlineCountsSchema })),
+          'A page',
+        ),
+        ...COMMON_ERRORS,
+      },
     }),
     async (c) => {
       const clerk = clerkOf(c);
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor, CURSOR_KEYS.time);
-      const { items, more } = await listOutgoing(c.get('em'), clerk.principal.agencyCode, {
+      const em = c.get('em');
+      const now = deadlineClock.now();
+      const filter = deadlineFilterOf(q);
+      // The stored deadlines of deliveries whose 01 came since they were last worked out (src/deadlines).
+      if (hasDeadlineFilter(filter)) await refreshDeliveryDeadlines(em, deadlineClock.calendar, { agencyCodes: [clerk.principal.agencyCode] });
+      const { items, more } = await listOutgoing(em, clerk.principal.agencyCode, {
+        deadlines: { filter, now },
         state: q.state,
         q: q.q,
         from: q.from,
@@ -272,6 +287,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
         limit: q.limit,
       });
       const last = items[items.length - 1];
+      const counts = await documentsDeadlineCounts(em, deadlineClock.calendar, items, now);
       return c.json(
         {
           items: items.map((d) => ({
@@ -282,6 +298,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
             subject: d.subject,
             state: d.state,
             createdAt: d.createdAt.toISOString(),
+            deadlineCounts: counts.get(d.id) ?? { overdue: 0, dueSoon: 0, onTime: 0 },
           })),
           nextCursor: more && last ? encodeCursor(timeKey(last.createdAt, last.id)) : null,
         },
@@ -296,13 +313,13 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       path: '/v1/documents/{id}',
       tags,
       security: BEARER,
-      summary: 'A document with its deliveries: per recipient state, status code and time, attempts, last error',
+      summary: 'A document with its deliveries: per recipient state, status code and time, attempts, last error, deadlines',
       request: { params: IdParam },
       responses: { 200: json(DocumentViewSchema, 'The document'), ...COMMON_ERRORS, ...NOT_FOUND },
     }),
     async (c) => {
       const doc = await findOwnDocument(c.get('em'), clerkOf(c), c.req.valid('param').id);
-      return c.json(await loadDocumentView(c.get('em'), doc), 200);
+      return c.json(await loadDocumentView(c.get('em'), doc, deadlineClock), 200);
     },
   );
 
@@ -453,61 +470,6 @@ const badIdempotencyKey = () =>
 /** Who may retry a delivery: a node-wide admin, or a clerk or signer (of the sending agency: checked on the document). */
 function retrier(principal: Principal | undefined): Principal {
   return isAdmin(principal) ? requirePrincipal(principal) : requireUser(principal, [...ROLES]);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DomainError('BAD_REQUEST', `Malformed JSON: ${(error as Error).message}`);
-  }
-}
-
-/**
- * A composed document as JSON or multipart/form-data (a `metadata` JSON part and one part per file),
- * read with the body limits and checked: what POST /v1/documents and /replace take.
- */
-async function readComposition<S extends z.ZodType<DocumentInput>>(
-  c: Context<AppEnv>,
-  deps: DocumentsDeps,
-  schema: S,
-): Promise<{ input: z.infer<S>; files: UploadedFile[]; fingerprint: unknown }> {
-  const type = (c.req.header('content-type') ?? '').toLowerCase();
-  // Read as every JSON body is: its text in NFC first (edgeSchema), then the schema.
-  const edge = edgeSchema(schema);
-  const parse = (value: unknown): z.infer<S> => {
-    const parsed = edge.safeParse(value);
-    if (!parsed.success) throw validationError(parsed.error, 'document', { input: value, section: 'document' });
-    return parsed.data as z.infer<S>;
-  };
-  let input: z.infer<S>;
-  let files: UploadedFile[];
-  let fingerprint: unknown;
-  if (type.startsWith('multipart/form-data')) {
-    const form = await readMultipart(c.req.raw, { maxBytes: deps.maxBodyBytes, maxFiles: MAX_ATTACHMENTS });
-    const metadata = form.fields.get('metadata');
-    if (!metadata) {
-      const error = fieldError('metadata', { en: 'is required: the document as JSON', vi: 'là bắt buộc: thông tin văn bản dạng JSON' }, 'document');
-      throw new DomainError('VALIDATION_FAILED', 'The multipart form needs a `metadata` part with the JSON metadata.', {
-        errors: [error],
-        vi: 'Biểu mẫu multipart cần một phần `metadata` chứa thông tin văn bản dạng JSON.',
-      });
-    }
-    input = parse(parseJson(metadata));
-    // A part without a Content-Type of its own is text/plain (RFC 7578 §4.4; busboy says so), which no
-    // accepted file is: it counts as no type, and the attachment policy reads the file's extension.
-    const typeOf = (f: { contentType: string }) => (f.contentType === 'text/plain' ? '' : f.contentType);
-    files = [...decodeAttachments(input), ...form.files.map((f) => ({ name: f.name, contentType: typeOf(f), content: f.content, sha256: f.sha256 }))];
-    fingerprint = { metadata: input, files: form.files.map((f) => f.sha256) };
-  } else if (type.startsWith('application/json') || type === '') {
-    const raw = await readBodyLimited(c.req.raw, jsonDocumentLimit(deps.maxBodyBytes));
-    input = parse(parseJson(raw.toString('utf8')));
-    files = decodeAttachments(input);
-    fingerprint = input;
-  } else {
-    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, multipart/form-data (metadata + files) or application/xml (a signed edXML package).');
-  }
-  return { input, files: checkDocumentInput(input, files, deps.maxBodyBytes), fingerprint };
 }
 
 function xmlResponse(bytes: Buffer, filename: string): Response {

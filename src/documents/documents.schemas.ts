@@ -6,6 +6,30 @@ import { ATTACHMENT_TYPES, MAX_FILE_NAME_BYTES } from '../packages/attachment-po
 import { DELIVERY_STATES } from '../delivery/states.js';
 import { DOCUMENT_STATES } from '../delivery/document.entity.js';
 import { canonicalTypeKey, DOCUMENT_TYPE_KEYS } from '../registers/document-types.js';
+import { DeadlinesSchema } from '../deadlines/deadlines.schemas.js';
+
+/**
+ * The legal signatures inside a PDF attachment (issue 17; NĐ 30/2020 Điều 5): verified when the
+ * document was sent or arrived. Present on PDFs only. The package signature decides delivery; these
+ * say whether the document is an official one.
+ */
+export const PdfSignaturesFields = {
+  pdfSignatures: z
+    .array(
+      z.object({
+        signer: z.string().nullable().openapi({ example: 'Nguyễn Văn An' }),
+        organisation: z.string().nullable(),
+        role: z.enum(['person', 'agency', 'timestamp']).openapi({ description: "person: the competent person's signature; agency: the agency's (with its seal)" }),
+        signedAt: z.string().nullable().openapi({ example: '2026-12-07T08:34:08.000Z' }),
+        coversWholeFile: z.boolean(),
+        valid: z.boolean(),
+        problems: z.array(z.string()).openapi({ example: [], description: 'Stable codes: digest-mismatch, untrusted-chain, expired, key-usage, content-changed-after-signing, …' }),
+      }),
+    )
+    .optional(),
+  officiallySigned: z.boolean().optional().openapi({ description: "The person's signature and then the sending agency's, every one valid" }),
+  pdfProblems: z.array(z.string()).optional().openapi({ example: [], description: 'no-signature, no-person-signature, no-agency-signature, agency-before-person, agency-mismatch, invalid-signature, …' }),
+};
 
 const isoDate = isoDateOf();
 
@@ -141,6 +165,9 @@ export const DeliveryViewSchema = z
     attempts: z.number().int(),
     lastError: z.string().nullable(),
     statuses: z.array(z.object({ id: z.string(), code: z.string(), at: z.string(), description: z.string().nullable() })),
+    deadlines: DeadlinesSchema.openapi({
+      description: "The recipient's deadlines as the sender follows them up (theo dõi, đôn đốc): registration once its 01 came, processing when the document has a due date; none before it arrived",
+    }),
   })
   .openapi('Delivery');
 
@@ -164,7 +191,7 @@ export const DocumentViewSchema = z
     state: z.enum(DOCUMENT_STATES),
     recipients: z.array(z.object({ code: z.string(), state: z.enum(DELIVERY_STATES) })),
     deliveries: z.array(DeliveryViewSchema),
-    attachments: z.array(z.object({ index: z.number().int(), name: z.string(), contentType: z.string(), size: z.number().int(), sha256: z.string() })),
+    attachments: z.array(z.object({ index: z.number().int(), name: z.string(), contentType: z.string(), size: z.number().int(), sha256: z.string() }).extend(PdfSignaturesFields)),
     lastError: z.string().nullable(),
     recallReason: z.string().nullable(),
     createdAt: z.string(),

@@ -1,3 +1,4 @@
+import { pdfEvidence, pdfSignaturesView } from '../delivery/pdf-evidence.js';
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
@@ -20,6 +21,21 @@ import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../regi
 import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
 import { StatusRecordSchema } from '../delivery/inbox.entity.js';
+import { deliveriesDeadlines, type DeadlineClock, type ShownDeadline } from '../deadlines/deadlines.service.js';
+
+/** The number and date of issue a document was just given, for createDocument's `finishFiles`. */
+export interface NumberGiven {
+  /** Số as written: `01`. */
+  numberText: string;
+  /** Ký hiệu: `CT-UBND`. */
+  notation: string;
+  /** The date of issue, YYYY-MM-DD in Vietnam. */
+  date: string;
+  /** The instant of registration. */
+  at: Date;
+  /** Địa danh of the date line. */
+  place: string;
+}
 
 /** A user of an agency acting on its outgoing documents. */
 export interface Clerk {
@@ -129,6 +145,12 @@ export async function createDocument(
   now: Date = new Date(),
   /** For a replacement (BussinessDocType 3): the document it replaces. */
   replaces: ReplacesValue | null = null,
+  /**
+   * Writes the register's number and date into the files once they are known (src/drafts: "Cấp số và
+   * ký số"): called right after the number is taken, in the same transaction, and its files replace
+   * the attachments one for one. Should it fail, the rollback gives the number back: no gap.
+   */
+  finishFiles?: (n: NumberGiven) => Promise<UploadedFile[]>,
 ): Promise<DocumentView> {
   const senderCode = clerk.principal.agencyCode;
   // NĐ 30/2020 Điều 15.1: numbers follow the order and time of issue, from 01 on 1 January to 31
@@ -199,7 +221,7 @@ export async function createDocument(
       createdAt: now,
       updatedAt: now,
     });
-    files.forEach((f, index) =>
+    const rows = files.map((f, index) =>
       tx.create(DocumentAttachmentSchema, {
         documentId: doc.id,
         index,
@@ -227,9 +249,26 @@ export async function createDocument(
       requestId: clerk.requestId ?? null,
       at: now,
     });
+    if (finishFiles) {
+      const finished = await finishFiles({ numberText: registered.numberText, notation: input.notation, date, at: now, place: doc.promulgationPlace });
+      if (finished.length !== rows.length) throw new Error('finishFiles must return one file per attachment');
+      finished.forEach((f, i) => {
+        Object.assign(rows[i]!, { name: f.name, contentType: f.contentType, size: f.content.length, sha256: fileSha256(f) });
+        rows[i]!.content.set(f.content);
+      });
+      files = finished;
+    }
+    // The legal signatures inside its PDFs, as they are sent (issue 17; after finishFiles: the issued bytes).
+    const anchors = (await pki.trust(tx)).store.anchorsPem();
+    const evidence = pdfEvidence(files, anchors, senderCode, now);
+    rows.forEach((row, i) => {
+      row.pdfSignatures = evidence[i] ?? null;
+    });
+    const checked = evidence.flatMap((e, index) => (e ? [{ index, name: files[index]!.name, officiallySigned: e.officiallySigned, problems: e.problems, signers: e.signatures.map((g) => ({ signer: g.signer, role: g.role, valid: g.valid })) }] : []));
+    if (checked.length) recordEvent(tx, { documentId: doc.id, type: 'document.pdf-signatures-checked', details: { attachments: checked } });
     // The entity keeps its provisional values (so the commit writes nothing more); the answer shows the registered ones.
     const numbered = { ...doc, series, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
-    const view = documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => fileView(f, index)));
+    const view = documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => ({ ...fileView(f, index), ...pdfSignaturesView(evidence[index] ?? undefined) })));
     return plan.warnings.length ? { ...view, warnings: plan.warnings } : view;
   });
 }
@@ -446,6 +485,8 @@ export interface DocumentView {
     attempts: number;
     lastError: string | null;
     statuses: Array<{ id: string; code: string; at: string; description: string | null }>;
+    /** The recipient's deadlines (issue 18); none before its 01. */
+    deadlines: ShownDeadline[];
   }>;
   attachments: Array<{ index: number; name: string; contentType: string; size: number; sha256: string }>;
   lastError: string | null;
@@ -470,6 +511,8 @@ export function documentView(
   names: Map<string, string>,
   statuses: Array<{ id: string; deliveryId?: string | null; code: string; createdAt: Date; description?: string | null; carried: boolean; direction?: 'in' | 'out' }>,
   attachments: DocumentView['attachments'],
+  /** Each delivery's deadlines, by delivery id (none when absent: a delivery that has not arrived). */
+  deadlines?: ReadonlyMap<string, ShownDeadline[]>,
 ): DocumentView {
   const sorted = [...deliveries].sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : 1));
   return {
@@ -504,6 +547,7 @@ export function documentView(
       statuses: statuses
         .filter((s) => s.deliveryId === d.id && (s.carried || s.code === '13'))
         .map((s) => ({ id: s.id, code: s.code, at: s.createdAt.toISOString(), description: s.description ?? null })),
+      deadlines: deadlines?.get(d.id) ?? [],
     })),
     attachments,
     lastError: doc.lastError ?? null,
@@ -513,8 +557,8 @@ export function documentView(
   };
 }
 
-/** The full view of one document (deliveries, statuses, attachments). */
-export async function loadDocumentView(em: EntityManager, doc: OutgoingDocument): Promise<DocumentView> {
+/** The full view of one document (deliveries, statuses, attachments, and each recipient's deadlines at `clock.now()`). */
+export async function loadDocumentView(em: EntityManager, doc: OutgoingDocument, clock?: DeadlineClock): Promise<DocumentView> {
   const deliveries = await em.find(DeliverySchema, { documentId: doc.id });
   const agencies: Agency[] = deliveries.length ? await em.find(AgencySchema, { code: { $in: deliveries.map((d) => d.recipientCode) } }) : [];
   const statuses = deliveries.length
@@ -526,7 +570,8 @@ export async function loadDocumentView(em: EntityManager, doc: OutgoingDocument)
     deliveries,
     new Map(agencies.map((a) => [a.code, a.name])),
     statuses,
-    files.map((f) => ({ index: f.index, name: f.name, contentType: f.contentType, size: f.size, sha256: f.sha256 })),
+    files.map((f) => ({ index: f.index, name: f.name, contentType: f.contentType, size: f.size, sha256: f.sha256, ...pdfSignaturesView(f.pdfSignatures ?? undefined) })),
+    clock ? await deliveriesDeadlines(em, clock.calendar, doc, deliveries, clock.now()) : undefined,
   );
 }
 

@@ -1,3 +1,4 @@
+import { PdfSignaturesFields } from '../documents/documents.schemas.js';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PkiService } from '../certificates/pki.service.js';
@@ -15,6 +16,10 @@ import { xmlText } from '../http/xml-text.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
 import { attachmentBytes, findOwnItem, inboxView, listInbox, itemReplacements, itemStatuses, itemVersions, reportStatus } from './inbox.service.js';
+import { CalendarStore } from '../calendar/calendar.store.js';
+import { hasDeadlineFilter, refreshInboxDeadlines } from '../deadlines/deadlines.repository.js';
+import { DeadlineQuery, DeadlinesSchema, deadlineFilterOf } from '../deadlines/deadlines.schemas.js';
+import { inboxItemsDeadlines } from '../deadlines/deadlines.service.js';
 
 const tags = ['Inbox'];
 const isoDate = isoDateOf();
@@ -41,8 +46,9 @@ const InboxItemView = z
       checkedAt: z.string(),
       sha256: z.string(),
     }),
-    attachments: z.array(z.object({ index: z.number().int(), name: z.string(), contentType: z.string(), size: z.number().int() })),
+    attachments: z.array(z.object({ index: z.number().int(), name: z.string(), contentType: z.string(), size: z.number().int() }).extend(PdfSignaturesFields)),
     metadata: z.record(z.string(), z.unknown()),
+    deadlines: DeadlinesSchema,
   })
   .openapi('InboxItem');
 
@@ -57,8 +63,19 @@ const StatusInput = z
 
 const userOf = (c: Context<AppEnv>) => requireUser(c.get('principal'), ['clerk', 'signer']);
 
+export interface InboxDeps {
+  pki: PkiService;
+  queues: JobQueues;
+  /** The process's working-day calendar (one per process, shared with the other modules; runtime.ts). */
+  calendar?: CalendarStore;
+  /** "Now" for the deadlines' states (tests fix it). */
+  clock?: () => Date;
+}
+
 /** The inbox of the caller's agency (API.md "Inbox"). */
-export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiService; queues: JobQueues }): void {
+export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: InboxDeps): void {
+  const calendar = deps.calendar ?? new CalendarStore();
+  const clock = deps.clock ?? (() => new Date());
   app.openapi(
     createRoute({
       method: 'get',
@@ -66,8 +83,12 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
       tags,
       security: BEARER,
       summary: "Documents received by the caller's agency, newest first",
+      description:
+        'Each item carries its `deadlines` (registration, and processing when it has a due date), worked out when read on the working-day calendar. ' +
+        '`?overdue=`, `?dueSoon=` and `?dueBefore=` filter on them through indexed columns.',
       request: {
         query: PageQuery.extend({
+          ...DeadlineQuery.shape,
           state: z.enum(DELIVERY_STATES).optional(),
           since: z.string().datetime({ offset: true }).optional().openapi({ description: 'Only items received at or after this time' }),
           q: z
@@ -91,7 +112,13 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
       const user = userOf(c);
       const q = c.req.valid('query');
       const after = decodeCursor(q.cursor, CURSOR_KEYS.time);
-      const { items, more } = await listInbox(c.get('em'), user.agencyCode, {
+      const em = c.get('em');
+      const now = clock();
+      const filter = deadlineFilterOf(q);
+      // The stored deadlines of items that came since they were last worked out (src/deadlines).
+      if (hasDeadlineFilter(filter)) await refreshInboxDeadlines(em, calendar, { agencyCodes: [user.agencyCode] });
+      const { items, more } = await listInbox(em, user.agencyCode, {
+        deadlines: { filter, now },
         state: q.state,
         since: q.since ? new Date(q.since) : undefined,
         q: q.q,
@@ -103,7 +130,11 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
         limit: q.limit,
       });
       const last = items[items.length - 1];
-      return c.json({ items: items.map(inboxView), nextCursor: more && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : null }, 200);
+      const deadlines = await inboxItemsDeadlines(em, calendar, items, now);
+      return c.json(
+        { items: items.map((item, i) => ({ ...inboxView(item), deadlines: deadlines[i] ?? [] })), nextCursor: more && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : null },
+        200,
+      );
     },
   );
 
@@ -113,7 +144,7 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
       path: '/v1/inbox/{id}',
       tags,
       security: BEARER,
-      summary: 'One received document: metadata, attachments, sender, verification, arrival number',
+      summary: 'One received document: metadata, attachments, sender, verification, arrival number, deadlines',
       request: { params: IdParam },
       responses: {
         200: json(
@@ -144,7 +175,17 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: { pki: PkiSe
     async (c) => {
       const em = c.get('em');
       const item = await findOwnItem(em, userOf(c), c.req.valid('param').id);
-      return c.json({ ...inboxView(item), statuses: await itemStatuses(em, item.id), versions: await itemVersions(em, item.id), ...(await itemReplacements(em, item)) }, 200);
+      const [deadlines] = await inboxItemsDeadlines(em, calendar, [item], clock());
+      return c.json(
+        {
+          ...inboxView(item),
+          deadlines: deadlines ?? [],
+          statuses: await itemStatuses(em, item.id),
+          versions: await itemVersions(em, item.id),
+          ...(await itemReplacements(em, item)),
+        },
+        200,
+      );
     },
   );
 

@@ -1,3 +1,4 @@
+import { pdfSignaturesView } from '../delivery/pdf-evidence.js';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
@@ -17,6 +18,7 @@ import { normaliseFileName, servedContentType } from '../packages/attachment-pol
 import { packageBytes } from '../packages/packages.repository.js';
 import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema, type InboxItem, type InboxVersion } from '../delivery/inbox.entity.js';
 import { issueStatus, type StaffInput } from '../delivery/statuses.js';
+import { deadlineCondition, hasDeadlineFilter, type DeadlineFilter } from '../deadlines/deadlines.repository.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
 
@@ -35,6 +37,11 @@ export interface InboxQuery {
   type?: string | undefined;
   /** The sender's agency code. */
   sender?: string | undefined;
+  /**
+   * Only items whose deadlines match (issue 18: `?overdue=`, `?dueSoon=`, `?dueBefore=`) at `now`, on
+   * the stored deadline columns: the caller works out first those still waiting (refreshInboxDeadlines).
+   */
+  deadlines?: { filter: DeadlineFilter; now: Date } | undefined;
   /** The last item of the previous page (newest first). */
   after?: { at: Date; id: string } | undefined;
   limit: number;
@@ -59,6 +66,10 @@ export async function listInbox(em: EntityManager, agencyCode: string, query: In
   }
   const words = searchQuery(query.q);
   if (words) qb.andWhere(`i.search @@ to_tsquery('simple', ?)`, [words]);
+  if (query.deadlines && hasDeadlineFilter(query.deadlines.filter)) {
+    const condition = deadlineCondition('d', query.deadlines.filter, query.deadlines.now);
+    qb.andWhere(`exists (select 1 from inbox_item_deadline d where d.item_id = i.id and ${condition.sql})`, condition.params);
+  }
   if (query.after) qb.andWhere(`(i.received_at, i.id) < (?, ?)`, [query.after.at, query.after.id]);
   const rows = await qb.orderBy({ receivedAt: 'desc', id: 'desc' }).limit(query.limit + 1).getResultList();
   return { items: rows.slice(0, query.limit), more: rows.length > query.limit };
@@ -88,7 +99,7 @@ export function inboxView(item: InboxItem) {
     receivedAt: item.receivedAt.toISOString(),
     withdrawn: item.withdrawnAt !== null && item.withdrawnAt !== undefined,
     verification: item.verification,
-    attachments: item.withdrawnAt ? [] : item.attachments.map((a) => ({ index: a.index, ...servedFile(a), size: a.size })),
+    attachments: item.withdrawnAt ? [] : item.attachments.map((a) => ({ index: a.index, ...servedFile(a), size: a.size, ...pdfSignaturesView(a.pdfSignatures) })),
     metadata: header,
   };
 }

@@ -7,6 +7,10 @@ import type { ConsoleDeps } from '../deps.js';
 import { Csrf, Notice, Page, NextPage, SearchForm, StateBadge } from '../layout.js';
 import { csrf, field, needViewer, timeCursor, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { edxmlDay, fileSize, priorityText, vnDateTime } from '../texts.js';
+import type { ShownDeadline as Deadline } from '../../deadlines/deadlines.service.js';
+import type { DeadlineFilter } from '../../deadlines/deadlines.repository.js';
+import { inboxCounters, inboxItemsDeadlines } from '../../deadlines/deadlines.service.js';
+import { DeadlineLine, DeadlineState, dueText, headlineDeadline, stillOpen } from '../deadline-marks.js';
 
 const PAGE_SIZE = 50;
 
@@ -63,12 +67,60 @@ function Urgency(props: { priority: number | undefined }) {
   return p > 0 ? <span class="urgent">{priorityText(p)}</span> : null;
 }
 
-function InboxList(props: { viewer: Viewer; items: InboxItem[]; q: string; next?: string | undefined }) {
+/**
+ * The inbox by deadline (`?han=`): overdue and not dealt with, or due soon. Console words, mapped to
+ * the API's filters (`?overdue=open`, `?dueSoon=true`).
+ */
+const BY_DEADLINE = {
+  'qua-han': { filter: { overdue: 'open' }, counter: 'Quá hạn', shown: 'Đang xem các văn bản quá hạn mà chưa vào sổ hoặc chưa xử lý xong.' },
+  'sap-den-han': { filter: { dueSoon: true }, counter: 'Sắp đến hạn', shown: 'Đang xem các văn bản sắp đến hạn (còn dưới một ngày làm việc; văn bản khẩn: dưới một giờ).' },
+} as const satisfies Record<string, { filter: DeadlineFilter; counter: string; shown: string }>;
+type ByDeadline = keyof typeof BY_DEADLINE;
+const byDeadline = (value: string | undefined): ByDeadline | undefined => (value && Object.hasOwn(BY_DEADLINE, value) ? (value as ByDeadline) : undefined);
+
+/** The counter of the inbox (issue 18): how many are overdue and how many due soon, each a link to the list of them. */
+function DeadlineCounters(props: { counts: { overdue: number; dueSoon: number }; active: ByDeadline | undefined }) {
+  const entries: Array<[ByDeadline, number]> = [
+    ['qua-han', props.counts.overdue],
+    ['sap-den-han', props.counts.dueSoon],
+  ];
+  return (
+    <nav aria-label="Theo hạn" class="deadline-counters">
+      <ul>
+        {entries.map(([key, n]) => (
+          <li>
+            <a href={`/inbox?han=${key}`} class={n > 0 ? (key === 'qua-han' ? 'count bad' : 'count wait') : 'count'} aria-current={props.active === key ? 'page' : undefined}>
+              {BY_DEADLINE[key].counter} ({n})
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function InboxList(props: {
+  viewer: Viewer;
+  items: InboxItem[];
+  deadlines: Deadline[][];
+  counts: { overdue: number; dueSoon: number };
+  han: ByDeadline | undefined;
+  q: string;
+  next?: string | undefined;
+}) {
   return (
     <Page title="Văn bản đến" viewer={props.viewer} active="inbox">
-      <SearchForm action="/inbox" q={props.q} placeholder="Trích yếu, nơi gửi, số/ký hiệu" />
+      <SearchForm action="/inbox" q={props.q} placeholder="Trích yếu, nơi gửi, số/ký hiệu">
+        {props.han ? <input type="hidden" name="han" value={props.han} /> : null}
+      </SearchForm>
+      <DeadlineCounters counts={props.counts} active={props.han} />
+      {props.han ? (
+        <p class="filtered">
+          {BY_DEADLINE[props.han].shown} <a href="/inbox">Xem tất cả</a>
+        </p>
+      ) : null}
       {props.items.length === 0 ? (
-        <p>{props.q ? 'Không có văn bản nào khớp với nội dung tìm kiếm.' : 'Chưa có văn bản đến.'}</p>
+        <p>{props.q ? 'Không có văn bản nào khớp với nội dung tìm kiếm.' : props.han ? 'Không có văn bản nào.' : 'Chưa có văn bản đến.'}</p>
       ) : (
         <table class="stack">
           <caption class="muted">
@@ -81,11 +133,13 @@ function InboxList(props: { viewer: Viewer; items: InboxItem[]; q: string; next?
               <th scope="col">Số/ký hiệu</th>
               <th scope="col">Ngày đến</th>
               <th scope="col">Trạng thái</th>
+              <th scope="col">Hạn</th>
             </tr>
           </thead>
           <tbody>
-            {props.items.map((item) => {
+            {props.items.map((item, i) => {
               const h = headerOf(item);
+              const headline = headlineDeadline(props.deadlines[i] ?? [], stillOpen);
               return (
                 <tr class={item.state === 'arrived' ? 'unread' : undefined}>
                   <td data-label="Trích yếu">
@@ -102,13 +156,14 @@ function InboxList(props: { viewer: Viewer; items: InboxItem[]; q: string; next?
                     <StateBadge state={item.state} />
                     {item.arrivalNumber ? <span class="muted"> Số đến: {item.arrivalNumber}</span> : null}
                   </td>
+                  <td data-label="Hạn" class="deadline-cell">{headline ? <DeadlineLine deadline={headline} open={stillOpen(headline)} /> : <span class="muted">—</span>}</td>
                 </tr>
               );
             })}
           </tbody>
         </table>
       )}
-      <NextPage path="/inbox" next={props.next} q={props.q} />
+      <NextPage path="/inbox" next={props.next} q={props.q} {...(props.han ? { extra: { han: props.han } } : {})} />
     </Page>
   );
 }
@@ -116,6 +171,7 @@ function InboxList(props: { viewer: Viewer; items: InboxItem[]; q: string; next?
 function ItemPage(props: {
   viewer: Viewer;
   item: InboxItem;
+  deadlines: Deadline[];
   statuses: Awaited<ReturnType<typeof itemStatuses>>;
   versions: Awaited<ReturnType<typeof itemVersions>>;
   done?: string | undefined;
@@ -129,6 +185,8 @@ function ItemPage(props: {
   const issuerName = /CN=([^,]+)/.exec(v.certificate.issuer)?.[1] ?? v.certificate.issuer;
   const subjectName = /CN=([^,]+)/.exec(v.certificate.subject)?.[1] ?? v.certificate.subject;
   const pendingUpdate = props.versions.find((x) => x.state === 'pending');
+  const registration = props.deadlines.find((d) => d.kind === 'registration');
+  const processing = props.deadlines.find((d) => d.kind === 'processing');
   const actions = ACTIONS.filter((a) => {
     if ((a.code === '15' || a.code === '16') && item.state !== 'recall_requested') return !!pendingUpdate;
     return canMove(item.state, STATE_OF_CODE[a.code]);
@@ -172,12 +230,29 @@ function ItemPage(props: {
           </dd>
           <dt>Ngày đến</dt>
           <dd>{vnDateTime(item.receivedAt)}</dd>
+          {registration ? (
+            <>
+              <dt>Hạn vào sổ</dt>
+              <dd>
+                {dueText(registration)} — <DeadlineState deadline={registration} open={stillOpen(registration)} />
+              </dd>
+            </>
+          ) : null}
           <dt>Độ khẩn</dt>
           <dd>{(h.otherInfo?.priority ?? 0) > 0 ? <Urgency priority={h.otherInfo?.priority} /> : 'Thường'}</dd>
           {h.dueDate ? (
             <>
               <dt>Hạn xử lý</dt>
-              <dd>{edxmlDay(h.dueDate)}</dd>
+              <dd>
+                {edxmlDay(h.dueDate)}
+                {processing ? (
+                  <>
+                    {/* A due date on a day off runs to the end of the next working day (calendar/deadlines.ts). */}
+                    {dueText(processing) !== edxmlDay(h.dueDate) ? ` (ngày nghỉ: tính đến hết giờ làm việc ${dueText(processing)})` : ''} —{' '}
+                    <DeadlineState deadline={processing} open={stillOpen(processing)} />
+                  </>
+                ) : null}
+              </dd>
             </>
           ) : null}
           <dt>Người ký</dt>
@@ -296,10 +371,19 @@ export function mountInbox(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   ui.get('/inbox', needViewer, async (c) => {
     const viewer = c.get('viewer')!;
     const q = (c.req.query('q') ?? '').slice(0, 200);
+    const han = byDeadline(c.req.query('han'));
     const after = timeCursor(c.req.query('after'));
-    const { items, more } = await listInbox(c.get('em'), viewer.principal.agencyCode, { q, after, limit: PAGE_SIZE });
+    const em = c.get('em');
+    const now = deps.clock();
+    const agency = viewer.principal.agencyCode;
+    // The counter works out the stored deadlines of what came since (src/deadlines); the filter then reads them.
+    const counts = await inboxCounters(em, deps.calendar, agency, now);
+    const { items, more } = await listInbox(em, agency, { q, after, limit: PAGE_SIZE, ...(han ? { deadlines: { filter: BY_DEADLINE[han].filter, now } } : {}) });
+    const deadlines = await inboxItemsDeadlines(em, deps.calendar, items, now);
     const last = items[items.length - 1];
-    return c.html(<InboxList viewer={viewer} items={items} q={q} next={more && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : undefined} />);
+    return c.html(
+      <InboxList viewer={viewer} items={items} deadlines={deadlines} counts={counts} han={han} q={q} next={more && last ? encodeCursor(timeKey(last.receivedAt, last.id)) : undefined} />,
+    );
   });
 
   const showItem = async (c: ConsoleContext, extra: { error?: string; status?: 200 | 409 | 422 } = {}) => {
@@ -311,6 +395,7 @@ export function mountInbox(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       <ItemPage
         viewer={viewer}
         item={item}
+        deadlines={(await inboxItemsDeadlines(em, deps.calendar, [item], deps.clock()))[0] ?? []}
         statuses={await itemStatuses(em, item.id)}
         versions={await itemVersions(em, item.id)}
         done={c.req.query('xong')}

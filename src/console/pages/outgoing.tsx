@@ -28,6 +28,8 @@ import type { ConsoleDeps } from '../deps.js';
 import { Csrf, DocumentStateBadge, Notice, Page, NextPage, SearchForm, StateBadge } from '../layout.js';
 import { csrf, field, needViewer, timeCursor, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { fileSize, priorityText, vnDateTime, vnDay } from '../texts.js';
+import { documentsDeadlineCounts, type DeadlineCounts } from '../../deadlines/deadlines.service.js';
+import { DeadlineLines, stillOpen } from '../deadline-marks.js';
 
 const PAGE_SIZE = 50;
 
@@ -71,7 +73,20 @@ const codeText = (d: Pick<OutgoingDocument, 'numberText' | 'notation'>): string 
 const typeName = (key: string): string => documentType(key)?.name ?? key;
 const signerText = (s: DocumentView['signer']): string => [s.competence, s.position, s.fullName].filter(Boolean).join(' ');
 
-function OutgoingList(props: { viewer: Viewer; items: OutgoingDocument[]; counts: Map<string, Partial<Record<DeliveryState, number>>>; q: string; next?: string | undefined }) {
+/** "2 quá hạn, 1 sắp đến hạn": the recipients whose deadlines need the sender's follow-up (theo dõi, đôn đốc). */
+function deadlineSummary(counts: DeadlineCounts | undefined): string {
+  const parts = [counts?.overdue ? `${counts.overdue} quá hạn` : '', counts?.dueSoon ? `${counts.dueSoon} sắp đến hạn` : ''].filter(Boolean);
+  return parts.length ? `Theo dõi hạn: ${parts.join(', ')}` : '';
+}
+
+function OutgoingList(props: {
+  viewer: Viewer;
+  items: OutgoingDocument[];
+  counts: Map<string, Partial<Record<DeliveryState, number>>>;
+  deadlines: Map<string, DeadlineCounts>;
+  q: string;
+  next?: string | undefined;
+}) {
   return (
     <Page title="Văn bản đi" viewer={props.viewer} active="outgoing">
       <SearchForm action="/outgoing" q={props.q} placeholder="Trích yếu, số/ký hiệu, nơi nhận" />
@@ -102,7 +117,15 @@ function OutgoingList(props: { viewer: Viewer; items: OutgoingDocument[]; counts
                 <td data-label="Ngày" class="nowrap">
                   {vnDay(d.promulgationDate)}
                 </td>
-                <td data-label="Nơi nhận">{recipientsSummary(props.counts.get(d.id) ?? {})}</td>
+                <td data-label="Nơi nhận">
+                  {recipientsSummary(props.counts.get(d.id) ?? {})}
+                  {deadlineSummary(props.deadlines.get(d.id)) ? (
+                    <span class={`deadline ${props.deadlines.get(d.id)?.overdue ? 'bad' : 'wait'}`}>
+                      <br />
+                      {deadlineSummary(props.deadlines.get(d.id))}
+                    </span>
+                  ) : null}
+                </td>
                 <td data-label="Trạng thái">
                   <DocumentStateBadge state={d.state} />
                 </td>
@@ -123,8 +146,9 @@ function lastReason(d: DocumentView['deliveries'][number]): string | undefined {
 }
 
 /**
- * The recipients of a document, one row each: name, state text, when its last status came, and the
- * số đến it gave. Also what the page polls (GET /outgoing/:id/recipients): the same markup.
+ * The recipients of a document, one row each: name, state text, when its last status came, the
+ * số đến it gave, and its deadlines. Also what the page polls (GET /outgoing/:id/recipients): the
+ * same markup.
  */
 function Recipients(props: { view: DocumentView }) {
   const { view } = props;
@@ -148,6 +172,7 @@ function Recipients(props: { view: DocumentView }) {
             <th scope="col">Nơi nhận</th>
             <th scope="col">Trạng thái</th>
             <th scope="col">Cập nhật lúc</th>
+            <th scope="col">Hạn</th>
           </tr>
         </thead>
         <tbody>
@@ -166,6 +191,9 @@ function Recipients(props: { view: DocumentView }) {
                 </td>
                 <td data-label="Cập nhật lúc" class="nowrap">
                   {d.statusAt ? vnDateTime(d.statusAt) : '—'}
+                </td>
+                <td data-label="Hạn" class="deadline-cell">
+                  <DeadlineLines deadlines={d.deadlines} open={stillOpen} />
                 </td>
               </tr>
             );
@@ -418,6 +446,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Văn bản đi: the list, one document with its recipients (polled), its files and downloads, recall, the timeline. */
 export function mountOutgoing(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
+  const deadlineClock = { calendar: deps.calendar, now: deps.clock };
   ui.get('/outgoing', needViewer, async (c) => {
     const viewer = c.get('viewer')!;
     const clerk = clerkOf(c);
@@ -426,15 +455,18 @@ export function mountOutgoing(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const em = c.get('em');
     const { items, more } = await listOutgoing(em, clerk.principal.agencyCode, { q, before, limit: PAGE_SIZE });
     const counts = await deliveryStateCounts(em, items.map((d) => d.id));
+    const deadlines = await documentsDeadlineCounts(em, deps.calendar, items, deps.clock());
     const last = items[items.length - 1];
-    return c.html(<OutgoingList viewer={viewer} items={items} counts={counts} q={q} next={more && last ? encodeCursor(timeKey(last.createdAt, last.id)) : undefined} />);
+    return c.html(
+      <OutgoingList viewer={viewer} items={items} counts={counts} deadlines={deadlines} q={q} next={more && last ? encodeCursor(timeKey(last.createdAt, last.id)) : undefined} />,
+    );
   });
 
   const showDocument = async (c: ConsoleContext, extra: { error?: string; reason?: string; status?: number } = {}) => {
     const viewer = c.get('viewer')!;
     const em = c.get('em');
     const doc = await findOwnDocument(em, clerkOf(c), c.req.param('id') ?? '');
-    const view = await loadDocumentView(em, doc);
+    const view = await loadDocumentView(em, doc, deadlineClock);
     const sealed = (await latestRecord(em, 'sender', doc.id)) !== null;
     return c.html(
       <DocumentPage
@@ -459,13 +491,13 @@ export function mountOutgoing(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     if (!c.get('viewer')) return c.text('Phiên làm việc đã hết hạn.', 401);
     const em = c.get('em');
     const doc = await findOwnDocument(em, clerkOf(c), c.req.param('id'));
-    return c.html(<Recipients view={await loadDocumentView(em, doc)} />);
+    return c.html(<Recipients view={await loadDocumentView(em, doc, deadlineClock)} />);
   });
 
   ui.get('/outgoing/:id/dien-bien', needViewer, async (c) => {
     const em = c.get('em');
     const doc = await findOwnDocument(em, clerkOf(c), c.req.param('id'));
-    return c.html(<TimelinePage viewer={c.get('viewer')!} view={await loadDocumentView(em, doc)} events={await documentEvents(em, doc.id)} />);
+    return c.html(<TimelinePage viewer={c.get('viewer')!} view={await loadDocumentView(em, doc, deadlineClock)} events={await documentEvents(em, doc.id)} />);
   });
 
   ui.get('/outgoing/:id/files/:index', needViewer, async (c) => {
