@@ -30,6 +30,18 @@ export interface JobPayloads {
   retention: { trigger: 'sweep' };
   /** Repeatable: heartbeat, and re-enqueue of unfinished work found in PostgreSQL. */
   sweep: { trigger: 'schedule' | 'manual' };
+  /** Deadlines that crossed a threshold and the day's digests become reminders (issue 18; enqueued by the sweep). */
+  remind: { trigger: 'sweep' };
+  /** Send one reminder's e-mail (a reminder_mail outbox row). */
+  mail: { mailId: string };
+  /** POST one signed webhook delivery (a webhook_delivery outbox row), retried with back-off. */
+  webhook: { deliveryId: string };
+  /**
+   * Repeatable (LIENTHONG_DIRECTORY_SYNC_CRON): the axis dry run of the directory sync for every partner
+   * of LIENTHONG_DIRECTORY_SYNC_PARTNERS, or for `partnerId` alone; a notice and a metric when the lists
+   * differ, applied only with LIENTHONG_DIRECTORY_SYNC_APPLY=true (issue 19).
+   */
+  'directory-sync': { trigger: 'schedule' | 'manual'; partnerId?: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -57,6 +69,17 @@ export const JOBS: { [N in JobName]: JobDefinition<N> } = {
   sweep: {
     // A manual sweep gets its own id so it is not swallowed by a scheduled one that is running.
     jobId: (p) => (p.trigger === 'manual' ? `sweep-manual-${Date.now()}` : 'sweep'),
+    attempts: 1,
+    concurrency: 1,
+  },
+  // One scan at a time per queue: the id is fixed, and the sweep enqueues the next one.
+  remind: { jobId: () => 'remind', attempts: 1, concurrency: 1 },
+  mail: { jobId: (p) => `mail-${p.mailId}`, attempts: 8, concurrency: 4 },
+  // 10 attempts with the registry's exponential back-off (1 s, 2 s, 4 s … about 8.5 minutes in all).
+  webhook: { jobId: (p) => `webhook-${p.deliveryId}`, attempts: 10, concurrency: 8 },
+  // The axis answers again at the next run: no retry. A manual run is not swallowed by a scheduled one.
+  'directory-sync': {
+    jobId: (p) => (p.trigger === 'manual' ? `directory-sync-manual-${p.partnerId ?? 'all'}-${Date.now()}` : 'directory-sync'),
     attempts: 1,
     concurrency: 1,
   },

@@ -62,8 +62,10 @@ export async function startWorkers(
       .queue('sweep')
       .upsertJobScheduler('sweep-schedule', { every: ctx.config.sweepEveryMs }, { name: 'sweep', data: { trigger: 'schedule' } });
   await schedule();
+  await scheduleDirectorySync(ctx);
   const keepScheduled = setInterval(() => {
     schedule().catch((err: unknown) => ctx.logger.warn({ err }, 'could not refresh the sweep schedule'));
+    scheduleDirectorySync(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not refresh the directory sync schedule'));
   }, Math.max(ctx.config.sweepEveryMs, 1_000));
   keepScheduled.unref();
   return {
@@ -74,4 +76,24 @@ export async function startWorkers(
       await Promise.all(workers.map((w) => w.close()));
     },
   };
+}
+
+/** The id of the nightly directory sync's scheduler (issue 19). */
+export const DIRECTORY_SYNC_SCHEDULER = 'directory-sync-schedule';
+
+/**
+ * The nightly directory sync, on LIENTHONG_DIRECTORY_SYNC_CRON in Vietnam time, while some partner is
+ * configured for it (LIENTHONG_DIRECTORY_SYNC_PARTNERS); without one, the schedule is removed.
+ */
+async function scheduleDirectorySync(ctx: JobContext): Promise<void> {
+  const queue = ctx.queues.queue('directory-sync');
+  if (ctx.config.directorySyncPartners.length === 0) {
+    await queue.removeJobScheduler(DIRECTORY_SYNC_SCHEDULER);
+    return;
+  }
+  await queue.upsertJobScheduler(
+    DIRECTORY_SYNC_SCHEDULER,
+    { pattern: ctx.config.directorySyncCron, tz: 'Asia/Ho_Chi_Minh' },
+    { name: 'directory-sync', data: { trigger: 'schedule' } },
+  );
 }

@@ -30,6 +30,8 @@ export const sweep: JobProcessor<'sweep'> = async (_payload, ctx) => {
   await ctx.queues.enqueueMany('poll', axis.map((p) => ({ partnerId: p.id })));
   // The archive's share (sealing, checkpoints, retention) must not stop the recovery above.
   await sweepArchive(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'sweep could not schedule archive work'));
+  // Deadline reminders and digests (issue 18) run as their own job, one at a time.
+  await ctx.queues.enqueue('remind', { trigger: 'sweep' }).catch((err: unknown) => ctx.logger.warn({ err }, 'sweep could not schedule the reminders'));
   // Idempotency records older than 24 h are never replayed; deleting them here (bounded per sweep)
   // keeps the table small without adding a statement to any request.
   const purged = await purgeExpiredIdempotencyRecords(em).catch((err: unknown) => {

@@ -20,6 +20,8 @@ export const UserSchema = defineEntity({
     tokenHash: p.string().length(64).unique(),
     active: p.boolean().default(true),
     username: p.string().length(100).nullable(),
+    /** Where reminders reach the person (issue 18: a clerk's deadline reminders and daily digest). */
+    email: p.string().length(320).nullable(),
     passwordHash: p.string().length(200).nullable(),
     /** Wrong passwords in a row; reset by a right one. */
     failedLogins: p.integer().default(0),
