@@ -1,5 +1,5 @@
 import { assertKeyMatchesCertificate, importPkcs12 } from './certificates.js';
-import { generateCa, issueAgencyCertificate, type CaMaterial } from './ca.js';
+import { generateCa, issueAgencyCertificate, issuePersonalCertificate, type CaMaterial } from './ca.js';
 import { decryptPrivateKey, encryptPrivateKey } from './keys.js';
 import { createPackageSigner, type PackageSigner } from './signer.js';
 
@@ -48,6 +48,13 @@ export class KeyVault {
       { certificatePem: ca.certificatePem, privateKeyPem: decryptPrivateKey(ca.privateKeyEncrypted, this.masterKey) },
       agency,
     );
+    if (!issued.privateKeyPem) throw new Error('the CA issued a certificate without generating its key');
+    return { certificatePem: issued.certificatePem, privateKeyEncrypted: encryptPrivateKey(issued.privateKeyPem, this.masterKey) };
+  }
+
+  /** Issues a person's signing key and certificate (a leader's, for remote signing) from a sealed CA. */
+  issuePersonalCertificate(ca: SealedKeyPair, person: { fullName: string; organisation?: string; validityDays: number }): SealedKeyPair {
+    const issued = issuePersonalCertificate({ certificatePem: ca.certificatePem, privateKeyPem: decryptPrivateKey(ca.privateKeyEncrypted, this.masterKey) }, person);
     if (!issued.privateKeyPem) throw new Error('the CA issued a certificate without generating its key');
     return { certificatePem: issued.certificatePem, privateKeyEncrypted: encryptPrivateKey(issued.privateKeyPem, this.masterKey) };
   }

@@ -153,8 +153,13 @@ const DOCUMENT_ROUTES: ReadonlyArray<{ method: string; path: RegExp }> = [
   { method: 'POST', path: /^\/v1\/documents\/?$/ },
   { method: 'POST', path: /^\/v1\/documents\/[^/]+\/replace\/?$/ },
   { method: 'POST', path: /^\/exchange\/v1\/packages\/?$/ },
-  // The console's compose form (multipart, with files).
+  // Drafts to be signed (issue 17): the upload, and the PDF a leader signed with their own token.
+  { method: 'POST', path: /^\/v1\/drafts\/?$/ },
+  { method: 'POST', path: /^\/v1\/drafts\/[^/]+\/approve\/?$/ },
+  // The console's compose and draft forms (multipart, with files).
   { method: 'POST', path: /^\/compose\/?$/ },
+  { method: 'POST', path: /^\/drafts\/?$/ },
+  { method: 'POST', path: /^\/drafts\/[^/]+\/approve-signed\/?$/ },
 ];
 
 /** What an unannounced body weighs before its first bytes are read. */

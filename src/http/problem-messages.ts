@@ -174,3 +174,14 @@ export function problemTitle(error: unknown, lang: Language): string {
   if (lang === 'vi') return TITLE_VI[code];
   return error instanceof DomainError ? error.title : new DomainError(code, '').title;
 }
+
+/**
+ * The states of a draft (src/drafts) in Vietnamese, as the console shows them and as the drafts'
+ * refusals name them (409 ILLEGAL_TRANSITION): dự thảo → phê duyệt (lãnh đạo ký) → cấp số, ký số.
+ */
+export const DRAFT_STATE_VI: Readonly<Record<'draft' | 'approved' | 'issued' | 'withdrawn', string>> = {
+  draft: 'Chờ phê duyệt',
+  approved: 'Đã phê duyệt, chờ cấp số',
+  issued: 'Đã ban hành',
+  withdrawn: 'Đã hủy',
+};

@@ -66,14 +66,20 @@ export async function imageAppearance(doc: PDFDocument, png: Buffer, width: numb
   return doc.context.register(stream);
 }
 
-/** A form XObject with "Ký bởi: <name>" and "Thời gian: <ISO 8601>", sized to fit the box. */
+/**
+ * A form XObject with "Ký bởi: <name>" and "Thời gian: <ISO 8601>", sized to fit the box. The text
+ * keeps out of the box's left third, where the agency's seal goes (Phụ lục I II.8), so the seal
+ * never hides it; it is centred in the height that is left.
+ */
 export async function textAppearance(doc: PDFDocument, signerName: string, signingTime: Date, width: number, height: number): Promise<PDFRef> {
   const font = await embedStampFont(doc, 'regular');
   const lines = [`Ký bởi: ${signerName}`, `Thời gian: ${vietnamIsoTime(signingTime)}`];
   const padding = 2;
+  const left = width / 3;
   const widest = Math.max(...lines.map((l) => font.widthOfTextAtSize(l, 1)));
-  const size = Math.max(4, Math.min(10, (width - 2 * padding) / widest, (height - 2 * padding) / (lines.length * 1.25)));
-  const operators = [beginText(), setFillingGrayscaleColor(0), setFontAndSize('F1', size), moveText(padding, height - padding - size)];
+  const size = Math.max(4, Math.min(10, (width - left - 2 * padding) / widest, (height - 2 * padding) / (lines.length * 1.25)));
+  const top = height / 2 + (lines.length * size * 1.25) / 2 - size;
+  const operators = [beginText(), setFillingGrayscaleColor(0), setFontAndSize('F1', size), moveText(left + padding, top)];
   lines.forEach((line, i) => {
     if (i > 0) operators.push(moveText(0, -size * 1.25));
     operators.push(showText(font.encodeText(line)));
