@@ -51,7 +51,7 @@ api $ADMIN -X POST $LT/v1/partners -H 'Idempotency-Key: readme-partner-1' -H 'Co
 get $ADMIN "$LT/v1/audit-events?agency=000.00.34.H33" 'j.items.map(e => `${e.at} ${e.action} ${e.subjectId}`).join("\n")'
 
 # --- seed
-npx lienthong seed --demo           # prints the console logins; tokens and logins in $DATA/demo-tokens.json
+npx lienthong seed --demo=kien-luong-2024   # the district before 2025; prints the console logins (tokens and logins in $DATA/demo-tokens.json)
 tok() { js "j.tokens['$1']" < "$DATA/demo-tokens.json"; }
 DISTRICT=$(tok 000.00.33.H33); BINH_AN=$(tok 000.02.33.H33)
 
@@ -125,4 +125,55 @@ HEAD=$(get $DISTRICT $LT/v1/archive/000.00.33.H33/head j.index)
 api $DISTRICT "$LT/v1/archive/000.00.33.H33/chain?from=1&to=$HEAD" -o "$WORK/chain.json"
 npx lienthong verify "$WORK/ct-01.archive.zip" --trust "$WORK/node-ca.pem"
 npx lienthong verify-chain "$WORK/chain.json" --trust "$WORK/node-ca.pem"
+# --- reorganisation
+# Before the merger: xã Bình An writes to thị trấn Kiên Lương, which registers it (03) — open work.
+TT=$(tok 000.01.33.H33)
+cat > "$WORK/cv-01.json" <<JSON
+{ "type": "CV", "notation": "UBND-VP", "subject": "V/v chuẩn bị sắp xếp đơn vị hành chính cấp xã",
+  "signer": { "fullName": "Trần Thị Bình", "position": "Chủ tịch", "competence": "TM." }, "to": ["000.01.33.H33"] }
+JSON
+CV=$(api $BINH_AN -X POST $LT/v1/documents -H 'Content-Type: application/json' -d @"$WORK/cv-01.json" | js j.documentId)
+OPEN=$(retry get $TT "$LT/v1/inbox?state=arrived" "j.items.find(i => i.documentId === '$CV')?.id")
+api $TT -X POST $LT/v1/inbox/$OPEN/status -H 'Content-Type: application/json' -d '{"code":"03"}' | js j.arrivalNumber
+
+# The national code list of the province after Nghị quyết 1654/NQ-UBTVQH15 (an extract: the codes are
+# illustrative). Headers in Vietnamese or English; a dry run first: nothing changes yet.
+cat > "$WORK/nq-1654.csv" <<'CSV'
+Mã định danh,Tên cơ quan,Mã cơ quan cấp trên,Cấp,Ngày hiệu lực,Ngày hết hiệu lực,Mã cơ quan kế thừa
+000.03.01.H01,UBND xã Kiên Lương,,Xã,01/07/2025,,
+000.00.33.H33,UBND huyện Kiên Lương,,Huyện,,01/07/2025,000.03.01.H01
+000.01.33.H33,UBND thị trấn Kiên Lương,000.00.33.H33,Thị trấn,,01/07/2025,000.03.01.H01
+CSV
+SYNC=$(api $ADMIN -X POST $LT/v1/directory/sync/dry-run -F "file=@$WORK/nq-1654.csv;type=text/csv")
+echo "$SYNC" | js 'j.diff.new.map(a => `new     ${a.code} ${a.name}`).concat(j.diff.closed.map(c => `closed  ${c.code} → ${c.successorCode} from ${c.closedAt}`)).join("\n")'
+
+# Reviewed: apply it, with the legal act (every change is in the audit trail, `details.sync` naming it).
+api $ADMIN -X POST $LT/v1/directory/sync/$(echo "$SYNC" | js j.id)/apply -H 'Content-Type: application/json' \
+  -d '{"decision":{"number":"1654/NQ-UBTVQH15","date":"2025-06-16"}}' | js j.applied
+api $ADMIN -X POST $LT/v1/agencies/000.03.01.H01/certificates -H 'Content-Type: application/json' -d '{}' | js j.subject
+KIEN_LUONG=$(api $ADMIN -X POST $LT/v1/users -H 'Content-Type: application/json' \
+  -d '{"agencyCode":"000.03.01.H01","name":"Văn thư xã Kiên Lương","roles":["clerk"]}' | js j.token)
+
+# The closed units hand their open work over to the new commune: open inbox items (same ids, numbers
+# and history), documents still followed up, users deactivated, a signed record in both chains.
+api $ADMIN -X POST $LT/v1/agencies/000.00.33.H33/handover | js '{ moved: j.moved, usersDeactivated: j.usersDeactivated, records: j.records }'
+api $ADMIN -X POST $LT/v1/agencies/000.01.33.H33/handover | js j.message
+api $ADMIN -X POST $LT/v1/agencies/000.00.33.H33/handover | js j.message      # again: nothing new to hand over
+get $KIEN_LUONG $LT/v1/inbox/$OPEN '`${j.id}: ${j.state}, số đến ${j.arrivalNumber}, from ${j.sender.name}`'   # the same item
+
+# A document to the old code: 422 AGENCY_CLOSED naming xã Kiên Lương, or, asked for, it goes there.
+cat > "$WORK/cv-02.json" <<JSON
+{ "type": "CV", "notation": "UBND-VP", "subject": "V/v bàn giao hồ sơ sau sắp xếp đơn vị hành chính",
+  "signer": { "fullName": "Nguyễn Văn B", "position": "Chủ tịch", "competence": "TM." },
+  "to": ["000.00.33.H33"], "redirectClosed": true }
+JSON
+api $BINH_AN -X POST $LT/v1/documents -H 'Content-Type: application/json' -d @"$WORK/cv-02.json" \
+  | js 'j.deliveries.map(d => `${d.recipient} (addressed to ${d.redirectedFrom})`).join("\n")'
+
+# Both chains verify offline: the closed district's, ending with its handover record, and the new commune's.
+for CODE in 000.00.33.H33 000.03.01.H01; do
+  HEAD=$(get $ADMIN $LT/v1/archive/$CODE/head j.index)
+  api $ADMIN "$LT/v1/archive/$CODE/chain?from=1&to=$HEAD" -o "$WORK/chain-$CODE.json"
+  npx lienthong verify-chain "$WORK/chain-$CODE.json" --trust "$WORK/node-ca.pem"
+done
 echo "the walkthrough's files are in $WORK"

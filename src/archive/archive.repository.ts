@@ -52,7 +52,8 @@ export const lockInboxItemForSeal = (em: EntityManager, id: string): Promise<Inb
 
 export async function documentAttachments(em: EntityManager, documentId: string) {
   const rows = await em.find(DocumentAttachmentSchema, { documentId }, { orderBy: { index: 'asc' } });
-  return rows.map((a) => ({ index: a.index, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256 }));
+  // With the PDF signatures as verified when it was sent (issue 17): sealed as evidence with the rest.
+  return rows.map((a) => ({ index: a.index, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, ...(a.pdfSignatures ? { pdfSignatures: a.pdfSignatures } : {}) }));
 }
 
 export const statusesOfDeliveries = (em: EntityManager, deliveryIds: string[]): Promise<StatusRecord[]> =>

@@ -18,6 +18,7 @@ import {
   type ArchiveDeps,
 } from './archive.service.js';
 import { MAX_CHAIN_EXPORT } from './export.js';
+import { registerHandoverRoutes } from './handover.routes.js';
 
 const tags = ['Archive'];
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -69,6 +70,8 @@ function download(bytes: Buffer, fileName: string, contentType: string): Respons
 
 /** Archive exports, chain exports, retention periods and the node's archive signing key (API.md "Archive"). */
 export function registerArchiveRoutes(app: OpenAPIHono<AppEnv>, deps: ArchiveDeps): void {
+  // Handing a closed agency over seals a record into both chains (issue 19).
+  registerHandoverRoutes(app, deps);
   app.get('/v1/documents/:id/archive', async (c) => {
     const file = await exportDocumentArchive(c.get('em'), deps, userActor(c), c.req.param('id'));
     return download(file.bytes, file.fileName, 'application/zip');

@@ -28,6 +28,7 @@ import {
   type ArchiveRole,
   type ChainEntry,
   type ChainExport,
+  type HandoverContent,
   type ManifestFile,
   type RecordContent,
 } from './format.js';
@@ -114,10 +115,11 @@ export async function buildChainExport(em: EntityManager, pki: PkiService, agenc
   }
   const covering = await checkpointFor(em, pki, agencyCode, to);
   const rows = await recordsBetween(em, agencyCode, from, to);
-  const records = rows.map((r) => ({ entry: JSON.parse(r.entry) as ChainEntry, content: JSON.parse(r.content) as RecordContent }));
+  const records = rows.map((r) => ({ entry: JSON.parse(r.entry) as ChainEntry, content: JSON.parse(r.content) as RecordContent | HandoverContent }));
   const tail = (await entriesBetween(em, agencyCode, to + 1, covering.chainIndex)).map((e) => JSON.parse(e) as ChainEntry);
   const checkpoints = (await checkpointsBetween(em, agencyCode, from, covering.chainIndex)).map(signedCheckpoint);
-  const fingerprints = [...new Set(records.flatMap((r) => r.content.certificates))].sort();
+  // A handover record carries its signer's certificates itself (HandoverContent.signature).
+  const fingerprints = [...new Set(records.flatMap((r) => ('certificates' in r.content ? r.content.certificates : [])))].sort();
   const pems = await certificatesByFingerprint(em, fingerprints);
   return {
     format: CHAIN_EXPORT_FORMAT,

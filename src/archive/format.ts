@@ -9,6 +9,8 @@
  *   archive file     a store-only ZIP: manifest, entry, content, packages, chain segment, checkpoint,
  *                    certificates, README
  *   chain export     canonical JSON: entries with their contents, and checkpoints
+ *   handover record  the node-signed statement of what a closed agency handed over to its successor,
+ *                    sealed into both chains (roles `handover` and `takeover`)
  */
 import { createHash } from 'node:crypto';
 import { canonicalBytes } from './canonical-json.js';
@@ -38,6 +40,18 @@ export const sha256Hex = (data: Buffer | string): string => createHash('sha256')
 export type ArchiveRole = 'sender' | 'recipient';
 export type SealReason = 'final' | 'timeout';
 
+/**
+ * A handover (issue 19) is sealed into both chains: the closed agency's record says what it handed
+ * over (`handover`), its successor's what it took over (`takeover`). Both carry the same statement,
+ * signed by the node.
+ */
+export type HandoverRole = 'handover' | 'takeover';
+export const HANDOVER_REASON = 'handover';
+/** Every role of a chain entry. */
+export type ChainRole = ArchiveRole | HandoverRole;
+export const HANDOVER_ROLES: readonly HandoverRole[] = ['handover', 'takeover'];
+export const isHandoverRole = (role: unknown): role is HandoverRole => role === 'handover' || role === 'takeover';
+
 /** One link of an agency's append-only chain. */
 export interface ChainEntry {
   format: typeof ENTRY_FORMAT;
@@ -46,14 +60,14 @@ export interface ChainEntry {
   index: number;
   prevHash: string;
   sealedAt: string;
-  role: ArchiveRole;
-  /** The outgoing document id (sender) or the inbox item id (recipient). */
+  role: ChainRole;
+  /** The outgoing document id (sender), the inbox item id (recipient) or the handover id (handover, takeover). */
   subject: string;
-  /** edXML DocumentId. */
+  /** edXML DocumentId; for a handover, `handover <closed code> → <successor code>`. */
   documentId: string;
   /** 1 for the first seal of the subject; a later seal (after a recall, a retried delivery) is 2, 3 … */
   version: number;
-  reason: SealReason;
+  reason: SealReason | typeof HANDOVER_REASON;
   contentSha256: string;
 }
 
@@ -117,6 +131,62 @@ export interface RecordContent {
   certificates: string[];
 }
 
+export const HANDOVER_FORMAT = 'lienthong-handover/1';
+export const HANDOVER_CONTENT_FORMAT = 'lienthong-handover-record/1';
+
+/** A sealed archive record that a handover moved, where it stands in its chain. */
+export interface SealedRef {
+  agency: string;
+  index: number;
+  hash: string;
+}
+
+/**
+ * What a handover moved, when and under which decision: the statement the node signs (RSA-SHA256 over
+ * its canonical JSON) and seals into both chains. Every moved thing is named by id and digest.
+ */
+export interface HandoverStatement {
+  format: typeof HANDOVER_FORMAT;
+  /** The handover id (the records' subject). */
+  id: string;
+  from: { code: string; name: string; closedAt: string | null };
+  to: { code: string; name: string };
+  /** The legal act that closed the agency, as the directory records it. */
+  decision: { number: string; date: string; link?: string } | null;
+  at: string;
+  /** Who asked for it (`admin:bootstrap`, `user:<id>`). */
+  by: string;
+  /** Open inbox items, now the successor's (same ids, statuses and audit trail). */
+  inboxItems: Array<{ id: string; documentId: string; sender: string; state: string; arrivalNumber: number | null; packageSha256: string; sealed: SealedRef | null }>;
+  /** Outgoing documents with open deliveries, followed up by the successor from now on. */
+  documents: Array<{ id: string; documentId: string; code: string; packageSha256: string | null; deliveries: Array<{ recipient: string; state: string }>; sealed: SealedRef | null }>;
+  /** The closed agency's users, deactivated. */
+  users: Array<{ id: string; name: string }>;
+  /** What was not moved, and why (the successor holds the same package already). */
+  skipped: Array<{ kind: 'inbox-item' | 'document'; id: string; reason: string }>;
+}
+
+/** The node's signature over a handover statement. */
+export interface HandoverSignature {
+  algorithm: typeof CHECKPOINT_ALGORITHM;
+  /** base64 RSA signature over canonical(statement). */
+  value: string;
+  certificatePem: string;
+  /** The issuing CA(s) of the certificate, leaf's issuer first. */
+  chainPem: string[];
+}
+
+/** The content of a handover record (role `handover` in the closed agency's chain, `takeover` in its successor's). */
+export interface HandoverContent {
+  format: typeof HANDOVER_CONTENT_FORMAT;
+  agency: string;
+  role: HandoverRole;
+  subject: string;
+  documentId: string;
+  statement: HandoverStatement;
+  signature: HandoverSignature;
+}
+
 export interface CheckpointPayload {
   format: typeof CHECKPOINT_FORMAT;
   agency: string;
@@ -146,7 +216,7 @@ export interface ManifestFile {
 export interface Manifest {
   format: typeof ARCHIVE_FORMAT;
   agency: string;
-  role: ArchiveRole;
+  role: ChainRole;
   subject: string;
   documentId: string;
   link: { index: number; prevHash: string; hash: string };
@@ -224,8 +294,8 @@ export interface ChainExport {
   agency: string;
   from: number;
   to: number;
-  /** Entries from..to, each with its record content. */
-  records: Array<{ entry: ChainEntry; content: RecordContent }>;
+  /** Entries from..to, each with its record content (a handover record's is a HandoverContent). */
+  records: Array<{ entry: ChainEntry; content: RecordContent | HandoverContent }>;
   /** Entries after `to` up to the last checkpoint (headers only), so that checkpoint can be reached. */
   tail: ChainEntry[];
   /** Every checkpoint whose index lies in from..(last tail index), ascending. */

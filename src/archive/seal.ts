@@ -45,8 +45,10 @@ import {
   CONTENT_FORMAT,
   ENTRY_FORMAT,
   sha256Hex,
-  type ArchiveRole,
   type ChainEntry,
+  type ChainRole,
+  type HANDOVER_REASON,
+  type HandoverContent,
   type PackageEvidence,
   type RecordContent,
   type SealReason,
@@ -139,7 +141,7 @@ export async function sealDocument(em: EntityManager, deps: SealDeps, documentId
       audit: (await auditOf(tx, 'document', doc.id)).map(auditView),
       certificates: evidence.fingerprints(),
     };
-    return append(tx, { agency: doc.agencyCode, role: 'sender', subject: doc.id, documentId: doc.documentId, reason: allFinal ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
+    return appendRecord(tx, { agency: doc.agencyCode, role: 'sender', subject: doc.id, documentId: doc.documentId, reason: allFinal ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
   });
 }
 
@@ -181,7 +183,8 @@ export async function sealInboxItem(em: EntityManager, deps: SealDeps, itemId: s
         withdrawnAt: item.withdrawnAt?.toISOString() ?? null,
         deliveryId: item.deliveryId ?? null,
         partnerId: item.partnerId ?? null,
-        attachments: item.attachments.map((a) => ({ index: a.index, name: a.name, contentType: a.contentType, size: a.size })),
+        // With the PDF signatures as verified on arrival (issue 17).
+        attachments: item.attachments.map((a) => ({ index: a.index, name: a.name, contentType: a.contentType, size: a.size, ...(a.pdfSignatures ? { pdfSignatures: a.pdfSignatures } : {}) })),
       },
       packages: evidence.packages(),
       deliveries: [],
@@ -192,17 +195,27 @@ export async function sealInboxItem(em: EntityManager, deps: SealDeps, itemId: s
       audit: (await auditOf(tx, 'inbox-item', item.id)).map(auditView),
       certificates: evidence.fingerprints(),
     };
-    return append(tx, { agency: item.agencyCode, role: 'recipient', subject: item.id, documentId: item.documentId, reason: final ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
+    return appendRecord(tx, { agency: item.agencyCode, role: 'recipient', subject: item.id, documentId: item.documentId, reason: final ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
   });
 }
 
 /**
  * Appends a record to the agency's chain under the head's row lock: the next index, the previous
- * hash, the hash of the canonical entry. Skipped when the content equals the last version's.
+ * hash, the hash of the canonical entry. Skipped when the content equals the last version's. Seals
+ * append documents' and items' records; a handover (handover.ts) appends its own kind.
  */
-async function append(
+export async function appendRecord(
   tx: EntityManager,
-  input: { agency: string; role: ArchiveRole; subject: string; documentId: string; reason: SealReason; content: RecordContent; previous: ArchiveRecord | null; certificates: Map<string, string> },
+  input: {
+    agency: string;
+    role: ChainRole;
+    subject: string;
+    documentId: string;
+    reason: SealReason | typeof HANDOVER_REASON;
+    content: RecordContent | HandoverContent;
+    previous: ArchiveRecord | null;
+    certificates: Map<string, string>;
+  },
 ): Promise<SealOutcome> {
   const contentText = canonicalJson(input.content);
   const contentSha256 = sha256Hex(Buffer.from(contentText, 'utf8'));

@@ -1,6 +1,6 @@
 /**
  * Offline verification of archive files and chain exports (`lienthong verify`, `lienthong
- * verify-chain`): no database, no network. Trust comes only from the anchors the caller gives; the
+ * verify-chain`), handover records included (issue 19): no database, no network. Trust comes only from the anchors the caller gives; the
  * certificates inside the file are candidates that must chain to them.
  *
  * Every check is reported, passing or failing, so one changed byte is named precisely (the entry
@@ -27,6 +27,10 @@ import {
   CONTENT_FORMAT,
   CONTENT_NAME,
   ENTRY_FORMAT,
+  HANDOVER_CONTENT_FORMAT,
+  HANDOVER_FORMAT,
+  HANDOVER_REASON,
+  isHandoverRole,
   ENTRY_NAME,
   entryHash,
   GENESIS_HASH,
@@ -39,6 +43,7 @@ import {
   sha256Hex,
   type ChainEntry,
   type ChainExport,
+  type HandoverContent,
   type Manifest,
   type ManifestFile,
   type PackageEvidence,
@@ -102,9 +107,82 @@ function entryProblem(v: unknown): string | null {
   if (typeof v.agency !== 'string' || !isIndex(v.index)) return 'lacks its agency or index';
   if (typeof v.prevHash !== 'string' || !HEX64.test(v.prevHash) || typeof v.contentSha256 !== 'string' || !HEX64.test(v.contentSha256)) return 'has a malformed prevHash or contentSha256';
   if (typeof v.sealedAt !== 'string' || Number.isNaN(Date.parse(v.sealedAt))) return 'has no valid sealedAt';
-  if ((v.role !== 'sender' && v.role !== 'recipient') || typeof v.subject !== 'string' || typeof v.documentId !== 'string') return 'lacks its role, subject or documentId';
-  if (!isIndex(v.version) || (v.reason !== 'final' && v.reason !== 'timeout')) return 'lacks its version or reason';
+  if ((v.role !== 'sender' && v.role !== 'recipient' && !isHandoverRole(v.role)) || typeof v.subject !== 'string' || typeof v.documentId !== 'string') return 'lacks its role, subject or documentId';
+  // A handover record (issue 19) has its own reason; a document's record one of the seal's.
+  const reasonFits = isHandoverRole(v.role) ? v.reason === HANDOVER_REASON : v.reason === 'final' || v.reason === 'timeout';
+  if (!isIndex(v.version) || !reasonFits) return 'lacks its version or reason';
   return null;
+}
+
+/** The reason a value is not the content of a handover record, or null. */
+function handoverContentProblem(v: unknown): string | null {
+  if (!isObject(v)) return 'is not a JSON object';
+  if (v.format !== HANDOVER_CONTENT_FORMAT) return `has format ${JSON.stringify(v.format)}, expected ${HANDOVER_CONTENT_FORMAT}`;
+  const st = v.statement;
+  if (!isObject(st) || st.format !== HANDOVER_FORMAT) return `lacks its ${HANDOVER_FORMAT} statement`;
+  if (!isObject(st.from) || !isObject(st.to) || typeof st.from.code !== 'string' || typeof st.to.code !== 'string' || typeof st.id !== 'string' || typeof st.at !== 'string' || Number.isNaN(Date.parse(st.at))) {
+    return 'has a statement without its agencies, id or time';
+  }
+  for (const key of ['inboxItems', 'documents', 'users', 'skipped'] as const) if (!Array.isArray(st[key])) return `has a statement without its ${key} list`;
+  const sig = v.signature;
+  if (!isObject(sig) || sig.algorithm !== CHECKPOINT_ALGORITHM || typeof sig.value !== 'string' || typeof sig.certificatePem !== 'string' || !Array.isArray(sig.chainPem) || !sig.chainPem.every((c) => typeof c === 'string')) {
+    return `lacks its ${CHECKPOINT_ALGORITHM} signature, certificate or chain`;
+  }
+  return null;
+}
+
+/**
+ * Checks a handover record's statement: the node certificate chains to an anchor at the time of the
+ * handover and carries the node archive identity, its signature covers the canonical statement, the
+ * statement is the one of this record (its id is the subject) and names this chain's agency on the
+ * side the role says (`handover`: the closed agency; `takeover`: its successor).
+ */
+function checkHandover(report: Report, label: string, c: HandoverContent, options: VerifyOptions): void {
+  const st = c.statement;
+  if (st.id !== c.subject) {
+    report.fail(label, `the statement is that of handover ${st.id}, the record seals handover ${c.subject}`);
+    return;
+  }
+  const side = c.role === 'handover' ? st.from.code : st.to.code;
+  if (side !== c.agency) {
+    report.fail(label, `a ${c.role} record of ${c.agency} holds a statement whose ${c.role === 'handover' ? 'closed agency' : 'successor'} is ${side}`);
+    return;
+  }
+  const at = new Date(st.at);
+  const now = options.now ?? new Date();
+  if (at.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
+    report.fail(label, `is dated ${st.at}, in the future`);
+    return;
+  }
+  let subject: string;
+  try {
+    const v = options.trust.validate(c.signature.certificatePem, { at, intermediates: c.signature.chainPem });
+    if (v.agencyCode !== NODE_ARCHIVE_IDENTITY) {
+      report.fail(label, `is signed by "${v.subject}", which is not a node archive certificate (identity ${NODE_ARCHIVE_IDENTITY})`);
+      return;
+    }
+    subject = `${v.subject}, chain to trust anchor "${v.anchorSubject}"`;
+  } catch (error) {
+    report.fail(label, `signer certificate: ${reason(error)}`);
+    return;
+  }
+  let good: boolean;
+  try {
+    good = verifyRsaSha256(c.signature.certificatePem, canonicalBytes(st), Buffer.from(c.signature.value, 'base64'));
+  } catch (error) {
+    report.fail(label, `signature cannot be checked: ${reason(error)}`);
+    return;
+  }
+  if (!good) {
+    report.fail(label, 'the signature does not verify: the statement of what was handed over was altered, or was not signed by this certificate');
+    return;
+  }
+  const decision = st.decision ? ` under ${st.decision.number} of ${st.decision.date}` : '';
+  report.ok(
+    label,
+    `${c.role === 'handover' ? 'handed over' : 'took over'}: ${st.from.code} → ${st.to.code}${decision} at ${st.at}: ${st.inboxItems.length} inbox item(s), ` +
+      `${st.documents.length} document(s) to follow up, ${st.users.length} user(s) deactivated${st.skipped.length ? `, ${st.skipped.length} skipped` : ''}; signed by ${subject}`,
+  );
 }
 
 function contentProblem(v: unknown): string | null {
@@ -531,9 +609,16 @@ export async function verifyChainExport(bytes: Buffer, options: VerifyOptions): 
       broken = true;
       break;
     }
-    const contentProblemText = contentProblem(record.content);
+    const handover = isHandoverRole(e.role);
+    const contentProblemText = handover ? handoverContentProblem(record.content) : contentProblem(record.content);
     if (contentProblemText) report.fail(`record #${e.index}`, `content ${contentProblemText}`);
-    else {
+    else if (handover) {
+      const c = record.content as HandoverContent;
+      const digest = sha256Hex(canonicalBytes(c));
+      if (digest !== e.contentSha256) report.fail(`record #${e.index}`, `content has SHA-256 ${digest}, the entry seals ${e.contentSha256}: the content was altered`);
+      else if (c.agency !== e.agency || c.subject !== e.subject || c.role !== e.role || c.documentId !== e.documentId) report.fail(`record #${e.index}`, 'content names another agency, role or subject than its entry');
+      else checkHandover(report, `record #${e.index}`, c, options);
+    } else {
       const c = record.content as RecordContent;
       const digest = sha256Hex(canonicalBytes(c));
       if (digest !== e.contentSha256) report.fail(`record #${e.index}`, `content has SHA-256 ${digest}, the entry seals ${e.contentSha256}: the content was altered`);

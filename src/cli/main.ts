@@ -8,8 +8,10 @@ const USAGE = `Usage: lienthong <command>
   migrate          apply database migrations and exit
   verify FILE      verify a signed edXML package or an archive file offline (--trust PATH, --legacy)
   verify-chain FILE  verify an archive chain export offline (--trust PATH)
-  seed --demo      load the Kiên Lương demo directory, certificates and clerk tokens (.data/demo-tokens.json)
+  seed --demo      load the demo directory (An Giang after the 2025 reorganisation, with a closed district),
+                   certificates and clerk tokens (.data/demo-tokens.json); --demo=kien-luong-2024: the old structure
   migration:create [name]   (developers) generate a migration from the entities
+  openapi          (developers) write schemas/openapi.json, the document the API serves
 
 Environment: see README.md (DATABASE_URL, REDIS_URL, PORT, LIENTHONG_ADMIN_TOKEN, LIENTHONG_MASTER_KEY, …)`;
 
@@ -34,6 +36,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
     case 'seed': {
       const { runSeed } = await import('./seed.js');
       return runSeed(rest, env);
+    }
+    case 'openapi': {
+      const { writeOpenApi } = await import('./write-openapi.js');
+      return writeOpenApi(env);
     }
     case 'migration:create': {
       const { createMigration } = await import('../db/create-migration.js');

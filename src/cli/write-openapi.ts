@@ -1,5 +1,5 @@
 /**
- * `npm run openapi`: writes the OpenAPI document the API serves at /openapi.json to
+ * `npm run openapi` (`lienthong openapi`): writes the OpenAPI document the API serves at /openapi.json to
  * schemas/openapi.json, for clients and reviewers who read the contract without running a node.
  * The routes register against a real runtime (the same database a `npm start` would use: the
  * configured one, or the embedded PostgreSQL), so the file is exactly what a node answers;
@@ -7,7 +7,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { loadConfigOrReport } from '../config.js';
 import { resolveDevelopmentDefaults } from '../dev-defaults.js';
 import { createLogger } from '../logger.js';
@@ -19,8 +18,9 @@ export const OPENAPI_FILE = resolve(import.meta.dirname, '../../schemas/openapi.
 /** The document as committed: two-space JSON with a final newline, so diffs stay readable. */
 export const openApiText = (document: unknown): string => `${JSON.stringify(document, null, 2)}\n`;
 
-async function main(): Promise<number> {
-  const config = loadConfigOrReport(process.env, process.stderr);
+/** `lienthong openapi`: writes OPENAPI_FILE from a runtime on the configured (or embedded) database. */
+export async function writeOpenApi(env: Record<string, string | undefined>): Promise<number> {
+  const config = loadConfigOrReport(env, process.stderr);
   if (!config) return 2;
   const logger = createLogger('warn');
   const resolved = await resolveDevelopmentDefaults(config, logger);
@@ -40,5 +40,3 @@ async function main(): Promise<number> {
   }
 }
 
-// Run as a script (`npm run openapi`), not when a test imports the constants above.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main();

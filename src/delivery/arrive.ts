@@ -6,6 +6,7 @@ import type { VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
 import { InboxItemSchema, InboxVersionSchema, type AttachmentInfo, type InboxItem, type InboxVersion } from './inbox.entity.js';
+import { receivedPdfEvidence, type PdfEvidence } from './pdf-evidence.js';
 
 /** The verified edoc of a VerifiedPackage, or 422 when it is a status package. */
 export function verifiedEdoc(pkg: VerifiedPackage): EdocPackage {
@@ -18,16 +19,19 @@ export function verifiedEdoc(pkg: VerifiedPackage): EdocPackage {
  * attachment policy normalises them: a received package is never refused for a file's name or
  * type (its bytes are signed), but nothing off the allow-list is ever served as what it claims.
  */
-export function attachmentInfos(edoc: EdocPackage): AttachmentInfo[] {
+export function attachmentInfos(edoc: EdocPackage, pdfs?: ReadonlyArray<PdfEvidence | null>): AttachmentInfo[] {
   return edoc.attachments.map((a, index) => {
     const b64 = a.contentBase64;
     const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+    const evidence = pdfs?.[index];
     return {
       index,
       name: normaliseFileName(a.attachmentName, `attachment-${index + 1}`),
       contentType: servedContentType(a.contentType),
       size: Math.floor((b64.length * 3) / 4) - padding,
       contentId: a.contentId,
+      // The legal signatures inside a PDF, as verified on arrival (issue 17; see verifyReceivedPdfs).
+      ...(evidence ? { pdfSignatures: evidence } : {}),
     };
   });
 }
@@ -43,6 +47,7 @@ export const MAX_STORED_RECIPIENTS = 50;
  */
 function itemMetadata(edoc: EdocPackage, agencyCode: string): Record<string, unknown> {
   const header = edoc.messageHeader;
+  // `agencyCode`: the entry of To the item is for (the closed agency's, when its successor receives it).
   const to = header.to.length > MAX_STORED_RECIPIENTS ? header.to.filter((t) => t.organId === agencyCode) : header.to;
   return JSON.parse(
     JSON.stringify({ messageHeader: { ...header, to, ...(to.length < header.to.length ? { toCount: header.to.length } : {}) }, bussiness: edoc.traceHeaderList.bussiness }),
@@ -52,7 +57,8 @@ function itemMetadata(edoc: EdocPackage, agencyCode: string): Record<string, unk
 /**
  * Puts a verified edoc package into a local agency's inbox (state arrived). Everything comes from the
  * VerifiedPackage (DESIGN.md §5 step 4). Returns the existing item if this agency already holds this
- * package: the same document is never delivered twice to the same recipient.
+ * package: the same document is never delivered twice to the same recipient. `addressedTo`: the closed
+ * agency the package names when `agency` receives it as its successor (issue 19).
  */
 export async function receiveIntoInbox(
   em: EntityManager,
@@ -60,10 +66,11 @@ export async function receiveIntoInbox(
   pkg: VerifiedPackage,
   packageId: string,
   deliveryId: string | null,
+  addressedTo: string | null = null,
 ): Promise<{ item: InboxItem; created: boolean }> {
   const existing = await em.findOne(InboxItemSchema, { agencyCode: agency.code, packageId });
   if (existing) return { item: existing, created: false };
-  return { item: newInboxItem(em, agency, pkg, packageId, deliveryId), created: true };
+  return { item: newInboxItem(em, agency, pkg, packageId, deliveryId, addressedTo), created: true };
 }
 
 /**
@@ -71,20 +78,25 @@ export async function receiveIntoInbox(
  * has made sure the agency does not hold this package yet (receiveIntoInbox; a batch looks up all its
  * recipients at once); the unique (agency, package) constraint stops a second item all the same.
  */
-export function newInboxItem(em: EntityManager, agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null): InboxItem {
-  return em.create(InboxItemSchema, inboxItemRow(agency, pkg, packageId, deliveryId));
+export function newInboxItem(em: EntityManager, agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null, addressedTo: string | null = null): InboxItem {
+  return em.create(InboxItemSchema, inboxItemRow(agency, pkg, packageId, deliveryId, new Date(), addressedTo));
 }
 
-/** The row of a new inbox item (newInboxItem; a batch inserts many at once). UNKNOWN_RECIPIENT if not addressed to `agency`. */
-export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null, now = new Date()): InboxItem {
+/**
+ * The row of a new inbox item (newInboxItem; a batch inserts many at once). UNKNOWN_RECIPIENT if not
+ * addressed to `agency` — or to `addressedTo`, the closed agency `agency` receives it for (issue 19).
+ */
+export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null, now = new Date(), addressedTo: string | null = null): InboxItem {
   const edoc = verifiedEdoc(pkg);
   const header = edoc.messageHeader;
-  if (!header.to.some((t) => t.organId === agency.code)) {
-    throw new DomainError('UNKNOWN_RECIPIENT', `The package is not addressed to ${agency.code}.`);
+  const named = addressedTo ?? agency.code;
+  if (!header.to.some((t) => t.organId === named)) {
+    throw new DomainError('UNKNOWN_RECIPIENT', `The package is not addressed to ${named}.`);
   }
   return {
     id: randomUUID(),
     agencyCode: agency.code,
+    addressedTo,
     packageId,
     deliveryId,
     partnerId: null,
@@ -92,8 +104,8 @@ export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: st
     senderName: header.from.organName,
     documentId: header.documentId,
     subject: header.subject,
-    metadata: itemMetadata(edoc, agency.code),
-    attachments: attachmentInfos(edoc),
+    metadata: itemMetadata(edoc, named),
+    attachments: attachmentInfos(edoc, receivedPdfEvidence(pkg)),
     verification: {
       signatureValid: true,
       certificate: {
@@ -132,7 +144,7 @@ export function newInboxVersion(em: EntityManager, item: InboxItem, pkg: Verifie
     reason: edoc.traceHeaderList.bussiness.bussinessDocReason ?? null,
     subject: edoc.messageHeader.subject,
     metadata: itemMetadata(edoc, item.agencyCode),
-    attachments: attachmentInfos(edoc),
+    attachments: attachmentInfos(edoc, receivedPdfEvidence(pkg)),
     state: 'pending',
     receivedAt: now,
     answeredAt: null,

@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { AgencySchema } from '../directory/agency.entity.js';
+import type { PdfEvidence } from './pdf-evidence.js';
 import { DELIVERY_STATES, type DeliveryState } from './states.js';
 import { PackageSchema } from '../packages/package.entity.js';
 
@@ -16,6 +17,8 @@ export interface AttachmentInfo {
   contentType: string;
   size: number;
   contentId: string;
+  /** For a PDF: its legal signatures as verified when it arrived (issue 17). */
+  pdfSignatures?: PdfEvidence;
 }
 
 /**
@@ -35,6 +38,11 @@ export const InboxItemSchema = defineEntity({
   properties: {
     id: p.uuid().primary(),
     agencyCode: () => p.manyToOne(AgencySchema).mapToPk().fieldName('agency_code').index(),
+    /**
+     * The agency the package named when this item belongs to another (issue 19): a closed agency whose
+     * successor received it from a partner, or whose open work was handed over to that successor.
+     */
+    addressedTo: p.string().length(13).nullable(),
     packageId: () => p.manyToOne(PackageSchema).mapToPk().fieldName('package_id'),
     /** The sender's delivery when the sender is on this node (status packages go straight back). */
     deliveryId: p.uuid().nullable().unique(),

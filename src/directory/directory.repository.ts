@@ -22,6 +22,10 @@ export async function findPredecessors(em: EntityManager, codes: readonly string
   return em.find(AgencySchema, { successorCodes: { $overlap: [...new Set(codes)] } }, { orderBy: { code: 'asc' } });
 }
 
+/** The agencies the directory reaches through a partner (remote, served by it), by code. */
+export const findAgenciesOfPartner = (em: EntityManager, partnerId: string): Promise<Agency[]> =>
+  em.find(AgencySchema, { partnerId, endpointType: 'remote' }, { orderBy: { code: 'asc' } });
+
 export async function findExistingAgencyCodes(em: EntityManager, codes: string[]): Promise<Set<string>> {
   if (codes.length === 0) return new Set();
   const rows = await em.find(AgencySchema, { code: { $in: codes } }, { fields: ['code'] });

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { listAudit } from '../audit/audit.repository.js';
 import { DomainError } from '../errors.js';
 import { allow, requireAdmin, requireUserOrAdmin } from '../http/auth.js';
-import type { AppEnv } from '../http/context.js';
+import { isAdmin, type AppEnv } from '../http/context.js';
 import { idempotent, withoutToken } from '../http/idempotency.js';
 import { BEARER, COMMON_ERRORS, CONFLICT, IdempotencyHeader, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { CURSOR_KEYS, decodeCursor, page, PageQuery, listOf } from '../http/pagination.js';
@@ -23,6 +23,7 @@ import {
   PartnerSchema,
   UserCreatedSchema,
   UserInputSchema,
+  UserPatchSchema,
   UserSchema,
 } from './directory.schemas.js';
 import {
@@ -37,16 +38,21 @@ import {
   replaceGroup,
   updateAgency,
   updatePartner,
+  updateUserEmail,
   userView,
   type AgencyView,
 } from './directory.service.js';
 import { agencyLineage } from './succession.js';
+import { registerDirectorySyncRoutes } from './sync.routes.js';
+import type { AxisAgenciesReader } from './sync.service.js';
 
 export interface DirectoryDeps {
   /** Encrypts a secret with the node's master key (partner credentials). */
   sealSecret(plain: string): string;
   /** The agency's current certificate summary, when certificates exist (src/crypto). */
   certificateSummary?(code: string): Promise<z.infer<typeof AgencySchema>['certificate']>;
+  /** Reads an axis partner's getAgenciesList, for the directory sync (issue 19); without it an axis sync is 503. */
+  axisAgencies?: AxisAgenciesReader;
 }
 
 const tags = ['Directory'];
@@ -333,6 +339,26 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
 
   app.openapi(
     createRoute({
+      middleware: [allow(requireUserOrAdmin)] as const,
+      method: 'patch',
+      path: '/v1/users/{id}',
+      tags,
+      security: BEARER,
+      summary: "Set or remove a user's e-mail address, where reminders go (an administrator, or the user itself)",
+      request: { params: IdParam, body: jsonBody(UserPatchSchema) },
+      responses: { 200: json(UserSchema, 'The user'), ...COMMON_ERRORS, ...NOT_FOUND },
+    }),
+    async (c) => {
+      const principal = requireUserOrAdmin(c.get('principal'));
+      const id = c.req.valid('param').id;
+      if (!isAdmin(principal) && principal.id !== id) throw new DomainError('FORBIDDEN', 'Only an administrator, or the user itself, may change a user.');
+      if (!z.uuid().safeParse(id).success) throw new DomainError('NOT_FOUND', `No user ${id}.`);
+      return c.json(await updateUserEmail(c.get('em'), { principal, requestId: c.get('requestId') }, id, c.req.valid('json').email), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       // The role is checked before the body is read (issue 11: authenticate, authorise, then read).
       middleware: [allow(requireAdmin)] as const,
       method: 'post',
@@ -419,6 +445,8 @@ export function registerDirectoryRoutes(app: OpenAPIHono<AppEnv>, deps: Director
       return c.json(await updatePartner(c.get('em'), a, c.req.valid('param').id, c.req.valid('json'), deps.sealSecret), 200);
     },
   );
+
+  registerDirectorySyncRoutes(app, { axisAgencies: deps.axisAgencies });
 
   app.openapi(
     createRoute({

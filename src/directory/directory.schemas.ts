@@ -189,6 +189,7 @@ export const UserInputSchema = z
     roles: z.array(z.enum(USER_ROLES)).min(1),
     username: z.string().trim().min(3).max(100).optional().openapi({ description: 'For the console: 3–100 of a–z, 0–9, . _ - (compared in lower case)', example: 'vanthu.binhan' }),
     password: z.string().min(10).max(200).optional().openapi({ description: 'For the console: at least 10 characters; needs a username' }),
+    email: z.string().trim().email().max(320).optional().openapi({ description: "Where the reminders of a clerk's agency are e-mailed (issue 18)", example: 'vanthu@binhan.kiengiang.gov.vn' }),
   })
   .strict()
   .refine((u) => (u.username === undefined) === (u.password === undefined), { message: 'give both username and password, or neither', path: ['password'] })
@@ -204,9 +205,16 @@ export const UserSchema = z
     roles: z.array(z.enum(USER_ROLES)),
     active: z.boolean(),
     username: z.string().nullable(),
+    email: z.string().nullable(),
     createdAt: z.string(),
   })
   .openapi('User');
+
+/** PATCH /v1/users/{id}: the user's e-mail address (null removes it). */
+export const UserPatchSchema = z
+  .object({ email: z.string().trim().email().max(320).nullable().openapi({ description: 'null removes it' }) })
+  .strict()
+  .openapi('UserPatch', { example: { email: 'vanthu@binhan.kiengiang.gov.vn' } });
 
 export const UserCreatedSchema = UserSchema.extend(tokenShownOnceFields('Bearer token')).openapi('UserCreated');
 

@@ -300,6 +300,7 @@ export interface UserView {
   roles: UserRole[];
   active: boolean;
   username: string | null;
+  email: string | null;
   createdAt: string;
 }
 
@@ -310,6 +311,7 @@ export const userView = (u: User): UserView => ({
   roles: u.roles,
   active: u.active,
   username: u.username ?? null,
+  email: u.email ?? null,
   createdAt: u.createdAt.toISOString(),
 });
 
@@ -317,7 +319,7 @@ export const userView = (u: User): UserView => ({
 export async function createUser(
   em: EntityManager,
   actor: Actor,
-  input: { agencyCode: string; name: string; roles: UserRole[]; username?: string | undefined; password?: string | undefined },
+  input: { agencyCode: string; name: string; roles: UserRole[]; username?: string | undefined; password?: string | undefined; email?: string | undefined },
 ): Promise<UserView & { token: string }> {
   return em.transactional(async (tx) => {
     if (!(await findAgency(tx, input.agencyCode))) throw invalid('agencyCode', `no agency ${input.agencyCode}`);
@@ -329,6 +331,7 @@ export async function createUser(
       roles: [...new Set(input.roles)],
       tokenHash: hashToken(token),
       active: true,
+      email: input.email ?? null,
       createdAt: new Date(),
       updatedAt: new Date(),
     });
@@ -345,6 +348,18 @@ export async function createUser(
     });
     await tx.flush();
     return { ...userView(user), token };
+  });
+}
+
+/** Sets or removes a user's e-mail address (PATCH /v1/users/{id}: an administrator, or the user itself). */
+export async function updateUserEmail(em: EntityManager, actor: Actor, id: string, email: string | null): Promise<UserView> {
+  return em.transactional(async (tx) => {
+    const user = await tx.findOne(UserSchema, { id });
+    if (!user) throw new DomainError('NOT_FOUND', `No user ${id}.`);
+    user.email = email;
+    recordAudit(tx, { actor: actor.principal, action: 'user.updated', subjectType: 'user', subjectId: id, agencyCode: user.agencyCode, details: { email }, requestId: actor.requestId });
+    await tx.flush();
+    return userView(user);
   });
 }
 

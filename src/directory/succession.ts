@@ -75,6 +75,22 @@ export async function receivingAgencyFor(em: EntityManager, code: string, at: Da
   return successor ? { agency: successor.agency, redirectedFrom: code, via: successor.via } : null;
 }
 
+/**
+ * Whether `code` took over from the closed agency `closed`: one of its successors, or one of theirs
+ * down the chain (every successor of a split counts). A status signed by such an agency answers for
+ * the closed one (the successor received its documents, or its handed-over copies).
+ */
+export async function isSuccessorOf(em: EntityManager, code: string, closed: Pick<Agency, 'code' | 'successorCodes'>): Promise<boolean> {
+  const seen = new Set([closed.code]);
+  let frontier = successorsOf(closed);
+  for (let depth = 0; frontier.length && depth < MAX_CHAIN; depth++) {
+    if (frontier.includes(code)) return true;
+    for (const c of frontier) seen.add(c);
+    frontier = (await findAgencies(em, frontier)).flatMap(successorsOf).filter((c) => !seen.has(c));
+  }
+  return false;
+}
+
 /** An agency named in a message: its code and name. */
 export interface AgencyRef {
   code: string;

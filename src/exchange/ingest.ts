@@ -1,16 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { AgencySchema } from '../directory/agency.entity.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { AgencySchema, type Agency } from '../directory/agency.entity.js';
+import { isClosedAt, isOpenAt, isSuccessorOf, receivingAgencyFor, type ReceivingAgency } from '../directory/succession.js';
 import type { Partner } from '../directory/partner.entity.js';
-import { DeliverySchema, OutgoingDocumentSchema } from '../delivery/document.entity.js';
+import { DeliverySchema, OutgoingDocumentSchema, type Delivery } from '../delivery/document.entity.js';
 import { recordEvent } from '../delivery/events.js';
 import { carriedEvent } from '../delivery/carry-status.js';
 import type { PipelineDeps } from '../delivery/verify-received.js';
-import { vietnamToday } from '../util/vietnam-time.js';
 import type { StatusCode, StatusOutcome } from '../delivery/states.js';
 import { answerUpdate } from '../delivery/update.js';
 import { applyStatus } from '../delivery/writer.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
+import { verifyReceivedPdfs } from '../delivery/pdf-evidence.js';
 import { DomainError } from '../errors.js';
 import { InboxItemSchema, StatusRecordSchema } from '../delivery/inbox.entity.js';
 import { newInboxVersion, receiveIntoInbox } from '../delivery/arrive.js';
@@ -51,8 +53,9 @@ async function firstReceipt(em: EntityManager, where: { dedupKey?: string; sha?:
 /**
  * Takes in a package from a partner (exchange API push, or fetched from the axis). Verified before
  * anything is stored (DESIGN.md §5); the sender must be an agency the partner serves (403);
- * edoc recipients must be active agencies of this node (422); from the axis, whose packages name every
- * recipient of the document wherever it is hosted, at least one must, and only those get it. Edoc
+ * edoc recipients must be active agencies of this node (422) — or closed ones whose open successor is
+ * here: it receives the package for them, recorded as such (issue 19); from the axis, whose packages
+ * name every recipient of the document wherever it is hosted, at least one must, and only those get it. Edoc
  * packages land in the recipients' inboxes and each recipient issues a signed 01; status packages
  * move our own deliveries. The same package twice answers the first receipt and changes nothing.
  */
@@ -75,6 +78,8 @@ export async function ingestPackage(
   if (!partner.agencies.includes(verified.senderCode)) {
     throw new DomainError('FORBIDDEN', `Partner ${partner.id} does not act for agency ${verified.senderCode}.`);
   }
+  // The legal signatures inside its PDFs, kept with the item's attachments (issue 17).
+  if (verified.model.kind === 'edoc') verifyReceivedPdfs(verified, (await deps.pki.trust(em)).store.anchorsPem());
   try {
     return verified.model.kind === 'edoc'
       ? await ingestEdoc(em, deps, partner, verified, externalId)
@@ -138,22 +143,25 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
   if (earlier) return { receiptId: earlier, duplicate: true, statusIds: [] };
 
   const to = [...new Set(edoc.messageHeader.to.map((t) => t.organId))];
-  const today = vietnamToday();
+  const at = new Date();
   return em.transactional(async (tx) => {
-    const agencies = await tx.find(AgencySchema, { code: { $in: to } });
-    const local = new Map(
-      agencies
-        .filter((a) => a.endpointType === 'local' && a.active && (!a.validTo || a.validTo >= today) && (!a.validFrom || a.validFrom <= today))
-        .map((a) => [a.code, a]),
-    );
-    const ours = to.filter((code) => local.has(code));
-    const notHere = to.filter((code) => !local.has(code));
+    const receivers = await localReceivers(tx, to, at);
+    const ours = to.filter((code) => receivers.has(code));
+    const notHere = to.filter((code) => !receivers.has(code));
     // A lienthong peer sends one package per destination: a recipient that is not ours is a routing
-    // mistake (or an agency of ours that is inactive or merged) and is refused loudly, so the peer's
-    // delivery fails with the reason instead of waiting. The axis hands every system the package
-    // naming all recipients of the document: ours get it, the others are not ours to serve.
+    // mistake (or an agency of ours that is inactive, or closed with no successor here) and is refused
+    // loudly, so the peer's delivery fails with the reason instead of waiting. The axis hands every
+    // system the package naming all recipients of the document: ours get it, the others are not ours.
     if (ours.length === 0 || (notHere.length > 0 && partner.kind !== 'axis')) {
       throw new DomainError('UNKNOWN_RECIPIENT', `Not active agencies of this node: ${notHere.join(', ')}. Nothing was stored.`);
+    }
+    // The agencies that get the document, each once: in its own right when the package names it, else
+    // as the successor of the first closed agency it names that it took over from (issue 19).
+    const targets = new Map<string, Receiver>();
+    for (const code of ours) {
+      const r = receivers.get(code)!;
+      const earlier = targets.get(r.agency.code);
+      if (!earlier || (earlier.redirectedFrom && !r.redirectedFrom)) targets.set(r.agency.code, r);
     }
     const stored = await storePackage(tx, {
       sha256: pkg.sha256,
@@ -166,32 +174,55 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
     const receiptId = receivedMessage(tx, { partner, packageId: stored.id, kind: 'edoc', senderCode: pkg.senderCode, recipientCodes: ours, dedupKey, externalId });
     await tx.flush();
     const statusIds: string[] = [];
+    // The items of this document this package is about: those of the agencies that receive it, and
+    // those a closed agency it names handed over to its successor (issue 19).
+    const heldHere = {
+      documentId: edoc.messageHeader.documentId,
+      senderCode: pkg.senderCode,
+      $or: [{ agencyCode: { $in: [...targets.keys()] } }, { addressedTo: { $in: ours } }],
+    };
     if (edoc.traceHeaderList.bussiness.bussinessDocType === 1) {
       // A recall package: every copy of that document from that sender is asked back (13).
-      const items = await tx.find(
-        InboxItemSchema,
-        { agencyCode: { $in: ours }, documentId: edoc.messageHeader.documentId, senderCode: pkg.senderCode },
-        { lockMode: LockMode.PESSIMISTIC_WRITE },
-      );
+      const items = await tx.find(InboxItemSchema, heldHere, { lockMode: LockMode.PESSIMISTIC_WRITE });
       // An item that cannot be asked back (refused, already withdrawn) keeps its state.
       for (const item of items) applyStatus(item, '13', new Date());
       return { receiptId, duplicate: false, statusIds };
     }
-    let first = ours;
+    let first = [...targets.values()];
     if (edoc.traceHeaderList.bussiness.bussinessDocType === 2) {
       // An update of a document an agency holds is a version of its item, answered with 15/16 —
       // never a second item with a second incoming number. An agency the update adds as a recipient
       // gets its first copy below.
-      const held = await tx.find(InboxItemSchema, { agencyCode: { $in: ours }, documentId: edoc.messageHeader.documentId, senderCode: pkg.senderCode });
+      const held = await tx.find(InboxItemSchema, heldHere);
       for (const item of held) newInboxVersion(tx, item, pkg, stored.id);
       const holders = new Set(held.map((i) => i.agencyCode));
-      first = ours.filter((code) => !holders.has(code));
+      first = first.filter((r) => !holders.has(r.agency.code));
     }
-    for (const code of first) {
-      const agency = local.get(code)!;
-      const { item, created } = await receiveIntoInbox(tx, agency, pkg, stored.id, null);
+    for (const r of first) {
+      const agency = r.agency;
+      const { item, created } = await receiveIntoInbox(tx, agency, pkg, stored.id, null, r.redirectedFrom);
       if (!created) continue;
       item.partnerId = partner.id;
+      if (r.redirectedFrom) {
+        // Received for the closed agency the package names: recorded on the item (addressedTo) and in
+        // its audit trail, which is its timeline on the recipient's side and is sealed with it.
+        recordAudit(tx, {
+          actor: { kind: 'system', id: `partner:${partner.id}` },
+          action: 'inbox.received-for-successor',
+          subjectType: 'inbox-item',
+          subjectId: item.id,
+          agencyCode: agency.code,
+          details: {
+            documentId: edoc.messageHeader.documentId,
+            addressedTo: r.redirectedFrom,
+            receivedBy: agency.code,
+            via: r.via,
+            closedAt: r.closed?.closedAt?.toISOString() ?? null,
+            decision: r.closed?.decision ?? null,
+            partnerId: partner.id,
+          },
+        });
+      }
       await tx.flush();
       const status = await issueStatus(tx, deps.pki, {
         from: agency,
@@ -210,6 +241,28 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
     }
     return { receiptId, duplicate: false, statusIds };
   });
+}
+
+/** Who receives a code a package names: the local agency itself, or its successor (with the closed agency). */
+type Receiver = ReceivingAgency & { closed: Agency | null };
+
+/**
+ * The local agencies that receive what arrives for these codes at `at` (issue 19): an open agency
+ * itself, a closed one's open successor (following the chain: receivingAgencyFor). A code with no such
+ * agency here — unknown, inactive, out of its validity dates, closed without an open successor, or
+ * received by an agency hosted elsewhere — is left out.
+ */
+async function localReceivers(em: EntityManager, codes: string[], at: Date): Promise<Map<string, Receiver>> {
+  const found = new Map((await em.find(AgencySchema, { code: { $in: codes } })).map((a) => [a.code, a]));
+  const out = new Map<string, Receiver>();
+  for (const code of codes) {
+    const agency = found.get(code);
+    if (!agency) continue;
+    const closed = isClosedAt(agency, at);
+    const r = closed ? await receivingAgencyFor(em, code, at) : isOpenAt(agency, at) ? { agency, redirectedFrom: null, via: [] } : null;
+    if (r && r.agency.endpointType === 'local') out.set(code, { ...r, closed: closed ? agency : null });
+  }
+  return out;
 }
 
 async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPackage, externalId?: string): Promise<IngestResult> {
@@ -240,10 +293,11 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
     const at = new Date();
     if (code === '13') {
       // The sender asks for its document back; ResponseFor names the recipient (our agency).
+      // The closed agency's copy may be its successor's now (received for it, or handed over: issue 19).
       const item = await tx.findOne(
         InboxItemSchema,
-        { agencyCode: s.responseFor.organId, documentId: s.responseFor.documentId, senderCode: pkg.senderCode },
-        { lockMode: LockMode.PESSIMISTIC_WRITE },
+        { documentId: s.responseFor.documentId, senderCode: pkg.senderCode, $or: [{ agencyCode: s.responseFor.organId }, { addressedTo: s.responseFor.organId }] },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { receivedAt: 'asc' } },
       );
       if (!item) throw new DomainError('NOT_FOUND', `No document ${s.responseFor.documentId} from ${pkg.senderCode} at ${s.responseFor.organId}.`);
       // Recorded whatever it does: an item refused or already withdrawn keeps its state, and the
@@ -252,21 +306,46 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
       tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, null, item.id, partner.id, at));
       return { receiptId, duplicate: false, statusIds: [], outcome };
     }
-    // A recipient's status about one of our documents: it moves our delivery to that recipient.
+    // A recipient's status about one of our documents: it moves our delivery to that recipient — or,
+    // signed by the successor of a closed recipient (issue 19), our deliveries to the closed agencies
+    // it took over from (it received the document for them, or holds their handed-over copy).
     const doc = await tx.findOne(OutgoingDocumentSchema, { documentId: s.responseFor.documentId });
-    const delivery = doc ? await tx.findOne(DeliverySchema, { documentId: doc.id, recipientCode: pkg.senderCode }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
-    if (!doc || !delivery) {
+    const answered = doc ? await deliveriesAnswered(tx, doc.id, pkg.senderCode) : [];
+    if (!doc || answered.length === 0) {
       throw new DomainError('NOT_FOUND', `No delivery of ${s.responseFor.documentId} to ${pkg.senderCode} on this node.`);
     }
-    const record = tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
-    // A 15/16 answering our update is recorded there; it does not move the delivery.
-    if (await answerUpdate(tx, delivery, code, record.id, at)) return { receiptId, duplicate: false, statusIds: [] };
-    // Through the graph, like a status from this node: a status it refuses, or one crossing our
-    // recall, is recorded on the timeline with the reason, and the partner gets its receipt.
-    const outcome = applyStatus(delivery, code, at, s.description);
-    recordEvent(tx, carriedEvent(delivery, record, pkg.sha256, outcome, { via: partner.id }));
-    return { receiptId, duplicate: false, statusIds: [], outcome };
+    let outcome: StatusOutcome | undefined;
+    for (const { delivery, forClosed } of answered) {
+      const record = tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
+      // A 15/16 answering our update is recorded there; it does not move the delivery.
+      if (await answerUpdate(tx, delivery, code, record.id, at)) continue;
+      // Through the graph, like a status from this node: a status it refuses, or one crossing our
+      // recall, is recorded on the timeline with the reason, and the partner gets its receipt.
+      outcome = applyStatus(delivery, code, at, s.description);
+      recordEvent(tx, carriedEvent(delivery, record, pkg.sha256, outcome, { via: partner.id, ...(forClosed ? { successorOf: forClosed } : {}) }));
+    }
+    return { receiptId, duplicate: false, statusIds: [], ...(outcome ? { outcome } : {}) };
   });
+}
+
+/**
+ * The deliveries of a document a status signed by `signer` answers, locked: the one to `signer`; or,
+ * when there is none, those to closed agencies `signer` succeeds (directly or down a chain, any of a
+ * split's successors), by recipient code — each with the closed agency it answers for.
+ */
+async function deliveriesAnswered(em: EntityManager, documentId: string, signer: string): Promise<Array<{ delivery: Delivery; forClosed: string | null }>> {
+  const direct = await em.findOne(DeliverySchema, { documentId, recipientCode: signer }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (direct) return [{ delivery: direct, forClosed: null }];
+  const all = await em.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
+  const closed = new Map((await em.find(AgencySchema, { code: { $in: all.map((d) => d.recipientCode) }, closedAt: { $ne: null } })).map((a) => [a.code, a]));
+  const out: Array<{ delivery: Delivery; forClosed: string | null }> = [];
+  for (const d of all) {
+    const agency = closed.get(d.recipientCode);
+    if (!agency || !(await isSuccessorOf(em, signer, agency))) continue;
+    const locked = await em.findOneOrFail(DeliverySchema, { id: d.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    out.push({ delivery: locked, forClosed: d.recipientCode });
+  }
+  return out;
 }
 
 /** Records a package received from a partner; its id is the receipt the partner gets. */
