@@ -10,6 +10,7 @@ import { signStatus, statusRecordRow, type StatusInput } from './statuses.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
 import { packageBytes, signedPackageRow, type PackageRow } from '../packages/packages.repository.js';
 import { carriedEvent } from './carry-status.js';
+import { verifyReceivedPdfs } from './pdf-evidence.js';
 import { verifyOnce, type PipelineDeps } from './verify-received.js';
 import { applyStatus, move } from './writer.js';
 
@@ -118,10 +119,16 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
     }
   }
   const verified = new Map<string, VerifiedPackage>();
+  // The PDFs' legal signatures are verified with the package, once per package (issue 17).
+  const anchors = deliveries.length ? (await deps.pki.trust(em)).store.anchorsPem() : [];
   for (const d of deliveries) {
     const packageId = d.packageId ?? docs.get(d.documentId)?.packageId;
     if (!packageId) continue;
-    if (!verified.has(packageId)) verified.set(packageId, await verifyOnce(em, deps, await packageBytes(em, packageId)));
+    if (!verified.has(packageId)) {
+      const checked = await verifyOnce(em, deps, await packageBytes(em, packageId));
+      verifyReceivedPdfs(checked, anchors);
+      verified.set(packageId, checked);
+    }
     plan.set(d.id, { doc: docs.get(d.documentId)!, recipient: recipients.get(d.recipientCode)!, packageId, verified: verified.get(packageId)! });
   }
   const held = await heldItems(em, [...plan.values()]);

@@ -1,3 +1,4 @@
+import type { PdfEvidence } from './pdf-evidence.js';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { AgencySchema } from '../directory/agency.entity.js';
 import { PackageSchema } from '../packages/package.entity.js';
@@ -99,6 +100,8 @@ export const DocumentAttachmentSchema = defineEntity({
     size: p.integer(),
     sha256: p.string().length(64),
     content: p.blob().lazy(),
+    /** For a PDF: its legal signatures as verified when the document was registered (issue 17). */
+    pdfSignatures: p.json<PdfEvidence>().nullable(),
   },
 });
 export type DocumentAttachment = InferEntity<typeof DocumentAttachmentSchema>;

@@ -28,6 +28,7 @@ import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { lockDeliveries, lockDocumentRow } from './locks.js';
 import { documentFiles } from './sign.js';
+import { verifyReceivedPdfs } from './pdf-evidence.js';
 import { verifyReceived, type PipelineDeps } from './verify-received.js';
 import { DELIVERED_STATES, type StatusCode } from './states.js';
 
@@ -202,6 +203,7 @@ export async function sendUpdate(em: EntityManager, deps: PipelineDeps, delivery
     });
   }
   const verified = delivery.partnerId ? null : await verifyReceived(em.fork(), deps, bytes);
+  if (verified) verifyReceivedPdfs(verified, (await deps.pki.trust(em)).store.anchorsPem());
   await em.transactional(async (tx) => {
     const row = await tx.findOne(DeliveryUpdateSchema, { id: deliveryUpdateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!row || row.state !== 'requested') return;
