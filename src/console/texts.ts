@@ -86,3 +86,27 @@ export const LEVEL_TEXT: Record<'province' | 'department' | 'district' | 'commun
   commune: 'Cấp xã',
   other: 'Khác',
 };
+
+/** The verdict on a PDF's legal signatures as a văn thư reads it (issue 17). Never says "hợp lệ": that word is the package signature's (UI.md). */
+export const PDF_PROBLEM_TEXT: Record<string, string> = {
+  'no-signature': 'Tệp PDF không có chữ ký số',
+  'no-person-signature': 'Thiếu chữ ký số của người có thẩm quyền',
+  'no-agency-signature': 'Thiếu chữ ký số của cơ quan',
+  'agency-before-person': 'Cơ quan ký trước người có thẩm quyền',
+  'agency-mismatch': 'Chữ ký số cơ quan không phải của cơ quan gửi',
+  'invalid-signature': 'Có chữ ký số bị lỗi',
+  'not-a-pdf': 'Tệp không đọc được như một tệp PDF',
+  'file-too-large': 'Tệp quá lớn để kiểm tra chữ ký',
+  'too-many-signatures': 'Tệp có quá nhiều chữ ký để kiểm tra',
+  'digest-mismatch': 'tệp bị sửa sau khi ký',
+  'bad-signature': 'chữ ký không khớp với chứng thư',
+  'untrusted-chain': 'chứng thư không do tổ chức được tin cậy cấp',
+  expired: 'chứng thư hết hạn khi ký',
+  'key-usage': 'chứng thư không dùng để ký số',
+  'content-changed-after-signing': 'nội dung bị thay đổi sau khi ký',
+  'annotations-changed-after-signing': 'có chú thích thêm sau khi ký',
+  'form-fields-changed-after-signing': 'có trường biểu mẫu sửa sau khi ký',
+};
+
+/** Who signed, as the console names the role. */
+export const PDF_ROLE_TEXT: Record<string, string> = { person: 'người có thẩm quyền', agency: 'cơ quan', timestamp: 'dấu thời gian' };

@@ -154,6 +154,12 @@ describe('console: drafts, from upload to the commune’s inbox', () => {
     const href = await communePage.getByRole('link', { name: 'chi-thi.pdf' }).getAttribute('href');
     const received = Buffer.from(await (await communePage.request.get(href!)).body());
     expect(received.equals(issued)).toBe(true);
+    // The legal signatures inside the PDF, as verified on arrival: both there, in that order — in words that never say
+    // "hợp lệ", the package signature's word (UI.md).
+    await communePage.getByText('Có đủ chữ ký số của người có thẩm quyền và của cơ quan ban hành').waitFor();
+    await communePage.getByText(/Nguyễn Văn An \(người có thẩm quyền\), ký lúc .* — đúng/).waitFor();
+    await communePage.getByText(/\(cơ quan\), ký lúc .* — đúng/).waitFor();
+    await expect(communePage.getByText('hợp lệ', { exact: false }).count()).resolves.toBe(1);
     await communeContext.close();
   }, 120_000);
 

@@ -6,7 +6,8 @@ import { encodeCursor, timeKey } from '../../http/pagination.js';
 import type { ConsoleDeps } from '../deps.js';
 import { Csrf, Notice, Page, NextPage, SearchForm, StateBadge } from '../layout.js';
 import { csrf, field, needViewer, timeCursor, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
-import { edxmlDay, fileSize, priorityText, vnDateTime } from '../texts.js';
+import { edxmlDay, fileSize, PDF_PROBLEM_TEXT, PDF_ROLE_TEXT, priorityText, vnDateTime } from '../texts.js';
+import type { PdfSignatureView } from '../../delivery/pdf-evidence.js';
 import type { ShownDeadline as Deadline } from '../../deadlines/deadlines.service.js';
 import type { DeadlineFilter } from '../../deadlines/deadlines.repository.js';
 import { inboxCounters, inboxItemsDeadlines } from '../../deadlines/deadlines.service.js';
@@ -301,6 +302,7 @@ function ItemPage(props: {
                     <a href={`/inbox/${item.id}?xem=${a.index}#xem-tep`}>Xem trong trang</a>
                   </>
                 ) : null}
+                {a.pdfSignatures ? <PdfSignatures officiallySigned={a.officiallySigned ?? false} problems={a.pdfProblems ?? []} signatures={a.pdfSignatures} /> : null}
               </li>
             ))}
           </ul>
@@ -448,4 +450,31 @@ export function mountInbox(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     }
     return c.redirect(`/inbox/${c.req.param('id')}?xong=${code}`, 303);
   });
+}
+
+/** The legal signatures inside one PDF (issue 17): whether it is officially signed, and each signature. */
+function PdfSignatures(props: { officiallySigned: boolean; problems: readonly string[]; signatures: ReadonlyArray<PdfSignatureView> }) {
+  return (
+    <div class="pdf-signatures">
+      {props.officiallySigned ? (
+        <p>
+          <span class="badge ok">Có đủ chữ ký số của người có thẩm quyền và của cơ quan ban hành</span>
+        </p>
+      ) : (
+        <p>
+          <span class="badge bad">{props.problems.map((p) => PDF_PROBLEM_TEXT[p] ?? p).join('; ') || 'Chữ ký số trong tệp chưa đủ'}</span>
+        </p>
+      )}
+      {props.signatures.length ? (
+        <ul class="muted">
+          {props.signatures.map((g) => (
+            <li>
+              {g.signer ?? 'Không rõ người ký'} ({PDF_ROLE_TEXT[g.role] ?? g.role}){g.signedAt ? `, ký lúc ${vnDateTime(g.signedAt)}` : ''}
+              {g.valid ? ' — đúng' : ` — sai: ${g.problems.map((p) => PDF_PROBLEM_TEXT[p] ?? p).join(', ')}`}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
 }
