@@ -117,7 +117,7 @@ describe('a package for a closed agency, from a partner', () => {
     expect((await inboxOf(oldCommune)).some((i) => i.documentId === documentId)).toBe(false);
     const detail = await node.call('GET', `/v1/inbox/${itemId}`, { token: newCommune.clerk });
     expect(detail.status, detail.text).toBe(200);
-    expect(detail.json).toMatchObject({ state: 'arrived', statusCode: '01', verification: { signatureValid: true } });
+    expect(detail.json).toMatchObject({ state: 'arrived', statusCode: '01', verification: { signatureValid: true }, addressedTo: OLD });
     expect(detail.json.metadata.to.map((t: Loose) => t.organId)).toEqual([OLD]);
 
     // Recorded as such: on the item, and in its audit trail (its timeline on this side, sealed with it).

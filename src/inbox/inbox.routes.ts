@@ -31,6 +31,7 @@ const InboxItemView = z
     agencyCode: z.string(),
     documentId: z.string(),
     sender: z.object({ code: z.string(), name: z.string() }),
+    addressedTo: z.string().nullable().openapi({ description: 'The closed agency the package was addressed to, when this agency received it as its successor (issue 19)' }),
     subject: z.string(),
     state: z.enum(DELIVERY_STATES),
     statusCode: z.string(),

@@ -87,6 +87,8 @@ export function inboxView(item: InboxItem) {
   return {
     id: item.id,
     agencyCode: item.agencyCode,
+    // The closed agency it was addressed to, when this agency received it as its successor (issue 19).
+    addressedTo: item.addressedTo ?? null,
     documentId: item.documentId,
     sender: { code: item.senderCode, name: item.senderName },
     subject: item.subject,
