@@ -151,9 +151,48 @@ export function issueAgencyCertificate(
   ca: CaMaterial,
   opts: { agencyCode: string; agencyName: string; validityDays: number; publicKeyPem?: string; notBefore?: Date },
 ): IssuedCertificate {
-  assertValidityDays(opts.validityDays);
   if (!AGENCY_CODE_SHAPE.test(opts.agencyCode)) throw new DomainError('VALIDATION_FAILED', `agency code ${JSON.stringify(opts.agencyCode)} does not have the shape XXX.YY.ZZ.Lnn`);
   if (!opts.agencyName.trim()) throw new DomainError('VALIDATION_FAILED', 'agency name must not be empty');
+  return issueSigningCertificate(ca, opts, [
+    { shortName: 'C', value: 'VN' } as forge.pki.CertificateField,
+    { type: AGENCY_CODE_ATTRIBUTE_OID, value: opts.agencyCode } as forge.pki.CertificateField, // PrintableString: the shape is ASCII
+    utf8Attr(forge.pki.oids.commonName as string, opts.agencyName),
+  ]);
+}
+
+/**
+ * Issues a personal certificate from `ca` for a competent person (lãnh đạo) who signs documents
+ * (NĐ 30 Điều 5: the person's signature comes before the agency's): subject CN = the person's full
+ * name, O = their agency's name when given, C = VN, and no agency code (serialNumber), so that it can
+ * never pass for the agency's seal; keyUsage digitalSignature + nonRepudiation (critical), extKeyUsage
+ * documentSigning and emailProtection (NSS-based PDF readers check a PDF signer as an e-mail signer),
+ * basicConstraints cA false (critical), SKI/AKI, a random 16-byte positive serial. Generates an
+ * RSA-2048 key unless `publicKeyPem` is given.
+ */
+export function issuePersonalCertificate(
+  ca: CaMaterial,
+  opts: { fullName: string; organisation?: string; validityDays: number; publicKeyPem?: string; notBefore?: Date },
+): IssuedCertificate {
+  if (!opts.fullName.trim()) throw new DomainError('VALIDATION_FAILED', 'the full name must not be empty');
+  return issueSigningCertificate(ca, opts, [
+    { shortName: 'C', value: 'VN' } as forge.pki.CertificateField,
+    ...(opts.organisation?.trim() ? [utf8Attr(forge.pki.oids.organizationName as string, opts.organisation.trim())] : []),
+    utf8Attr(forge.pki.oids.commonName as string, opts.fullName.trim()),
+  ]);
+}
+
+/**
+ * A leaf that signs documents, for the agency and the personal certificates alike (only the subject
+ * differs): keyUsage digitalSignature + nonRepudiation (critical), extKeyUsage documentSigning and
+ * emailProtection, basicConstraints cA false (critical), SKI/AKI, a random 16-byte positive serial,
+ * never outliving its CA. Generates an RSA-2048 key unless `publicKeyPem` is given.
+ */
+function issueSigningCertificate(
+  ca: CaMaterial,
+  opts: { validityDays: number; publicKeyPem?: string; notBefore?: Date },
+  subject: forge.pki.CertificateField[],
+): IssuedCertificate {
+  assertValidityDays(opts.validityDays);
   const caCert = parseCertificate(ca.certificatePem);
   assertKeyMatchesCertificate(ca.certificatePem, ca.privateKeyPem);
 
@@ -179,70 +218,7 @@ export function issueAgencyCertificate(
     // A leaf that outlives its CA fails chain validation after the CA expires; say so now.
     cert.validity.notAfter = caCert.forge.validity.notAfter;
   }
-  cert.setSubject([
-    { shortName: 'C', value: 'VN' } as forge.pki.CertificateField,
-    { type: AGENCY_CODE_ATTRIBUTE_OID, value: opts.agencyCode } as forge.pki.CertificateField, // PrintableString: the shape is ASCII
-    utf8Attr(forge.pki.oids.commonName as string, opts.agencyName),
-  ]);
-  cert.setIssuer(caCert.forge.subject.attributes); // replaced byte for byte in signCertificate
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
-    { name: 'extKeyUsage', [EKU_DOCUMENT_SIGNING]: true, [EKU_EMAIL_PROTECTION]: true },
-    { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: keyIdentifierOf(caCert.forge) },
-  ]);
-  const certificatePem = signCertificate(cert, ca.privateKeyPem, caCert.der);
-  return {
-    certificatePem,
-    ...(privateKeyPem === undefined ? {} : { privateKeyPem }),
-    serialNumber: serialHex.toUpperCase(),
-  };
-}
-
-/**
- * Issues a personal certificate from `ca` for a competent person (lãnh đạo) who signs documents
- * (NĐ 30 Điều 5: the person's signature comes before the agency's): subject CN = the person's full
- * name, O = their agency's name when given, C = VN, and no agency code (serialNumber), so that it can
- * never pass for the agency's seal; keyUsage digitalSignature + nonRepudiation (critical), extKeyUsage
- * documentSigning and emailProtection (NSS-based PDF readers check a PDF signer as an e-mail signer),
- * basicConstraints cA false (critical), SKI/AKI, a random 16-byte positive serial. Generates an
- * RSA-2048 key unless `publicKeyPem` is given.
- */
-export function issuePersonalCertificate(
-  ca: CaMaterial,
-  opts: { fullName: string; organisation?: string; validityDays: number; publicKeyPem?: string; notBefore?: Date },
-): IssuedCertificate {
-  assertValidityDays(opts.validityDays);
-  if (!opts.fullName.trim()) throw new DomainError('VALIDATION_FAILED', 'the full name must not be empty');
-  const caCert = parseCertificate(ca.certificatePem);
-  assertKeyMatchesCertificate(ca.certificatePem, ca.privateKeyPem);
-
-  let publicKeyPem = opts.publicKeyPem;
-  let privateKeyPem: string | undefined;
-  if (publicKeyPem === undefined) ({ publicKeyPem, privateKeyPem } = newRsaKeyPair());
-  let publicKey: forge.pki.rsa.PublicKey;
-  try {
-    publicKey = forge.pki.publicKeyFromPem(publicKeyPem) as forge.pki.rsa.PublicKey;
-  } catch (cause) {
-    throw new DomainError('VALIDATION_FAILED', 'publicKeyPem is not an RSA public key (SPKI PEM)', { cause });
-  }
-  if (publicKey.n.bitLength() < RSA_BITS) throw new DomainError('VALIDATION_FAILED', `RSA keys shorter than ${RSA_BITS} bits are refused`);
-
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
-  const serialHex = randomSerialHex();
-  cert.serialNumber = serialHex;
-  const notBefore = opts.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = new Date(notBefore.getTime() + opts.validityDays * DAY_MS);
-  // A leaf that outlives its CA fails chain validation after the CA expires.
-  if (cert.validity.notAfter.getTime() > caCert.forge.validity.notAfter.getTime()) cert.validity.notAfter = caCert.forge.validity.notAfter;
-  cert.setSubject([
-    { shortName: 'C', value: 'VN' } as forge.pki.CertificateField,
-    ...(opts.organisation?.trim() ? [utf8Attr(forge.pki.oids.organizationName as string, opts.organisation.trim())] : []),
-    utf8Attr(forge.pki.oids.commonName as string, opts.fullName.trim()),
-  ]);
+  cert.setSubject(subject);
   cert.setIssuer(caCert.forge.subject.attributes); // replaced byte for byte in signCertificate
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
