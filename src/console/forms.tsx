@@ -154,20 +154,27 @@ interface FieldProps {
   inputmode?: 'numeric' | 'url' | 'email' | 'tel';
 }
 
-/** A labelled input (or textarea) with its hint and, when the last try was refused, its message. */
-export function Field(props: FieldProps) {
+/** The attributes a control inside a FieldFrame takes: its id, name and how it points at its hint and error. */
+export interface ControlAttributes {
+  id: string;
+  name: string;
+  'aria-invalid': 'true' | undefined;
+  'aria-describedby': string | undefined;
+}
+
+/**
+ * The frame every labelled control shares: the label, the hint, the control (given its attributes),
+ * and the message when the last try was refused — each pointed at by aria-describedby.
+ */
+export function FieldFrame(props: { name: string; label: string; hint?: Child; error?: string | undefined; children: (attrs: ControlAttributes) => Child }) {
   const id = fieldId(props.name);
   const hintId = props.hint ? `${id}-hint` : undefined;
   const errorId = props.error ? `${id}-error` : undefined;
-  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
-  const common = {
+  const attrs: ControlAttributes = {
     id,
     name: props.name,
-    required: props.required,
     'aria-invalid': props.error ? 'true' : undefined,
-    'aria-describedby': describedBy,
-    autofocus: props.autofocus,
-    ...(props.code ? { autocapitalize: 'none' as const, spellcheck: false } : {}),
+    'aria-describedby': [hintId, errorId].filter(Boolean).join(' ') || undefined,
   };
   return (
     <div class="field">
@@ -177,20 +184,7 @@ export function Field(props: FieldProps) {
           {props.hint}
         </p>
       ) : null}
-      {props.rows ? (
-        <textarea {...common} rows={props.rows} maxlength={props.maxlength}>
-          {props.value ?? ''}
-        </textarea>
-      ) : (
-        <input
-          {...common}
-          type={props.type ?? 'text'}
-          value={props.type === 'password' ? undefined : (props.value ?? '')}
-          autocomplete={props.autocomplete}
-          maxlength={props.maxlength}
-          inputmode={props.inputmode}
-        />
-      )}
+      {props.children(attrs)}
       {props.error ? (
         <p class="field-error" id={errorId}>
           {props.error}
@@ -200,32 +194,45 @@ export function Field(props: FieldProps) {
   );
 }
 
+/** A labelled input (or textarea) with its hint and, when the last try was refused, its message. */
+export function Field(props: FieldProps) {
+  return (
+    <FieldFrame name={props.name} label={props.label} hint={props.hint} error={props.error}>
+      {(attrs) => {
+        const common = { ...attrs, required: props.required, autofocus: props.autofocus, ...(props.code ? { autocapitalize: 'none' as const, spellcheck: false } : {}) };
+        return props.rows ? (
+          <textarea {...common} rows={props.rows} maxlength={props.maxlength}>
+            {props.value ?? ''}
+          </textarea>
+        ) : (
+          <input
+            {...common}
+            type={props.type ?? 'text'}
+            value={props.type === 'password' ? undefined : (props.value ?? '')}
+            autocomplete={props.autocomplete}
+            maxlength={props.maxlength}
+            inputmode={props.inputmode}
+          />
+        );
+      }}
+    </FieldFrame>
+  );
+}
+
 /** A labelled select. */
 export function SelectField(props: { name: string; label: string; value?: string | undefined; options: ReadonlyArray<readonly [string, string]>; error?: string | undefined; hint?: Child }) {
-  const id = fieldId(props.name);
-  const hintId = props.hint ? `${id}-hint` : undefined;
-  const errorId = props.error ? `${id}-error` : undefined;
   return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={hintId}>
-          {props.hint}
-        </p>
-      ) : null}
-      <select id={id} name={props.name} aria-invalid={props.error ? 'true' : undefined} aria-describedby={[hintId, errorId].filter(Boolean).join(' ') || undefined}>
-        {props.options.map(([value, text]) => (
-          <option value={value} selected={value === (props.value ?? '')}>
-            {text}
-          </option>
-        ))}
-      </select>
-      {props.error ? (
-        <p class="field-error" id={errorId}>
-          {props.error}
-        </p>
-      ) : null}
-    </div>
+    <FieldFrame name={props.name} label={props.label} hint={props.hint} error={props.error}>
+      {(attrs) => (
+        <select {...attrs}>
+          {props.options.map(([value, text]) => (
+            <option value={value} selected={value === (props.value ?? '')}>
+              {text}
+            </option>
+          ))}
+        </select>
+      )}
+    </FieldFrame>
   );
 }
 

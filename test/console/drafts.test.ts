@@ -81,7 +81,7 @@ describe('console: drafts, from upload to the commune’s inbox', () => {
     await page.getByLabel('Nơi nhận').fill(commune.agencyCode);
     await page.getByRole('button', { name: 'Tải lên dự thảo' }).click();
     await page.getByRole('alert').filter({ hasText: 'Chưa tải lên được dự thảo' }).waitFor();
-    expect(await page.locator('#d-pdf-error').textContent()).toContain('PDF');
+    expect(await page.locator('#f-pdf-error').textContent()).toContain('PDF');
     expect(await page.getByLabel('Trích yếu').inputValue()).toBe(subject);
 
     await page.getByLabel('Tệp dự thảo (PDF)').setInputFiles({ name: 'chi-thi.pdf', mimeType: 'application/pdf', buffer: await directiveDraftPdf() });

@@ -19,6 +19,7 @@ import { validationError } from '../../http/problem.js';
 import { DRAFT_STATE_VI, problemFieldErrors, problemMessage } from '../../http/problem-messages.js';
 import { DOCUMENT_TYPES, documentType } from '../../registers/document-types.js';
 import type { ConsoleDeps } from '../deps.js';
+import { FieldFrame } from '../forms.js';
 import { Csrf, NextPage, Notice, Page } from '../layout.js';
 import { checkCsrfToken, csrf, needViewer, timeCursor, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { PRIORITY_TEXT, priorityText, vnDateTime } from '../texts.js';
@@ -80,27 +81,6 @@ const TYPE_OPTIONS: ReadonlyArray<readonly [string, string]> = [
   ...[...DOCUMENT_TYPES.values()].sort((a, b) => a.name.localeCompare(b.name, 'vi')).map((t) => [t.key, t.name] as const),
 ];
 
-function Field(props: { name: FieldName; label: string; hint?: string; error?: string | undefined; children: (attrs: Record<string, string | undefined>) => unknown }) {
-  const id = `d-${props.name}`;
-  const hintId = props.hint ? `${id}-hint` : undefined;
-  const errorId = props.error ? `${id}-error` : undefined;
-  return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={hintId}>
-          {props.hint}
-        </p>
-      ) : null}
-      {props.children({ id, name: props.name, 'aria-invalid': props.error ? 'true' : undefined, 'aria-describedby': [hintId, errorId].filter(Boolean).join(' ') || undefined }) as never}
-      {props.error ? (
-        <p class="field-error" id={errorId}>
-          {props.error}
-        </p>
-      ) : null}
-    </div>
-  );
-}
 
 function DraftList(props: { viewer: Viewer; items: DraftView[]; next?: string | undefined; values: Values; problem?: Problem | undefined; canUpload: boolean }) {
   const { values: v, problem } = props;
@@ -157,7 +137,7 @@ function DraftList(props: { viewer: Viewer; items: DraftView[]; next?: string | 
           ) : null}
           <form method="post" action="/drafts" enctype="multipart/form-data">
             <Csrf viewer={props.viewer} />
-            <Field name="type" label="Loại văn bản" error={err('type')}>
+            <FieldFrame name="type" label="Loại văn bản" error={err('type')}>
               {(a) => (
                 <select {...a}>
                   {TYPE_OPTIONS.map(([value, text]) => (
@@ -167,31 +147,31 @@ function DraftList(props: { viewer: Viewer; items: DraftView[]; next?: string | 
                   ))}
                 </select>
               )}
-            </Field>
-            <Field name="notation" label="Ký hiệu" hint="Phần sau số, ví dụ CT-UBND. Số và ngày ban hành được cấp khi ban hành." error={err('notation')}>
+            </FieldFrame>
+            <FieldFrame name="notation" label="Ký hiệu" hint="Phần sau số, ví dụ CT-UBND. Số và ngày ban hành được cấp khi ban hành." error={err('notation')}>
               {(a) => <input {...a} type="text" value={v.notation} maxlength={100} autocomplete="off" spellcheck={false} />}
-            </Field>
-            <Field name="subject" label="Trích yếu" error={err('subject')}>
+            </FieldFrame>
+            <FieldFrame name="subject" label="Trích yếu" error={err('subject')}>
               {(a) => (
                 <textarea {...a} rows={2} maxlength={500}>
                   {v.subject}
                 </textarea>
               )}
-            </Field>
-            <Field name="signerName" label="Người ký" hint="Họ và tên lãnh đạo ký văn bản." error={err('signerName')}>
+            </FieldFrame>
+            <FieldFrame name="signerName" label="Người ký" hint="Họ và tên lãnh đạo ký văn bản." error={err('signerName')}>
               {(a) => <input {...a} type="text" value={v.signerName} maxlength={200} />}
-            </Field>
-            <Field name="signerPosition" label="Chức vụ" error={err('signerPosition')}>
+            </FieldFrame>
+            <FieldFrame name="signerPosition" label="Chức vụ" error={err('signerPosition')}>
               {(a) => <input {...a} type="text" value={v.signerPosition} maxlength={200} />}
-            </Field>
-            <Field name="to" label="Nơi nhận" hint="Mã định danh, group:MÃ_NHÓM hoặc children:MÃ_CƠ_QUAN, cách nhau bằng dấu phẩy hoặc xuống dòng." error={err('to')}>
+            </FieldFrame>
+            <FieldFrame name="to" label="Nơi nhận" hint="Mã định danh, group:MÃ_NHÓM hoặc children:MÃ_CƠ_QUAN, cách nhau bằng dấu phẩy hoặc xuống dòng." error={err('to')}>
               {(a) => (
                 <textarea {...a} rows={2} autocomplete="off" spellcheck={false}>
                   {v.to}
                 </textarea>
               )}
-            </Field>
-            <Field name="priority" label="Độ khẩn" error={err('priority')}>
+            </FieldFrame>
+            <FieldFrame name="priority" label="Độ khẩn" error={err('priority')}>
               {(a) => (
                 <select {...a}>
                   {PRIORITY_TEXT.map((t, i) => (
@@ -201,13 +181,13 @@ function DraftList(props: { viewer: Viewer; items: DraftView[]; next?: string | 
                   ))}
                 </select>
               )}
-            </Field>
-            <Field name="dueDate" label="Hạn xử lý" hint="Không bắt buộc." error={err('dueDate')}>
+            </FieldFrame>
+            <FieldFrame name="dueDate" label="Hạn xử lý" hint="Không bắt buộc." error={err('dueDate')}>
               {(a) => <input {...a} type="date" value={v.dueDate} />}
-            </Field>
-            <Field name="pdf" label="Tệp dự thảo (PDF)" hint="Văn bản để lãnh đạo ký số; nếu có ô so_ky_hieu và ngay_ban_hanh, số và ngày được ghi vào đó." error={err('pdf')}>
+            </FieldFrame>
+            <FieldFrame name="pdf" label="Tệp dự thảo (PDF)" hint="Văn bản để lãnh đạo ký số; nếu có ô so_ky_hieu và ngay_ban_hanh, số và ngày được ghi vào đó." error={err('pdf')}>
               {(a) => <input {...a} type="file" accept="application/pdf,.pdf" />}
-            </Field>
+            </FieldFrame>
             <div class="actions">
               <button type="submit">Tải lên dự thảo</button>
             </div>
