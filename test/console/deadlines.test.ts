@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -14,12 +15,13 @@ import { CHROMIUM, sideways } from './helpers.js';
  * Monday 14/12/2026, 10:00 (Vietnam): the marks of Văn bản đến in words ("Quá hạn 7 ngày làm việc",
  * "Sắp đến hạn", "Hạn xử lý: 31/12/2026 — Còn hạn"), the counter "Quá hạn (1)" leading to the list
  * of them, the item page, and each recipient's deadlines on the sender's page — with every name of
- * UI.md still unique. Pictures of what a văn thư sees go to docs/screenshots/deadlines-*.png.
+ * UI.md still unique. Pictures of what a văn thư sees go to docs/screenshots/deadlines-*.png with LIENTHONG_RENDER_DOCS=1.
  */
 
 const vn = (local: string) => new Date(`${local}+07:00`);
 const NOW = vn('2026-12-14T10:00');
-const SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+// The pictures go into docs/ only when asked (LIENTHONG_RENDER_DOCS=1, as for the register books): a test run leaves the checkout as it was.
+const SHOTS = process.env.LIENTHONG_RENDER_DOCS === '1' ? join(import.meta.dirname, '..', '..', 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'lienthong-deadline-shots-'));
 
 interface Person {
   code: string;
