@@ -109,6 +109,8 @@ const EnvSchema = z
       .default('0 2 * * *')
       .refine((v) => /^(\S+\s+){4}\S+$/.test(v), { message: 'must be a cron pattern of five fields, e.g. "0 2 * * *" (02:00 every night)' }),
     LIENTHONG_DIRECTORY_SYNC_APPLY: z.enum(['true', 'false']).default('false'),
+    // `lienthong start` runs its job workers on a thread of their own (issue 11); `false`: on the main thread.
+    LIENTHONG_JOBS_THREAD: z.enum(['true', 'false']).default('true'),
   })
   .superRefine((env, ctx) => {
     if (env.LIENTHONG_METRICS_PORT !== undefined && env.LIENTHONG_METRICS_PORT === env.PORT) {
@@ -197,6 +199,8 @@ export interface Config {
   directorySyncCron: string;
   /** The nightly sync applies what it finds instead of only reporting it (LIENTHONG_DIRECTORY_SYNC_APPLY=true). */
   directorySyncApply: boolean;
+  /** `start` runs the job workers on their own thread, off the loop that answers HTTP (LIENTHONG_JOBS_THREAD). */
+  jobsThread: boolean;
 }
 
 /** Raised when the environment is wrong; the message names every bad variable. */
@@ -259,6 +263,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     directorySyncPartners: env.LIENTHONG_DIRECTORY_SYNC_PARTNERS,
     directorySyncCron: env.LIENTHONG_DIRECTORY_SYNC_CRON,
     directorySyncApply: env.LIENTHONG_DIRECTORY_SYNC_APPLY === 'true',
+    jobsThread: env.LIENTHONG_JOBS_THREAD === 'true',
   };
 }
 

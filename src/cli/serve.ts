@@ -6,12 +6,14 @@ import { createLogger, type Logger } from '../logger.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { connectOrm, migrate } from '../db/orm.js';
 import { serveMetrics } from '../http/metrics.js';
+import { JobsThread } from './jobs-thread.js';
 
 export type Role = 'start' | 'api' | 'worker' | 'migrate';
 
 /**
  * Runs one role of the service until SIGINT/SIGTERM: `start` (migrate, api and workers in one
- * process), `api`, `worker`, or `migrate` (apply migrations and exit).
+ * process, the workers on a thread of their own: src/cli/jobs-thread.ts), `api`, `worker`, or
+ * `migrate` (apply migrations and exit).
  *
  * Shutdown, in every role: the first SIGINT or SIGTERM stops the listeners, lets running requests and
  * jobs finish, closes the queues and the pools, and only then stops the embedded PostgreSQL (which
@@ -49,9 +51,11 @@ async function serveRole(role: Role, config: Config, cfg: Config, logger: Logger
   }
   if (signals.received) return 0;
 
+  // `start` keeps the loop that answers HTTP for HTTP: its workers run on a thread of their own.
+  const workersOnThread = role === 'start' && cfg.jobsThread;
   const runtime = await startWithRetry(logger, signals, () =>
     createRuntime(cfg, {
-      roles: { api: role !== 'worker', worker: role !== 'api' },
+      roles: { api: role !== 'worker', worker: role === 'worker' || (role === 'start' && !workersOnThread) },
       migrate: role === 'start',
       logger,
       defaultMetrics: true,
@@ -59,10 +63,17 @@ async function serveRole(role: Role, config: Config, cfg: Config, logger: Logger
   );
   if (!runtime) return 0;
   const servers: ServerType[] = [];
+  let jobs: JobsThread | undefined;
   try {
     logger.info(`database: PostgreSQL ${redactUrl(cfg.databaseUrl!)}${config.databaseUrl ? '' : ' (embedded, data in ' + resolve(cfg.dataDir, 'pg') + ')'}`);
     logger.info(`queues: ${runtime.queues.backend.description}`);
-    logger.info(`workers: ${runtime.workers ? `${runtime.workers.workers.length} queues in this process` : 'none in this process'}`);
+    if (workersOnThread && !signals.received) {
+      const started = await JobsThread.start(cfg, logger);
+      jobs = started.thread;
+      logger.info(`workers: ${started.queues} queues on the jobs thread of this process`);
+    } else {
+      logger.info(`workers: ${runtime.workers ? `${runtime.workers.workers.length} queues in this process` : 'none in this process'}`);
+    }
     if (role !== 'worker' && !signals.received) {
       servers.push(await listen(runtime, cfg));
       const base = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
@@ -88,6 +99,7 @@ async function serveRole(role: Role, config: Config, cfg: Config, logger: Logger
   } finally {
     // Stop accepting connections first (the api and the metrics listener); in-flight requests complete.
     await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
+    await jobs?.close();
     await runtime.close();
   }
   return 0;
