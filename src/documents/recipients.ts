@@ -90,6 +90,9 @@ export async function planRecipients(
   const redirects: Redirect[] = [];
   const warnings: ClosedMembersWarning[] = [];
   const reachedInOwnRight = new Set<string>();
+  // The agencies named by plain codes, read with one query rather than one per recipient.
+  const plainCodes = [...new Set(spec.map((raw) => raw.trim()).filter((item) => !item.startsWith('group:') && !item.startsWith('children:')))];
+  const named = new Map((plainCodes.length ? await em.find(AgencySchema, { code: { $in: plainCodes } }) : []).map((a) => [a.code, a]));
   for (const raw of spec) {
     const item = raw.trim();
     let agencies: Agency[];
@@ -112,7 +115,7 @@ export async function planRecipients(
     } else if (item.startsWith('children:')) {
       agencies = await em.find(AgencySchema, { parentCode: item.slice(9), ...activeFilter(at) });
     } else {
-      const agency = await em.findOne(AgencySchema, { code: item });
+      const agency = named.get(item) ?? null;
       if (agency && isClosedAt(agency, at)) {
         const successor = options.redirectClosed ? await openSuccessorOf(em, agency, at) : null;
         // Redirected to the sender itself, it would go nowhere: refused like any closed recipient.
