@@ -49,10 +49,25 @@ export type TrustAnchorInput = string | Uint8Array | forge.pki.Certificate | X50
 export function toTrustAnchors(inputs: readonly TrustAnchorInput[]): TrustAnchor[] {
   return inputs.flatMap((input) => {
     if (input instanceof X509Certificate) return [input];
-    if (typeof input === 'string') return splitPemCertificates(input).map((pem) => new X509Certificate(pemToDer(pem)));
+    if (typeof input === 'string') return parsedPem(input);
     if (input instanceof Uint8Array) return [new X509Certificate(Buffer.from(input))];
     return [new X509Certificate(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(input)).getBytes(), 'binary'))];
   });
+}
+
+// Anchors come as the same few PEM texts for every PDF a node checks (the trust store's list): each
+// is parsed once. X509Certificate objects are immutable, so sharing them is safe; the map is bounded.
+const PARSED_PEM = new Map<string, X509Certificate[]>();
+const PARSED_PEM_MAX = 512;
+
+function parsedPem(text: string): X509Certificate[] {
+  let parsed = PARSED_PEM.get(text);
+  if (!parsed) {
+    parsed = splitPemCertificates(text).map((pem) => new X509Certificate(pemToDer(pem)));
+    if (PARSED_PEM.size >= PARSED_PEM_MAX) PARSED_PEM.delete(PARSED_PEM.keys().next().value!);
+    PARSED_PEM.set(text, parsed);
+  }
+  return parsed;
 }
 
 const ATTRIBUTE = {
