@@ -28,6 +28,8 @@ export interface Sizes {
   throughput: { documents: number; recipients: number; concurrency: number; warmup: number; timeoutMs: number };
   latency: { rate: number; recipients: number; durationMs: number; drainMs: number };
   fanout: { communes: number; timeoutMs: number };
+  /** The wide fan-out of issue 16: one directive to 10,000 recipients. */
+  fanoutWide: { communes: number; timeoutMs: number };
   large: { attachmentBytes: number; recipients: number; timeoutMs: number };
   attachmentBytes: number;
 }
@@ -36,6 +38,7 @@ export const FULL: Sizes = {
   throughput: { documents: 200, recipients: 10, concurrency: 16, warmup: 4, timeoutMs: 240_000 },
   latency: { rate: 50, recipients: 10, durationMs: 30_000, drainMs: 60_000 },
   fanout: { communes: 1_000, timeoutMs: 120_000 },
+  fanoutWide: { communes: 10_000, timeoutMs: 600_000 },
   large: { attachmentBytes: 20 * 1_000_000, recipients: 1, timeoutMs: 240_000 },
   attachmentBytes: 3_400,
 };
@@ -44,6 +47,7 @@ export const QUICK: Sizes = {
   throughput: { documents: 30, recipients: 10, concurrency: 16, warmup: 2, timeoutMs: 90_000 },
   latency: { rate: 5, recipients: 10, durationMs: 8_000, drainMs: 30_000 },
   fanout: { communes: 100, timeoutMs: 90_000 },
+  fanoutWide: { communes: 1_000, timeoutMs: 120_000 },
   large: { attachmentBytes: 2 * 1_000_000, recipients: 1, timeoutMs: 90_000 },
   attachmentBytes: 3_400,
 };

@@ -14,10 +14,15 @@ import { scenarioBase, startInProcess } from '../lib/service.js';
 import { ms } from '../lib/stats.js';
 import { attachment, type Shared } from './throughput.js';
 
-export async function fanout(shared: Shared): Promise<ScenarioResult> {
+/**
+ * `fanout`: 1,000 communes (issue 16's target: all 01s back within 2 s); `fanout-10k`: 10,000
+ * recipients (within 15 s), the same directive to a district ten times as wide.
+ */
+export async function fanout(shared: Shared, variant: 'fanout' | 'fanout-10k' = 'fanout'): Promise<ScenarioResult> {
   const started = Date.now();
-  const { communes, timeoutMs } = shared.sizes.fanout;
-  const base = await scenarioBase(shared.ctx, 'fanout', 'redis');
+  const { communes, timeoutMs } = variant === 'fanout' ? shared.sizes.fanout : shared.sizes.fanoutWide;
+  const targetMs = variant === 'fanout' ? 2_000 : 15_000;
+  const base = await scenarioBase(shared.ctx, variant, 'redis');
   const node = await startInProcess(shared.ctx, base);
   try {
     const setupStart = Date.now();
@@ -41,7 +46,7 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
     const cpuReport = cpu.stop();
     let profileFile: string | undefined;
     if (profiler && shared.profileDir) {
-      profileFile = join(shared.profileDir, 'fanout.cpuprofile');
+      profileFile = join(shared.profileDir, `${variant}.cpuprofile`);
       shared.log(formatSummary(await summarizeProfile(await profiler.stop(profileFile)), 'CPU profile of fanout'));
     }
     const t = (
@@ -67,8 +72,8 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
     const arrivedCount = Number(t.arrived);
     const allArrivedMs = arrivedCount === communes ? since(t.last_arrival) : NaN;
     return {
-      id: 'fanout',
-      title: `3. Fan-out to ${communes} communes`,
+      id: variant,
+      title: variant === 'fanout' ? `3. Fan-out to ${communes} communes` : `3b. Fan-out to ${communes} recipients`,
       outcome: wait.finished ? (integ.ok ? 'ok' : 'integrity') : 'did not finish',
       setup: `one directive to children:<district> (${communes} communes); api + workers in the bench process (app.request), Redis`,
       seconds: (Date.now() - started) / 1000,
@@ -76,10 +81,13 @@ export async function fanout(shared: Shared): Promise<ScenarioResult> {
         {
           metric: `accepted → all ${communes} arrived (inbox)`,
           value: Number.isFinite(allArrivedMs) ? ms(allArrivedMs) : `not reached (${arrivedCount}/${communes})`,
-          target: '≤ 5 s',
-          met: allArrivedMs <= 5_000,
         },
-        { metric: `accepted → all ${communes} 01 carried back`, value: wait.finished ? ms(since(t.last01)) : 'not reached' },
+        {
+          metric: `accepted → all ${communes} 01 carried back`,
+          value: wait.finished ? ms(since(t.last01)) : 'not reached',
+          target: `≤ ${targetMs / 1000} s`,
+          met: wait.finished && since(t.last01) <= targetMs,
+        },
         { metric: `POST /v1/documents (resolve + ${communes} deliveries)`, value: ms(sent.acceptedAt - sent.sentAt) },
         { metric: 'accepted → signed / → first arrival', value: `${ms(since(t.signed))} / ${ms(since(t.first_arrival))}` },
       ],
