@@ -9,6 +9,7 @@ import { AgencyHandoverItemSchema, AgencyHandoverSchema, type AgencyHandover, ty
 import { UserSchema, type User } from '../directory/user.entity.js';
 import { DeliverySchema, OutgoingDocumentSchema, type Delivery, type OutgoingDocument } from '../delivery/document.entity.js';
 import { InboxItemSchema, type InboxItem } from '../delivery/inbox.entity.js';
+import { followUpCondition } from '../delivery/outgoing.repository.js';
 import type { DeliveryState } from '../delivery/states.js';
 import { PackageSchema } from '../packages/package.entity.js';
 import { ArchiveRecordSchema } from './archive.entity.js';
@@ -26,16 +27,19 @@ export const lockAgency = (em: EntityManager, code: string): Promise<Agency | nu
   em.findOne(AgencySchema, { code }, { lockMode: LockMode.PESSIMISTIC_WRITE });
 
 /**
- * The agency's outgoing documents with a delivery still open that no handover from it took yet, locked
- * with their deliveries (by recipient code), oldest first.
+ * The outgoing documents the agency follows up — its own, and those an earlier handover gave it
+ * (followUpCondition: a chain of handovers passes them on, each recorded in its own signed statement)
+ * — with a delivery still open that no handover from it took yet, locked with their deliveries (by
+ * recipient code), oldest first.
  */
 export async function openDocumentsOf(em: EntityManager, agencyCode: string): Promise<Array<{ doc: OutgoingDocument; deliveries: Delivery[] }>> {
+  const followed = await followUpCondition(em, agencyCode, 'o');
   const docs = await em
     .createQueryBuilder(OutgoingDocumentSchema, 'o')
     .select('*')
-    .where({ agencyCode })
+    .where(followed.sql, followed.params)
     .andWhere(`exists (select 1 from delivery d where d.document_id = o.id and d.state not in (${HANDOVER_FINISHED.map(() => '?').join(', ')}))`, [...HANDOVER_FINISHED])
-    .andWhere(`not exists (select 1 from agency_handover_item h where h.kind = 'document' and h.subject_id = o.id and h.from_code = o.agency_code)`)
+    .andWhere(`not exists (select 1 from agency_handover_item h where h.kind = 'document' and h.subject_id = o.id and h.from_code = ?)`, [agencyCode])
     .orderBy({ createdAt: 'asc', id: 'asc' })
     .setLockMode(LockMode.PESSIMISTIC_WRITE)
     .getResultList();

@@ -8,7 +8,12 @@
  *   unique copy per agency), and the answer says so.
  * - Its outgoing documents whose deliveries are still open are followed up by the successor from now
  *   on (agency_handover_item): they stay the closed agency's — their numbers are in its register — and
- *   their timeline gets a `handover` event.
+ *   their timeline gets a `handover` event. The successor's clerks see them in their list, open them
+ *   and act on them as the sender (recall, update, replace), and the recipients' statuses keep moving
+ *   their deliveries: one rule says who follows up a document (followUpCondition,
+ *   src/delivery/outgoing.repository.ts). Documents the closed agency was itself following up for an
+ *   agency handed over to it earlier go on to its successor in the same way, named in this statement
+ *   too: a chain of reorganisations loses nothing on the way.
  * - Its users are deactivated (tokens and console logins stop working).
  * - One statement of all that — ids and digests, when, by whom, under which decision — is signed by
  *   the node's archive key and sealed into both chains: `handover` in the closed agency's, `takeover`
@@ -308,4 +313,72 @@ export async function listHandovers(em: EntityManager, principal: Principal, cod
   const rows = await handoversOf(em, code);
   const items = await handoverItems(em, rows.map((r) => r.id));
   return rows.map((r) => handoverView(r, items));
+}
+
+type OpenItem = Awaited<ReturnType<typeof openItemsOf>>[number];
+type OpenDelivery = Awaited<ReturnType<typeof openDocumentsOf>>[number]['deliveries'][number];
+
+/** An open inbox item as a handover preview names it. */
+export interface PreviewItem {
+  id: string;
+  documentId: string;
+  subject: string;
+  senderName: string;
+  state: OpenItem['state'];
+  arrivalNumber: number | null;
+  receivedAt: string;
+}
+
+/** What a handover of an agency would move if it ran now (previewHandover). */
+export interface HandoverPreview {
+  /** Closed now: a handover may run (handOver checks the rest, and says why when it refuses). */
+  closed: boolean;
+  /** The open successor that would receive the work, or null when none would. */
+  to: { code: string; name: string } | null;
+  inboxItems: PreviewItem[];
+  /** Open items whose package the successor holds already: they stay with the closed agency. */
+  skipped: PreviewItem[];
+  documents: Array<{ id: string; documentId: string; code: string; subject: string; deliveries: Array<{ recipient: string; state: OpenDelivery['state'] }> }>;
+  users: Array<{ id: string; name: string }>;
+}
+
+/**
+ * What handOver would move if it ran now, moving nothing (the console's confirmation step): the
+ * same queries, in a transaction that writes nothing. Null for an unknown agency.
+ */
+export async function previewHandover(em: EntityManager, code: string): Promise<HandoverPreview | null> {
+  return em.transactional(async (tx) => {
+    const agency = await lockAgency(tx, code);
+    if (!agency) return null;
+    const now = new Date();
+    const closed = isClosedAt(agency, now);
+    const successor = closed ? await openSuccessorOf(tx, agency, now) : null;
+    const documents = await openDocumentsOf(tx, code);
+    const items = await openItemsOf(tx, code);
+    const users = await activeUsersOf(tx, code);
+    const held = successor ? await packagesHeldBy(tx, successor.agency.code, items.map((i) => i.packageId)) : new Set<string>();
+    const item = (i: OpenItem): PreviewItem => ({
+      id: i.id,
+      documentId: i.documentId,
+      subject: i.subject,
+      senderName: i.senderName,
+      state: i.state,
+      arrivalNumber: i.arrivalNumber ?? null,
+      receivedAt: i.receivedAt.toISOString(),
+    });
+    return {
+      closed,
+      to: successor ? { code: successor.agency.code, name: successor.agency.name } : null,
+      inboxItems: items.filter((i) => !held.has(i.packageId)).map(item),
+      skipped: items.filter((i) => held.has(i.packageId)).map(item),
+      documents: documents.map(({ doc, deliveries }) => ({
+        id: doc.id,
+        documentId: doc.documentId,
+        code: `${doc.numberText}/${doc.notation}`,
+        subject: doc.subject,
+        deliveries: deliveries.map((d) => ({ recipient: d.recipientCode, state: d.state })),
+      })),
+      users: users.map((u) => ({ id: u.id, name: u.name })),
+    };
+  });
 }

@@ -3,6 +3,7 @@ import type { DeliveryState } from '../delivery/states.js';
 import { searchQuery } from '../util/search-text.js';
 import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from '../delivery/document.entity.js';
 import { deadlineCondition, hasDeadlineFilter, type DeadlineFilter } from '../deadlines/deadlines.repository.js';
+import { followUpCondition } from '../delivery/outgoing.repository.js';
 
 export interface DocumentListQuery {
   state?: DocumentState | undefined;
@@ -29,12 +30,14 @@ export interface DocumentListQuery {
 }
 
 /**
- * A page of an agency's outgoing documents, newest first (limit + 1 rows: the caller tells whether
- * more follow). The keyset is (createdAt, id), compared as a row: documents registered in the same
- * millisecond are neither skipped nor repeated.
+ * A page of the outgoing documents an agency follows up — its own, and those a handover gave it
+ * (followUpCondition, the rule GET /v1/documents/{id} applies too) — newest first (limit + 1 rows:
+ * the caller tells whether more follow). The keyset is (createdAt, id), compared as a row: documents
+ * registered in the same millisecond are neither skipped nor repeated.
  */
 export async function outgoingPage(em: EntityManager, agencyCode: string, query: DocumentListQuery): Promise<OutgoingDocument[]> {
-  const qb = em.createQueryBuilder(OutgoingDocumentSchema, 'o').select('*').where({ agencyCode });
+  const followed = await followUpCondition(em, agencyCode, 'o');
+  const qb = em.createQueryBuilder(OutgoingDocumentSchema, 'o').select('*').where(followed.sql, followed.params);
   if (query.state) qb.andWhere({ state: query.state });
   if (query.from) qb.andWhere({ promulgationDate: { $gte: query.from } });
   if (query.to) qb.andWhere({ promulgationDate: { $lte: query.to } });

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { DeliverySchema, type Delivery } from '../delivery/document.entity.js';
 import { InboxItemSchema, type InboxItem } from '../delivery/inbox.entity.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
@@ -73,5 +73,22 @@ export async function sentMessages(
   return { messages, packages, items: items as InboxItem[] };
 }
 
-/** The delivery a pull-list message carries (for its timeline). */
-export const findDelivery = (em: EntityManager, id: string): Promise<Delivery | null> => em.findOne(DeliverySchema, { id });
+/** The delivery a pull-list message carries, locked (its state may change: updateStatus fail). */
+export const lockDelivery = (em: EntityManager, id: string): Promise<Delivery | null> => em.findOne(DeliverySchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+
+/**
+ * Gives up a pull-list message's place as its delivery's hand-over (the message stays, acknowledged,
+ * under a key of its own): the list holds one message per delivery (src/transport/outbound.ts), so
+ * that an operator's retry of the failed delivery puts the package in the list again instead of
+ * finding the place taken by the copy the system could not take. On the caller's transaction.
+ */
+export async function releasePullPlace(em: EntityManager, messageId: string): Promise<void> {
+  await em
+    .getConnection()
+    .execute(
+      `update exchange_message set dedup_key = 'failed:' || id::text where id = ? and direction = 'out'`,
+      [messageId],
+      'run',
+      em.getTransactionContext(),
+    );
+}

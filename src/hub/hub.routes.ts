@@ -186,7 +186,7 @@ function documentHub(app: OpenAPIHono<AppEnv>, prefix: string): void {
     401: fail('status FAIL, ErrorCode 2: unknown system, wrong or replayed signature, stale timestamp'),
     403: fail('status FAIL, ErrorCode 4: the sender is not an agency of the system'),
     404: fail('status FAIL, ErrorCode 7: no such docId for this system'),
-    422: fail('status FAIL: package refused (3 unknown receiver, 5 edXML not compliant, 6 receiver closed) or a header invalid'),
+    422: fail('status FAIL: package refused (3 unknown receiver or one served by another system — nothing is forwarded, 5 edXML not compliant, 6 receiver closed) or a header invalid'),
     429: fail('status FAIL, ErrorCode 9: too many calls this minute (Retry-After)'),
   };
   const ok = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ 200: { description, content: { 'application/json': { schema } } } });
@@ -195,7 +195,10 @@ function documentHub(app: OpenAPIHono<AppEnv>, prefix: string): void {
     {
       call: 'sendEdoc',
       summary: 'Send a signed edXML package (edoc, or status with messagetype status)',
-      description: 'Verified before anything is stored, then received as the exchange API receives it (the recipients must be agencies of this node). The same package again answers its first DocID.',
+      description:
+        'Verified before anything is stored, then received as the exchange API receives it. Every recipient must be an agency this node receives for (hosted here, or closed into a successor hosted here): ' +
+        'the node passes no package on to a peer node, the axis or another document system, so a package naming an agency served elsewhere is refused whole — nothing stored — with status FAIL, ErrorCode 3 (UNKNOWN_RECIPIENT), ' +
+        'and an ErrorDesc naming, for each such recipient, the system that serves it. The same package again answers its first DocID.',
       headers: z.object({ from: z.string().openapi({ description: 'OrganId of the sender: an agency of the system' }), servicetype: z.literal('eDoc').optional(), messagetype: MessageType }),
       body: { content: { 'multipart/form-data': { schema: z.object({ file_doc: z.string().openapi({ format: 'binary', description: 'The .edxml package' }) }) } } },
       answer: ok(SendEdocAnswer, 'status OK with the DocID'),
@@ -215,7 +218,9 @@ function documentHub(app: OpenAPIHono<AppEnv>, prefix: string): void {
     {
       call: 'updateStatus',
       summary: 'Acknowledge a fetched package: done or fail (it leaves the list), or processing',
-      description: 'The transport acknowledgement, not the business status (send a status package for that). A fail is recorded with its reason on the sender’s timeline.',
+      description:
+        'The transport acknowledgement, not the business status (send a status package for that). A fail on a document’s package is a transport failure: ' +
+        'the sender’s delivery becomes `failed` with the reason as its `lastError` and a `delivery.refused-by-partner` event on its timeline, and the sender’s retry lists the package again.',
       headers: z.object({ docId: z.string(), status: z.enum(['done', 'fail', 'processing']), reason: z.string().optional().openapi({ description: 'With fail: why (URI-encoded)' }) }),
       answer: ok(UpdateStatusAnswer, 'status OK'),
     },

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import { recordEvent } from '../delivery/events.js';
+import { canMove } from '../delivery/states.js';
+import { move } from '../delivery/writer.js';
 import type { PipelineDeps } from '../delivery/verify-received.js';
 import { listAgencies } from '../directory/directory.repository.js';
 import { isClosedAt, isOpenAt, successorsOf } from '../directory/succession.js';
@@ -11,7 +13,8 @@ import type { ExchangeMessage } from '../transport/exchange-message.entity.js';
 import { acknowledge, markFetched, pulledMessage, waitingFor } from '../transport/outbound.js';
 import type { AgencyItem, ClosedAgencyItem, EdocListItem } from './answers.js';
 import type { HubCaller } from './hub-auth.js';
-import { findDelivery, sentMessages } from './hub.repository.js';
+import { lockDelivery, releasePullPlace, sentMessages } from './hub.repository.js';
+import { asSystemPartner, routingRefusal } from './routing.js';
 
 /**
  * The calls of the axis SDK over lienthong's exchange (AXIS.md "Meaning"): what a system sends goes
@@ -60,9 +63,18 @@ export interface SendResult {
   notApplied?: string;
 }
 
-/** sendEdoc: the package goes through the exchange API's ingest, as from the system's partner. */
+/**
+ * sendEdoc: the package goes through the exchange API's ingest, as from the system's partner. Every
+ * agency it is addressed to must be received here: this node passes no package on, and a package
+ * naming an agency served elsewhere is refused whole, the answer saying where (routing.ts).
+ */
 export async function sendPackage(em: EntityManager, pipeline: PipelineDeps, caller: HubCaller, bytes: Buffer): Promise<SendResult> {
-  const result = await ingestPackage(em, pipeline, caller.partner, bytes);
+  let result: Awaited<ReturnType<typeof ingestPackage>>;
+  try {
+    result = await ingestPackage(em, pipeline, asSystemPartner(caller.partner), bytes);
+  } catch (error) {
+    throw await routingRefusal(em, pipeline, caller.partner, bytes, error);
+  }
   const outcome = result.outcome;
   return {
     receiptId: result.receiptId,
@@ -103,10 +115,17 @@ export async function fetchPackage(em: EntityManager, caller: HubCaller, docId: 
 
 /**
  * updateStatus: the transport acknowledgement of the system's copy (not the business status).
- * `done` and `fail` take it out of the pull list, as the exchange API's ack does; a `fail` is
- * recorded with its reason in the audit trail and on the delivery's timeline, where the sender sees
- * it (a business refusal travels as a status package 02). `processing` only marks it fetched.
- * Acknowledging twice answers OK.
+ * `done` and `fail` take it out of the pull list, as the exchange API's ack does; `processing` only
+ * marks it fetched. Acknowledging twice answers OK.
+ *
+ * A `fail` says the system could not take the package: for a document's own package, the transport
+ * gave up on that delivery, and the sender's delivery becomes `failed` (DESIGN.md §4: "transport
+ * gave up; retryable") with the reason as its lastError, through the one writer, with a timeline
+ * event and an audit record — as when a push partner refuses it for good. Its place in the pull list
+ * is given up, so that the operator's retry (POST /v1/documents/{id}/deliveries/{recipient}/retry)
+ * lists it again. A delivery the graph cannot fail any more (its 01 came already, a recall was
+ * asked) keeps its state; the fail is on its timeline all the same. A business refusal travels as a
+ * status package 02.
  */
 export async function acknowledgePackage(
   em: EntityManager,
@@ -127,19 +146,21 @@ export async function acknowledgePackage(
     return;
   }
   await em.transactional(async (tx) => {
+    // The delivery first (the order of every path that holds a delivery and its pull-list message).
+    const delivery = value === 'fail' && message.deliveryId ? await lockDelivery(tx, message.deliveryId) : null;
     const taken = await acknowledge(tx, caller.partner.id, docId);
     if (!taken || value !== 'fail') return;
-    const details = { docId, system: caller.system.id, partner: caller.partner.id, reason: reason ?? null, kind: message.kind };
-    recordAudit(tx, {
-      actor: { kind: 'partner', id: caller.partner.id, agencies: caller.partner.agencies },
-      action: 'hub.fetch-failed',
-      subjectType: 'exchange-message',
-      subjectId: docId,
-      details,
-      requestId,
-    });
-    const delivery = message.deliveryId ? await findDelivery(tx, message.deliveryId) : null;
+    const error = reason ?? `Document system ${caller.system.id} could not take the package (updateStatus fail, no reason given).`;
+    const details: Record<string, unknown> = { docId, system: caller.system.id, partner: caller.partner.id, reason: reason ?? null, kind: message.kind };
     if (delivery) {
+      const failed = canMove(delivery.state, 'failed');
+      if (failed) {
+        move(delivery, 'failed');
+        delivery.lastError = error;
+        await releasePullPlace(tx, message.id);
+      } else {
+        details.kept = `the delivery is ${delivery.state}: ${delivery.state === 'failed' ? 'it failed already' : 'the graph does not let it fail any more'}`;
+      }
       recordEvent(tx, {
         documentId: delivery.documentId,
         deliveryId: delivery.id,
@@ -149,6 +170,14 @@ export async function acknowledgePackage(
         details,
       });
     }
+    recordAudit(tx, {
+      actor: { kind: 'partner', id: caller.partner.id, agencies: caller.partner.agencies },
+      action: 'hub.fetch-failed',
+      subjectType: 'exchange-message',
+      subjectId: docId,
+      details: { ...details, ...(delivery ? { deliveryId: delivery.id, state: delivery.state } : {}) },
+      requestId,
+    });
     await tx.flush();
   });
 }
