@@ -365,6 +365,7 @@ const EVENT_TEXT: Record<string, string> = {
   'delivery.queued-for-pull': 'Chờ đối tác lấy về',
   'delivery.retry': 'Chưa chuyển được, sẽ thử lại',
   'delivery.failed': 'Không chuyển được',
+  'delivery.refused-by-partner': 'Hệ thống nơi nhận không nhận được văn bản',
   'delivery.retry-requested': 'Yêu cầu chuyển lại',
   'delivery.waiting-too-long': 'Chờ quá lâu chưa có trả lời',
   'status.kept': 'Nhận báo trạng thái (giữ trạng thái đang có)',
