@@ -1,6 +1,7 @@
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
-import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type DocumentEvent, type OutgoingDocument } from './document.entity.js';
+import { DocumentEventSchema, OutgoingDocumentSchema, type DocumentEvent, type OutgoingDocument } from './document.entity.js';
+import { heldItems, lockOpenDeliveries, openDeliveries, saveDeliveryStates, uncarried01 } from './deliveries.repository.js';
 import { eventRow, type EventInput } from './events.js';
 import type { VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
@@ -41,16 +42,12 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
   const plan = await planLocalDeliveries(em.fork(), deps, deliveryIds);
   if (plan.size === 0) return [];
   return em.transactional(async (tx) => {
-    const deliveries = await tx.find(
-      DeliverySchema,
-      { id: { $in: [...plan.keys()] }, state: { $in: ['pending', 'sending'] } },
-      { lockMode: opts.skipLocked ? LockMode.PESSIMISTIC_PARTIAL_WRITE : LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
-    );
+    const deliveries = await lockOpenDeliveries(tx, [...plan.keys()], opts);
     if (deliveries.length === 0) return [];
-    const held = await heldItems(tx, deliveries.map((d) => plan.get(d.id)!));
+    const held = await heldItems(tx, deliveries.map((d) => ({ agencyCode: plan.get(d.id)!.recipient.code, packageId: plan.get(d.id)!.packageId })));
     const toCarry: string[] = [];
-    // Rows written with one INSERT per table for the whole batch (no unit-of-work bookkeeping); the
-    // deliveries, loaded above, are updated at COMMIT.
+    // Rows written with one INSERT per table for the whole batch, and the deliveries' new states with
+    // one UPDATE (no unit-of-work bookkeeping).
     const rows = { packages: [] as PackageRow[], items: [] as InboxItem[], statuses: [] as StatusRecord[], events: [] as EventInput[] };
     for (const delivery of deliveries) {
       const p = plan.get(delivery.id)!;
@@ -58,8 +55,8 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
       if (delivery.state === 'pending') move(delivery, 'sending');
       const existing = held.get(`${p.recipient.code} ${p.packageId}`);
       if (existing) {
-        const pending = await tx.findOne(StatusRecordSchema, { inboxItemId: existing.id, code: '01' });
-        if (pending && !pending.carried) toCarry.push(pending.id);
+        const pending = await uncarried01(tx, existing.id);
+        if (pending) toCarry.push(pending);
         continue;
       }
       if (!p.status) continue; // held when read, so nothing was signed; nothing to do
@@ -90,6 +87,7 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
     if (rows.items.length) await tx.insertMany(InboxItemSchema, rows.items);
     if (rows.statuses.length) await tx.insertMany(StatusRecordSchema, rows.statuses);
     if (rows.events.length) await tx.insertMany<DocumentEvent>(DocumentEventSchema, rows.events.map(eventRow));
+    await saveDeliveryStates(tx, deliveries);
     return toCarry;
   });
 }
@@ -106,7 +104,7 @@ interface LocalDeliveryPlan {
 /** Phase 1 of deliverLocal: reads, verifications and signatures, no transaction and no lock. */
 async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, deliveryIds: readonly string[]): Promise<Map<string, LocalDeliveryPlan>> {
   const plan = new Map<string, LocalDeliveryPlan>();
-  const deliveries = await em.find(DeliverySchema, { id: { $in: [...deliveryIds] }, state: { $in: ['pending', 'sending'] } }, { orderBy: { id: 'asc' } });
+  const deliveries = await openDeliveries(em, deliveryIds);
   if (deliveries.length === 0) return plan;
   const docs = new Map((await em.find(OutgoingDocumentSchema, { id: { $in: unique(deliveries.map((d) => d.documentId)) } })).map((d) => [d.id, d]));
   const codes = unique(deliveries.map((d) => d.recipientCode));
@@ -131,7 +129,7 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
     }
     plan.set(d.id, { doc: docs.get(d.documentId)!, recipient: recipients.get(d.recipientCode)!, packageId, verified: verified.get(packageId)! });
   }
-  const held = await heldItems(em, [...plan.values()]);
+  const held = await heldItems(em, [...plan.values()].map((p) => ({ agencyCode: p.recipient.code, packageId: p.packageId })));
   const unsigned = [...plan.entries()].filter(([, p]) => !held.has(`${p.recipient.code} ${p.packageId}`));
   if (unsigned.length === 0) return plan;
   const at = new Date();
@@ -151,15 +149,6 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
     }),
   );
   return plan;
-}
-
-/** The inbox items the recipients already hold for these packages, by "agency package". */
-async function heldItems(em: EntityManager, wanted: ReadonlyArray<{ recipient: Agency; packageId: string }>): Promise<Map<string, InboxItem>> {
-  const items = await em.find(InboxItemSchema, {
-    agencyCode: { $in: unique(wanted.map((w) => w.recipient.code)) },
-    packageId: { $in: unique(wanted.map((w) => w.packageId)) },
-  });
-  return new Map(items.map((i) => [`${i.agencyCode} ${i.packageId}`, i]));
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
