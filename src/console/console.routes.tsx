@@ -14,6 +14,7 @@ import { mountInbox } from './pages/inbox.js';
 import { mountLogin } from './pages/login.js';
 import { mountOutgoing } from './pages/outgoing.js';
 import { mountRegisters } from './pages/registers.js';
+import { mountReorganisation } from './pages/reorganisation.js';
 import { mountStatistics } from './pages/statistics.js';
 import { withViewer, type ConsoleEnv } from './session.js';
 
@@ -89,6 +90,7 @@ export function registerConsole(app: OpenAPIHono<AppEnv>, deps: ConsoleDeps): vo
   mountRegisters(ui, deps);
   mountStatistics(ui, deps);
   mountAdmin(ui, deps);
+  mountReorganisation(ui, deps);
   mountAccount(ui, deps);
   app.route('/', ui);
 }

@@ -110,3 +110,16 @@ export const PDF_PROBLEM_TEXT: Record<string, string> = {
 
 /** Who signed, as the console names the role. */
 export const PDF_ROLE_TEXT: Record<string, string> = { person: 'người có thẩm quyền', agency: 'cơ quan', timestamp: 'dấu thời gian' };
+
+/** What a directory sync found (issue 19), in words: only the kinds it found; "không có khác biệt" when none. */
+export function syncCountsText(c: { new: number; renamed: number; moved: number; closed: number; absent?: number; errors?: number }): string {
+  const parts = [
+    c.new ? `${c.new} cơ quan mới` : '',
+    c.renamed ? `${c.renamed} cơ quan đổi tên` : '',
+    c.moved ? `${c.moved} cơ quan đổi cấp trên hoặc cấp` : '',
+    c.closed ? `${c.closed} cơ quan ngừng hoạt động` : '',
+    c.absent ? `${c.absent} cơ quan không còn trong danh mục của trục` : '',
+    c.errors ? `${c.errors} dòng không dùng được` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'không có khác biệt';
+}

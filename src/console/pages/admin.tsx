@@ -36,13 +36,15 @@ import {
   type PartnerView,
 } from '../../directory/directory.service.js';
 import { PARTNER_KINDS } from '../../directory/partner.entity.js';
+import type { DirectorySyncNotice } from '../../directory/sync.entity.js';
+import { openNotices } from '../../directory/sync.repository.js';
 import { USER_ROLES, type User, type UserRole } from '../../directory/user.entity.js';
 import { DomainError } from '../../errors.js';
 import type { ConsoleDeps } from '../deps.js';
 import { CheckField, Field, fieldId, firstInvalid, formProblem, NOT_SAVED, SelectField, type FormProblem } from '../forms.js';
 import { Csrf, Notice, Page, NextPage, SearchForm } from '../layout.js';
 import { csrf, field, needAdmin, needViewer, SESSION_COOKIE, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
-import { LEVEL_TEXT, ROLE_TEXT, vnDate, vnDateTime, vnDay } from '../texts.js';
+import { LEVEL_TEXT, ROLE_TEXT, syncCountsText, vnDate, vnDateTime, vnDay } from '../texts.js';
 
 /**
  * Quản trị (UI.md "Navigation", issue 14): the node administrator's directory — agencies, their
@@ -107,9 +109,11 @@ const SUBNAV: Array<{ key: string; href: string; text: string }> = [
   { key: 'groups', href: '/admin/groups', text: 'Nhóm cơ quan' },
   { key: 'partners', href: '/admin/partners', text: 'Đối tác' },
   { key: 'anchors', href: '/admin/trust-anchors', text: 'CA tin cậy' },
+  { key: 'sync', href: '/admin/directory-sync', text: 'Đồng bộ danh bạ' },
 ];
 
-function AdminPage(props: { viewer: Viewer; title: string; here: string; back?: { href: string; text: string }; done?: string | undefined; problem?: FormProblem | undefined; children?: Child }) {
+/** The frame of every Quản trị page (reorganisation.tsx's too): the section's own navigation, then the page. */
+export function AdminPage(props: { viewer: Viewer; title: string; here: string; back?: { href: string; text: string }; done?: string | undefined; problem?: FormProblem | undefined; children?: Child }) {
   return (
     <Page title={props.title} viewer={props.viewer} active="admin">
       <nav class="subnav" aria-label="Các mục của trang quản trị">
@@ -153,17 +157,36 @@ function TokenOnce(props: { label: string; token: string; who: string }) {
 // ---------------------------------------------------------------------------------------------
 // Overview
 
-function Overview(props: { viewer: Viewer }) {
+/** What the nightly directory sync found and left to an administrator (issue 19): here and on Đồng bộ danh bạ. */
+export function SyncNotices(props: { notices: DirectorySyncNotice[] }) {
+  return (
+    <>
+      {props.notices.map((n) => (
+        <div class="notice error" role="status">
+          <p>
+            <strong>Đồng bộ danh bạ tự động lúc {vnDateTime(n.createdAt)}</strong>: danh mục của trục liên thông (đối tác {n.partnerId}) khác danh bạ — {syncCountsText(n.counts)}.
+            Chưa có thay đổi nào được áp dụng.
+          </p>
+          <a href={`/admin/directory-sync/${n.syncId}`}>Xem kết quả so sánh và áp dụng</a>
+        </div>
+      ))}
+    </>
+  );
+}
+
+function Overview(props: { viewer: Viewer; notices: DirectorySyncNotice[] }) {
   const items: Array<{ href: string; title: string; text: string }> = [
     { href: '/admin/agencies', title: 'Cơ quan', text: 'Danh bạ cơ quan: thêm, sửa, tìm; người dùng và chứng thư số của từng cơ quan.' },
     { href: '/admin/agencies/new', title: 'Thêm cơ quan', text: 'Đăng ký một cơ quan mới với mã định danh do tỉnh cấp.' },
     { href: '/admin/groups', title: 'Nhóm cơ quan', text: 'Các nhóm để gửi một lần cho nhiều nơi (group:MÃ_NHÓM).' },
     { href: '/admin/partners', title: 'Đối tác', text: 'Các nút và trục liên thông mà nút này trao đổi văn bản; lỗi gửi gần nhất.' },
     { href: '/admin/trust-anchors', title: 'CA tin cậy', text: 'Các CA mà chữ ký số của gói tin phải dẫn về.' },
+    { href: '/admin/directory-sync', title: 'Đồng bộ danh bạ', text: 'So sánh danh bạ với danh mục mã định danh (tệp của tỉnh hoặc trục liên thông), xem rồi áp dụng.' },
     { href: '/admin/queues', title: 'Hàng đợi gửi nhận', text: 'Bảng theo dõi hàng đợi (BullMQ): trình duyệt hỏi mật khẩu — nhập mã quản trị của nút (LIENTHONG_ADMIN_TOKEN).' },
   ];
   return (
     <AdminPage viewer={props.viewer} title="Quản trị hệ thống" here="overview">
+      <SyncNotices notices={props.notices} />
       <ul class="tiles">
         {items.map((i) => (
           <li class="card">
@@ -308,7 +331,7 @@ function AgencyList(props: { viewer: Viewer; agencies: Agency[]; q: string; next
                   {a.parentCode ?? '—'}
                 </td>
                 <td data-label="Trạng thái">
-                  <ActiveBadge active={a.active} />
+                  <ActiveBadge active={a.active} closedAt={a.closedAt} />
                   {a.endpointType === 'remote' ? <span class="muted"> qua đối tác {a.partnerId}</span> : null}
                 </td>
                 <td data-label="Quản lý">
@@ -330,8 +353,15 @@ function AgencyList(props: { viewer: Viewer; agencies: Agency[]; q: string; next
   );
 }
 
-const ActiveBadge = (props: { active: boolean }) =>
-  props.active ? <span class="badge ok">Đang hoạt động</span> : <span class="badge done">Ngừng hoạt động</span>;
+/** Active, and not closed by a reorganisation (issue 19): a closed agency keeps its active flag. */
+const ActiveBadge = (props: { active: boolean; closedAt?: Date | string | null | undefined }) =>
+  props.closedAt && new Date(props.closedAt).getTime() <= Date.now() ? (
+    <span class="badge done">Đã giải thể / sáp nhập</span>
+  ) : props.active ? (
+    <span class="badge ok">Đang hoạt động</span>
+  ) : (
+    <span class="badge done">Ngừng hoạt động</span>
+  );
 
 function AgencyPage(props: {
   viewer: Viewer;
@@ -353,7 +383,13 @@ function AgencyPage(props: {
           <dd>{a.code}</dd>
           <dt>Trạng thái</dt>
           <dd>
-            <ActiveBadge active={a.active} />
+            <ActiveBadge active={a.active} closedAt={a.closedAt} />
+          </dd>
+          <dt>Giải thể / sáp nhập</dt>
+          <dd>
+            {a.closedAt ? `Ngừng hoạt động từ ${vnDateTime(a.closedAt)}` : 'Không'}
+            {a.successorCodes.length ? `; cơ quan kế thừa: ${a.successorCodes.join(', ')}` : ''}
+            {a.decision ? `; theo ${a.decision.number} ngày ${vnDay(a.decision.date)}` : ''}
           </dd>
           {a.validFrom || a.validTo ? (
             <>
@@ -383,6 +419,9 @@ function AgencyPage(props: {
           </a>
           <a class="button secondary" href={`/admin/agencies/${a.code}/certificates`}>
             Chứng thư số của cơ quan
+          </a>
+          <a class="button secondary" href={`/admin/agencies/${a.code}/succession`}>
+            Giải thể / sáp nhập, bàn giao
           </a>
         </div>
       </section>
@@ -1096,7 +1135,7 @@ export function mountAdmin(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   const post = csrf(deps.publicUrl);
   const allPartners = async (c: ConsoleContext) => (await listPartners(c.get('em'), undefined, 500)).map(partnerView);
 
-  ui.get('/admin', needViewer, needAdmin, (c) => c.html(<Overview viewer={c.get('viewer')!} />));
+  ui.get('/admin', needViewer, needAdmin, async (c) => c.html(<Overview viewer={c.get('viewer')!} notices={await openNotices(c.get('em'))} />));
 
   // Agencies -----------------------------------------------------------------------------------
 
