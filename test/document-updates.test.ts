@@ -4,7 +4,7 @@
  * with 15 or 16, and the sender sees each answer — without a delivery state moving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgency, directive, getBytes, postStatus, sendDocument, todayInVietnam, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from './acceptance/helpers.js';
+import { ASYNC_TIMEOUT_MS, createAgency, directive, getBytes, postStatus, sendDocument, todayInVietnam, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from './acceptance/helpers.js';
 import { eventually, startTestNode, type TestNode } from './support/runtime.js';
 
 let node: TestNode;
@@ -72,6 +72,42 @@ describe('an update of a sent document', () => {
     expect(timeline.filter((e) => e.type === 'status.refused')).toEqual([]);
     await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'accepted' }, [b.code]: { state: 'arrived' } });
   });
+
+  it('an answer crossing the next update answers the version the recipient took; the next one still goes out and gets its own answer', async () => {
+    const sent = await sendDocument(node, district.clerk, directive({ to: [a.code] }));
+    expect(sent.status, sent.text).toBe(201);
+    const id = sent.json.id as string;
+    await waitForDeliveries(node, district.clerk, id, { [a.code]: { state: 'arrived' } });
+    const item = await waitForInboxItem(node, a.clerk, sent.json.documentId as string);
+    const versions = async (): Promise<Loose[]> => ((await node.call('GET', `/v1/inbox/${item}`, { token: a.clerk })).json as Loose).versions ?? [];
+
+    const first = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Sửa lần một', subject: 'Bản sửa lần một' } });
+    expect(first.status, first.text).toBe(202);
+    await eventually(async () => (await versions()).length === 1, ASYNC_TIMEOUT_MS);
+    // The clerk takes version 2 while the sender, not knowing yet, makes version 3: the 15 is
+    // carried only once version 3 has reached the recipient (the status queue held meanwhile).
+    const queue = node.runtime.queues.queue('status');
+    await queue.pause();
+    let second: Loose;
+    try {
+      expect((await postStatus(node, a.clerk, item, { code: '15', description: 'Nhận bản sửa lần một' })).status).toBe(200);
+      second = await node.call('POST', `/v1/documents/${id}/update`, { token: district.clerk, body: { reason: 'Sửa lần hai', subject: 'Bản sửa lần hai' } });
+      expect(second.status, second.text).toBe(202);
+      await eventually(async () => (await versions()).length === 2, ASYNC_TIMEOUT_MS);
+    } finally {
+      await queue.resume();
+    }
+    // The 15 answered version 2 (update one); version 3 waits for its own answer on both sides.
+    const accepted = await eventually(async () => (await events(id)).find((e) => e.type === 'update.accepted'), ASYNC_TIMEOUT_MS);
+    expect(accepted.details.updateId).toBe(first.json.updateId);
+    expect((await versions()).map((v) => [v.version, v.state, v.current])).toEqual([
+      [2, 'accepted', true],
+      [3, 'pending', false],
+    ]);
+    expect((await postStatus(node, a.clerk, item, { code: '16', description: 'Giữ bản sửa lần một' })).status).toBe(200);
+    const refused = await eventually(async () => (await events(id)).find((e) => e.type === 'update.refused'), ASYNC_TIMEOUT_MS);
+    expect(refused.details.updateId).toBe(second.json.updateId);
+  }, ASYNC_TIMEOUT_MS * 4);
 
   it('takes a body like POST /v1/documents, as long as what makes the DocumentId and the recipients stay', async () => {
     const body = directive({ to: [a.code] });

@@ -6,9 +6,20 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { AuditEventSchema, type AuditEvent } from '../audit/audit-event.entity.js';
-import { DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from '../delivery/document.entity.js';
+import {
+  DeliveryUpdateSchema,
+  DocumentAttachmentSchema,
+  DocumentEventSchema,
+  DocumentUpdateSchema,
+  OutgoingDocumentSchema,
+  type Delivery,
+  type DeliveryUpdate,
+  type DocumentEvent,
+  type DocumentUpdate,
+  type OutgoingDocument,
+} from '../delivery/document.entity.js';
 import { FINAL_STATES } from '../delivery/states.js';
-import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from '../delivery/inbox.entity.js';
+import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema, type InboxItem, type InboxVersion, type StatusRecord } from '../delivery/inbox.entity.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
 import {
   ArchiveCertificateSchema,
@@ -61,6 +72,19 @@ export const statusesOfDeliveries = (em: EntityManager, deliveryIds: string[]): 
 
 export const statusesOfItem = (em: EntityManager, itemId: string): Promise<StatusRecord[]> =>
   em.find(StatusRecordSchema, { inboxItemId: itemId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+
+/**
+ * The updates of an outgoing document (BussinessDocType 2), oldest first, and what each recipient's
+ * update became (its package, its answer) — the versions the sender's record seals.
+ */
+export async function updatesOfDocument(em: EntityManager, documentId: string, deliveryIds: string[]): Promise<{ updates: DocumentUpdate[]; perDelivery: DeliveryUpdate[] }> {
+  const updates = await em.find(DocumentUpdateSchema, { documentId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  const perDelivery = updates.length && deliveryIds.length ? await em.find(DeliveryUpdateSchema, { deliveryId: { $in: deliveryIds } }, { orderBy: { createdAt: 'asc', id: 'asc' } }) : [];
+  return { updates, perDelivery };
+}
+
+/** The sender's updates an inbox item received (its versions after the first), as stored. */
+export const versionsOfItem = (em: EntityManager, itemId: string): Promise<InboxVersion[]> => em.find(InboxVersionSchema, { inboxItemId: itemId });
 
 export const documentEvents = (em: EntityManager, documentId: string): Promise<DocumentEvent[]> =>
   em.find(DocumentEventSchema, { documentId }, { orderBy: { id: 'asc' } });
@@ -182,13 +206,15 @@ export async function agenciesDueForCheckpoint(em: EntityManager, everyMs: numbe
 export async function documentsToSeal(em: EntityManager, cutoff: Date, marginMs: number, limit = 200): Promise<string[]> {
   const rows = await sql<Array<{ id: string }>>(
     em,
+    // An update's answer (15/16) moves no delivery: its row's time counts as a change too.
     `select o.id from outgoing_document o
      join (select d.document_id, bool_and(d.state in (${FINAL_SQL})) as all_final, max(d.updated_at) as changed_at
            from delivery d group by d.document_id) d on d.document_id = o.id
      left join lateral (select max(r.sealed_at) as sealed_at from archive_record r where r.subject_id = o.id and r.role = 'sender') r on true
+     left join lateral (select max(u.updated_at) as changed_at from delivery_update u join delivery x on x.id = u.delivery_id where x.document_id = o.id) u on true
      where o.state <> 'queued'
        and (d.all_final or o.created_at < ?)
-       and (r.sealed_at is null or greatest(d.changed_at, o.updated_at) > r.sealed_at - make_interval(secs => ?))
+       and (r.sealed_at is null or greatest(d.changed_at, o.updated_at, u.changed_at) > r.sealed_at - make_interval(secs => ?))
      order by o.created_at limit ?`,
     [cutoff, marginMs / 1000, limit],
   );
@@ -199,10 +225,12 @@ export async function documentsToSeal(em: EntityManager, cutoff: Date, marginMs:
 export async function inboxItemsToSeal(em: EntityManager, cutoff: Date, marginMs: number, limit = 200): Promise<string[]> {
   const rows = await sql<Array<{ id: string }>>(
     em,
+    // An update arriving, or refused with 16, leaves the item as it is: its version's times count too.
     `select i.id from inbox_item i
      left join lateral (select max(r.sealed_at) as sealed_at from archive_record r where r.subject_id = i.id and r.role = 'recipient') r on true
+     left join lateral (select max(greatest(v.received_at, v.answered_at)) as changed_at from inbox_version v where v.inbox_item_id = i.id) v on true
      where (i.state in (${FINAL_SQL}) or i.received_at < ?)
-       and (r.sealed_at is null or i.updated_at > r.sealed_at - make_interval(secs => ?))
+       and (r.sealed_at is null or greatest(i.updated_at, v.changed_at) > r.sealed_at - make_interval(secs => ?))
      order by i.received_at limit ?`,
     [cutoff, marginMs / 1000, limit],
   );
@@ -254,6 +282,14 @@ export async function packagesToPurge(em: EntityManager, now: Date, limit = 100)
        select d.package_id, o.id, 'sender', o.agency_code from delivery d join outgoing_document o on o.id = d.document_id where d.package_id is not null
        union
        select i.package_id, i.id, 'recipient', i.agency_code from inbox_item i
+       union
+       -- Every version's package is held as long as the record that seals it (issue 12): the
+       -- sender's update packages, and each version a recipient received, the first one included.
+       select u.package_id, o.id, 'sender', o.agency_code from delivery_update u join delivery d on d.id = u.delivery_id join outgoing_document o on o.id = d.document_id
+       union
+       select v.package_id, i.id, 'recipient', i.agency_code from inbox_version v join inbox_item i on i.id = v.inbox_item_id
+       union
+       select (v.previous->>'packageId')::uuid, i.id, 'recipient', i.agency_code from inbox_version v join inbox_item i on i.id = v.inbox_item_id where v.previous is not null
      ), state as (
        select h.package_id, h.subject, h.role, h.agency,
               (select max(r.sealed_at) from archive_record r where r.subject_id = h.subject and r.role = h.role) as sealed_at,

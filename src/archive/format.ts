@@ -4,7 +4,9 @@
  * (RFC 8785), so the bytes can be rebuilt from the parsed values.
  *
  *   chain entry      { agency, index, prevHash, …, contentSha256 }   hash = SHA-256(canonical entry)
- *   record content   the package digests, statuses, timeline, audit events, certificate fingerprints
+ *   record content   the package digests, statuses, timeline, audit events, certificate fingerprints;
+ *                    a document that was updated (edXML BussinessDocType 2) also lists each version
+ *                    with its packages and files (format /2, `documentVersions`)
  *   checkpoint       { agency, index, hash, signedAt } signed by the node (RSA-SHA256)
  *   archive file     a store-only ZIP: manifest, entry, content, packages, chain segment, checkpoint,
  *                    certificates, README
@@ -17,6 +19,13 @@ import { canonicalBytes } from './canonical-json.js';
 
 export const ENTRY_FORMAT = 'lienthong-chain-entry/1';
 export const CONTENT_FORMAT = 'lienthong-archive-content/1';
+/**
+ * The content of a record whose document had more than one version (issue 12: its sender updated it,
+ * BussinessDocType 2): format /1 plus `documentVersions`. A record of a document never updated stays
+ * /1, byte for byte as before, so its content digest does not change and nothing is sealed again for
+ * it; a verifier that knows only /1 refuses a /2 record by its format instead of misreading it.
+ */
+export const VERSIONED_CONTENT_FORMAT = 'lienthong-archive-content/2';
 export const CHECKPOINT_FORMAT = 'lienthong-checkpoint/1';
 export const ARCHIVE_FORMAT = 'lienthong-archive/1';
 export const CHAIN_EXPORT_FORMAT = 'lienthong-chain-export/1';
@@ -111,9 +120,49 @@ export interface StatusEvidence {
   packageSha256: string;
 }
 
+/** A file of a version: name, type, size and SHA-256 of its bytes (and, for the current one, its PDF evidence). */
+export interface VersionFileEvidence {
+  index: number;
+  name: string;
+  contentType: string;
+  size: number;
+  /** SHA-256 of the file's bytes: the sender's stored file; for a recipient, as its package carries it. */
+  sha256: string;
+  pdfSignatures?: unknown;
+}
+
+/**
+ * One version of the document in a record of format /2, oldest first: 1 the document as first sent or
+ * received, 2, 3 … each update of its sender. Every package it names is one of the record's
+ * `document` packages, and every `document` package belongs to exactly one version.
+ */
+export interface VersionEvidence {
+  number: number;
+  kind: 'original' | 'update';
+  /** The update's id (sender: DocumentUpdate; recipient: InboxVersion); null for version 1. */
+  id: string | null;
+  /** Sender: when the version was registered or the update made; recipient: when it arrived. */
+  at: string;
+  /** BussinessDocReason of an update. */
+  reason: string | null;
+  subject: string;
+  /** SHA-256 of the packages that carried it: the sender's, one per destination; the recipient's, the one it received. */
+  packages: string[];
+  /** Its files, in package order. */
+  attachments: VersionFileEvidence[];
+  /** Recipient: `received` (version 1) or the clerk's answer to the update (pending, accepted 15, refused 16). */
+  state?: string;
+  answeredAt?: string | null;
+  /** Recipient: the version the item showed when sealed. */
+  current?: boolean;
+  /** Sender, updates: the fields it changed, and each recipient's answer. */
+  changed?: string[];
+  answers?: Array<{ recipient: string; state: string; answeredAt: string | null; packageSha256: string | null }>;
+}
+
 /** The sealed evidence of one document for one agency. */
 export interface RecordContent {
-  format: typeof CONTENT_FORMAT;
+  format: typeof CONTENT_FORMAT | typeof VERSIONED_CONTENT_FORMAT;
   agency: string;
   role: ArchiveRole;
   subject: string;
@@ -129,6 +178,8 @@ export interface RecordContent {
   audit: Array<Record<string, unknown>>;
   /** SHA-256 fingerprints of every certificate needed to verify the packages, anchors included. */
   certificates: string[];
+  /** Format /2 only: every version of the document this agency sent or received (VersionEvidence). */
+  documentVersions?: VersionEvidence[];
 }
 
 export const HANDOVER_FORMAT = 'lienthong-handover/1';

@@ -6,7 +6,13 @@
  * The record content names every package by SHA-256 together with what the node verified when it
  * sealed (signer, signing time, attachments' digests), the statuses, the delivery timeline, the audit
  * events and the certificates. A later change (a recall after completion, an operator retrying a failed
- * delivery) is sealed again as the next version of the same subject; nothing sealed is ever rewritten.
+ * delivery, an update of the document or its answer) is sealed again as the next version of the same
+ * subject; nothing sealed is ever rewritten.
+ *
+ * A document its sender updated (edXML BussinessDocType 2; issue 12) has versions: the record then
+ * seals every one of them — each package that carried a version, verified like the first, and per
+ * version its files' digests (format /2, `documentVersions`) — so the archive holds every version the
+ * sender sent and every version the recipient received, whichever one the item shows.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditEvent } from '../audit/audit-event.entity.js';
@@ -14,7 +20,8 @@ import { listCertificates } from '../certificates/certificates.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
 import { fingerprintSha256, splitPemCertificates } from '../crypto/certificates.js';
 import type { TrustStore } from '../crypto/trust.js';
-import type { DocumentEvent } from '../delivery/document.entity.js';
+import { receivedVersions, type ReceivedVersion } from '../delivery/arrive.js';
+import type { DeliveryUpdate, DocumentEvent, DocumentUpdate, OutgoingDocument } from '../delivery/document.entity.js';
 import { FINAL_STATES } from '../delivery/states.js';
 import type { XmlLimits } from '../edxml/harden.js';
 import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
@@ -39,6 +46,8 @@ import {
   packagesById,
   statusesOfDeliveries,
   statusesOfItem,
+  updatesOfDocument,
+  versionsOfItem,
 } from './archive.repository.js';
 import { canonicalBytes, canonicalJson } from './canonical-json.js';
 import {
@@ -53,6 +62,9 @@ import {
   type RecordContent,
   type SealReason,
   type StatusEvidence,
+  type VersionEvidence,
+  type VersionFileEvidence,
+  VERSIONED_CONTENT_FORMAT,
 } from './format.js';
 
 const DAY_MS = 86_400_000;
@@ -86,12 +98,15 @@ export async function sealDocument(em: EntityManager, deps: SealDeps, documentId
     const statuses = (await statusesOfDeliveries(tx, deliveryIds)).filter((s) => s.carried || s.fromCode === doc.agencyCode);
     // A recall makes one package per destination (delivery.recallPackageId); doc.recallPackageId is one of them.
     const recallIds = unique([doc.recallPackageId, ...deliveries.map((d) => d.recallPackageId)]);
-    const rows = await packagesById(tx, unique([doc.packageId, ...deliveries.map((d) => d.packageId), ...recallIds, ...statuses.map((s) => s.packageId)]));
+    // Its updates: each version after the first, with the packages that carried it.
+    const { updates, perDelivery } = await updatesOfDocument(tx, doc.id, deliveryIds);
+    const firstIds = unique([doc.packageId, ...deliveries.map((d) => d.packageId)]);
+    const updateIds = unique(perDelivery.map((u) => u.packageId));
+    const rows = await packagesById(tx, unique([...firstIds, ...updateIds, ...recallIds, ...statuses.map((s) => s.packageId)]));
     const byId = new Map(rows.map((r) => [r.id, r]));
-    for (const id of unique([doc.packageId, ...deliveries.map((d) => d.packageId)])) {
-      await evidence.add(need(byId, id), 'document', { from: doc.agencyCode });
-    }
+    for (const id of [...firstIds, ...updateIds]) await evidence.add(need(byId, id), 'document', { from: doc.agencyCode });
     for (const id of recallIds) await evidence.add(need(byId, id), 'recall', { from: doc.agencyCode });
+    const attachments = await documentAttachments(tx, doc.id);
     for (const s of statuses) await evidence.add(need(byId, s.packageId), 'status', { from: s.fromCode, statusCode: s.code });
 
     const content: RecordContent = {
@@ -122,7 +137,7 @@ export async function sealDocument(em: EntityManager, deps: SealDeps, documentId
         recallReason: doc.recallReason ?? null,
         createdBy: doc.createdBy,
         createdAt: doc.createdAt.toISOString(),
-        attachments: await documentAttachments(tx, doc.id),
+        attachments,
       },
       packages: evidence.packages(),
       deliveries: deliveries.map((d) => ({
@@ -141,6 +156,10 @@ export async function sealDocument(em: EntityManager, deps: SealDeps, documentId
       audit: (await auditOf(tx, 'document', doc.id)).map(auditView),
       certificates: evidence.fingerprints(),
     };
+    if (updates.length) {
+      content.format = VERSIONED_CONTENT_FORMAT;
+      content.documentVersions = sentVersions(doc, { firstIds, updates, perDelivery, attachments, recipientOf, evidence });
+    }
     return appendRecord(tx, { agency: doc.agencyCode, role: 'sender', subject: doc.id, documentId: doc.documentId, reason: allFinal ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
   });
 }
@@ -156,9 +175,13 @@ export async function sealInboxItem(em: EntityManager, deps: SealDeps, itemId: s
     const previous = await latestRecord(tx, 'recipient', item.id);
     const evidence = new Evidence(tx, deps, previous);
     const statuses = await statusesOfItem(tx, item.id);
-    const rows = await packagesById(tx, unique([item.packageId, ...statuses.map((s) => s.packageId)]));
+    // Its versions, when its sender updated it: every one it received, whichever the item shows.
+    const updates = await versionsOfItem(tx, item.id);
+    const versions = updates.length ? receivedVersions(item, updates) : [];
+    const documentIds = unique([...versions.map((v) => v.packageId), item.packageId]);
+    const rows = await packagesById(tx, unique([...documentIds, ...statuses.map((s) => s.packageId)]));
     const byId = new Map(rows.map((r) => [r.id, r]));
-    await evidence.add(need(byId, item.packageId), 'document', { from: item.senderCode });
+    for (const id of documentIds) await evidence.add(need(byId, id), 'document', { from: item.senderCode });
     for (const s of statuses) await evidence.add(need(byId, s.packageId), 'status', { from: s.fromCode, statusCode: s.code });
 
     const content: RecordContent = {
@@ -195,6 +218,10 @@ export async function sealInboxItem(em: EntityManager, deps: SealDeps, itemId: s
       audit: (await auditOf(tx, 'inbox-item', item.id)).map(auditView),
       certificates: evidence.fingerprints(),
     };
+    if (versions.length) {
+      content.format = VERSIONED_CONTENT_FORMAT;
+      content.documentVersions = versions.map((v) => receivedVersionEvidence(v, evidence));
+    }
     return appendRecord(tx, { agency: item.agencyCode, role: 'recipient', subject: item.id, documentId: item.documentId, reason: final ? 'final' : 'timeout', content, previous, certificates: evidence.certificates });
   });
 }
@@ -348,6 +375,12 @@ class Evidence {
     return id ? (this.shaById.get(id) ?? null) : null;
   }
 
+  /** The attachments of a document package added here (their digests as the signed package carries them). */
+  attachmentsOf(id: string | null | undefined): PackageEvidence['attachments'] {
+    const sha = this.shaOf(id);
+    return (sha ? this.items.get(sha)?.attachments : undefined) ?? [];
+  }
+
   /** Documents first, then recalls, then statuses in the order they were added. */
   packages(): PackageEvidence[] {
     const order = { document: 0, recall: 1, status: 2 } as const;
@@ -360,6 +393,99 @@ class Evidence {
     // (all kept in archive_certificate) are carried over.
     return [...new Set([...this.certificates.keys(), ...(this.reusedEarlier ? this.earlierFingerprints : [])])].sort();
   }
+}
+
+/**
+ * The versions an outgoing document went out in: 1 as registered, then each update, each with the
+ * packages that carried it (one per destination) and its files. The files are the stored ones for the
+ * current version, and going back, each update's `changes.attachments.from` for the version before it
+ * (an update without new files kept them); a package its agency's own software signed had no files
+ * stored, so its package's are taken.
+ */
+function sentVersions(
+  doc: OutgoingDocument,
+  input: {
+    firstIds: string[];
+    updates: DocumentUpdate[];
+    perDelivery: DeliveryUpdate[];
+    attachments: Array<{ index: number; name: string; contentType: string; size: number; sha256: string; pdfSignatures?: unknown }>;
+    recipientOf: Map<string, string>;
+    evidence: Evidence;
+  },
+): VersionEvidence[] {
+  const { updates, perDelivery, evidence } = input;
+  const packagesOf = (u: DocumentUpdate) => unique(perDelivery.filter((d) => d.updateId === u.id).map((d) => d.packageId));
+  const newest = updates.length ? packagesOf(updates[updates.length - 1]!) : input.firstIds;
+  let files: VersionFileEvidence[] = input.attachments.length || doc.source !== 'edxml' ? input.attachments : evidence.attachmentsOf(newest[0]);
+  const filesOf: VersionFileEvidence[][] = [];
+  for (let i = updates.length; i >= 0; i--) {
+    filesOf[i] = files;
+    const changed = updates[i - 1]?.changes.attachments?.from;
+    if (Array.isArray(changed)) files = (changed as Array<Omit<VersionFileEvidence, 'index'>>).map((f, index) => ({ index, name: f.name, contentType: f.contentType, size: f.size, sha256: f.sha256 }));
+  }
+  return [
+    { number: 1, kind: 'original', id: null, at: doc.createdAt.toISOString(), reason: null, subject: subjectOfVersion(updates, 0, doc.subject), packages: input.firstIds.map((id) => evidence.shaOf(id)!), attachments: filesOf[0]! },
+    ...updates.map(
+      (u, i): VersionEvidence => ({
+        number: i + 2,
+        kind: 'update',
+        id: u.id,
+        at: u.createdAt.toISOString(),
+        reason: u.reason,
+        subject: subjectOfVersion(updates, i + 1, doc.subject),
+        packages: packagesOf(u).map((id) => evidence.shaOf(id)!),
+        attachments: filesOf[i + 1]!,
+        changed: Object.keys(u.changes).sort(),
+        answers: perDelivery
+          .filter((d) => d.updateId === u.id)
+          .map((d) => ({ recipient: input.recipientOf.get(d.deliveryId) ?? '', state: d.state, answeredAt: d.answeredAt?.toISOString() ?? null, packageSha256: evidence.shaOf(d.packageId) })),
+      }),
+    ),
+  ];
+}
+
+/**
+ * The trích yếu of version `k` (0: as registered; k: the one update k-1 made), from the updates'
+ * changes: what update k-1 changed it to, else what the next update that changed it changed it from,
+ * else the document's own, which no update changed since.
+ */
+function subjectOfVersion(updates: DocumentUpdate[], k: number, current: string): string {
+  const text = (u: DocumentUpdate | undefined, side: 'from' | 'to'): string | null => {
+    const change = u?.changes.subject;
+    return change && typeof change[side] === 'string' ? change[side] : null;
+  };
+  const own = k > 0 ? text(updates[k - 1], 'to') : null;
+  if (own !== null) return own;
+  for (const later of updates.slice(k)) {
+    const from = text(later, 'from');
+    if (from !== null) return from;
+  }
+  return current;
+}
+
+/** A received version as the record seals it: its package, its answer, its files with their digests. */
+function receivedVersionEvidence(v: ReceivedVersion, evidence: Evidence): VersionEvidence {
+  const digests = evidence.attachmentsOf(v.packageId);
+  return {
+    number: v.number,
+    kind: v.kind,
+    id: v.id,
+    at: v.receivedAt.toISOString(),
+    reason: v.reason,
+    subject: v.subject,
+    packages: [evidence.shaOf(v.packageId)!],
+    attachments: v.attachments.map((a) => ({
+      index: a.index,
+      name: a.name,
+      contentType: a.contentType,
+      size: a.size,
+      sha256: digests[a.index]?.sha256 ?? '',
+      ...(a.pdfSignatures ? { pdfSignatures: json(a.pdfSignatures) } : {}),
+    })),
+    state: v.state,
+    answeredAt: v.answeredAt?.toISOString() ?? null,
+    current: v.current,
+  };
 }
 
 function statusEvidence(s: StatusRecord, recipient: string | null, row: Package): StatusEvidence {

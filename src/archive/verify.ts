@@ -26,6 +26,7 @@ import {
   CHECKPOINT_NAME,
   CONTENT_FORMAT,
   CONTENT_NAME,
+  VERSIONED_CONTENT_FORMAT,
   ENTRY_FORMAT,
   HANDOVER_CONTENT_FORMAT,
   HANDOVER_FORMAT,
@@ -49,6 +50,7 @@ import {
   type PackageEvidence,
   type RecordContent,
   type SignedCheckpoint,
+  type VersionEvidence,
 } from './format.js';
 import { crc32, dosDateTime, layoutDifference, readZip, ZipFormatError, type ReadZip } from './zip.js';
 
@@ -187,7 +189,7 @@ function checkHandover(report: Report, label: string, c: HandoverContent, option
 
 function contentProblem(v: unknown): string | null {
   if (!isObject(v)) return 'is not a JSON object';
-  if (v.format !== CONTENT_FORMAT) return `has format ${JSON.stringify(v.format)}, expected ${CONTENT_FORMAT}`;
+  if (v.format !== CONTENT_FORMAT && v.format !== VERSIONED_CONTENT_FORMAT) return `has format ${JSON.stringify(v.format)}, expected ${CONTENT_FORMAT} or ${VERSIONED_CONTENT_FORMAT}`;
   for (const key of ['packages', 'deliveries', 'statuses', 'events', 'audit', 'certificates'] as const) {
     if (!Array.isArray(v[key])) return `lacks its ${key} list`;
   }
@@ -196,7 +198,57 @@ function contentProblem(v: unknown): string | null {
       return 'has a malformed package entry';
     }
   }
+  // Format /2 lists the document's versions (issue 12); /1 has none.
+  if (v.format === CONTENT_FORMAT) return 'documentVersions' in v ? `lists documentVersions, which only ${VERSIONED_CONTENT_FORMAT} has` : null;
+  if (!Array.isArray(v.documentVersions) || v.documentVersions.length === 0) return 'lacks its documentVersions list';
+  for (const d of v.documentVersions as unknown[]) {
+    const wellFormed =
+      isObject(d) &&
+      isIndex(d.number) &&
+      (d.kind === 'original' || d.kind === 'update') &&
+      Array.isArray(d.packages) &&
+      d.packages.every((x) => typeof x === 'string' && HEX64.test(x)) &&
+      Array.isArray(d.attachments) &&
+      d.attachments.every((a) => isObject(a) && typeof a.sha256 === 'string');
+    if (!wellFormed) return 'has a malformed documentVersions entry';
+  }
   return null;
+}
+
+/**
+ * What a versioned record (format /2) must say of its versions: numbered one after another from the
+ * first it holds (1, the document as first sent or received, is the only `original`); every package
+ * a version names is one of the record's document packages, carrying exactly that version's files
+ * (by SHA-256, in order), and every document package carries some version; the sender's stored files
+ * (a composed document's) are its last version's; a recipient's item shows exactly one version.
+ * Returns the problems found, none for a record of format /1.
+ */
+function versionProblems(c: RecordContent): string[] {
+  if (c.format !== VERSIONED_CONTENT_FORMAT) return [];
+  const versions: VersionEvidence[] = c.documentVersions ?? [];
+  const documents = new Map(c.packages.filter((p) => p.role === 'document').map((p) => [p.sha256, p]));
+  const problems: string[] = [];
+  const digests = (files: ReadonlyArray<{ sha256?: unknown }>) => files.map((f) => String(f.sha256)).join(',');
+  versions.forEach((v, i) => {
+    const before = versions[i - 1];
+    if (before && v.number !== before.number + 1) problems.push(`version ${v.number} follows version ${before.number}`);
+    if ((v.kind === 'original') !== (v.number === 1)) problems.push(`version ${v.number} is marked ${v.kind}, but only version 1 is the original`);
+    if (v.packages.length === 0) problems.push(`version ${v.number} names no package`);
+    for (const sha of v.packages) {
+      const p = documents.get(sha);
+      if (!p) problems.push(`version ${v.number} names package ${short(sha)}, which the record does not seal as a document package`);
+      else if (digests(p.attachments) !== digests(v.attachments)) problems.push(`the files of version ${v.number} are not the ones package ${short(sha)} carries (their SHA-256 digests differ)`);
+    }
+  });
+  const named = new Set(versions.flatMap((v) => v.packages));
+  for (const sha of documents.keys()) if (!named.has(sha)) problems.push(`document package ${short(sha)} carries no version the record lists`);
+  const uploaded = (c.document as { attachments?: unknown }).attachments;
+  const last = versions[versions.length - 1];
+  if (c.role === 'sender' && c.document.source === 'api' && Array.isArray(uploaded) && last && digests(uploaded.filter(isObject)) !== digests(last.attachments)) {
+    problems.push(`the files the sender holds are not those of its last version, ${last.number}`);
+  }
+  if (c.role === 'recipient' && versions.filter((v) => v.current === true).length !== 1) problems.push('the item does not show exactly one of its versions');
+  return problems;
 }
 
 function checkpointProblem(v: unknown): string | null {
@@ -379,6 +431,8 @@ export async function verifyArchiveFile(bytes: Buffer, options: VerifyOptions): 
 
   // Packages: digest against the record, then the signature offline.
   const packageNames = new Set<string>();
+  // In a versioned record, what each document package must be: a first version or an update.
+  const versionKinds = new Map((content?.documentVersions ?? []).flatMap((v) => v.packages.map((sha) => [sha, v.kind] as const)));
   if (content) {
     for (const p of content.packages) {
       const name = packageFileName(p);
@@ -397,12 +451,20 @@ export async function verifyArchiveFile(bytes: Buffer, options: VerifyOptions): 
         } else report.fail(name, `is missing (the sealed record lists this ${p.role} package, SHA-256 ${p.sha256})`);
         continue;
       }
-      await checkPackage(report, name, p, file.data, pool, options);
+      await checkPackage(report, name, p, file.data, pool, options, { documentId: content.documentId, kind: versionKinds.get(p.sha256) });
+    }
+    // A versioned record (issue 12): each version with its packages and files.
+    const problems = versionProblems(content);
+    if (problems.length) report.fail('versions', `${problems.join('; ')}: the record does not account for the versions of its document`);
+    else if (content.documentVersions) {
+      const v = content.documentVersions;
+      report.ok('versions', `${v.length} version(s) of the document (${v.map((x) => `${x.number} ${x.kind}${x.current ? ', shown' : ''}`).join('; ')}), each with its packages and the files they carry`);
     }
     // The files the sender uploaded are the attachments that went out, digest for digest (a package
-    // signed by the agency's own software, source `edxml`, had no upload to compare with).
+    // signed by the agency's own software, source `edxml`, had no upload to compare with). A versioned
+    // record compares each version's instead (versionProblems).
     const uploaded = (content.document as { attachments?: unknown }).attachments;
-    if (content.role === 'sender' && content.document.source === 'api' && Array.isArray(uploaded)) {
+    if (content.role === 'sender' && content.document.source === 'api' && Array.isArray(uploaded) && content.format === CONTENT_FORMAT) {
       const want = uploaded.map((a) => (isObject(a) ? a.sha256 : undefined));
       for (const p of content.packages.filter((x) => x.role === 'document')) {
         const got = p.attachments.map((a) => a.sha256);
@@ -477,8 +539,20 @@ export async function verifyArchiveFile(bytes: Buffer, options: VerifyOptions): 
   return report.done();
 }
 
-/** Digest, then the XMLDSig signature offline, then that the signed package is the one sealed. */
-async function checkPackage(report: Report, name: string, p: PackageEvidence, data: Buffer, pool: string[], options: VerifyOptions): Promise<void> {
+/**
+ * Digest, then the XMLDSig signature offline, then that the signed package is the one sealed — and,
+ * for a version of a versioned record (`version.kind`), that it is that version of this document: its
+ * DocumentId, and BussinessDocType 2 for an update, 0 or 3 for the first version.
+ */
+async function checkPackage(
+  report: Report,
+  name: string,
+  p: PackageEvidence,
+  data: Buffer,
+  pool: string[],
+  options: VerifyOptions,
+  version: { documentId: string; kind: VersionEvidence['kind'] | undefined } = { documentId: '', kind: undefined },
+): Promise<void> {
   const digest = sha256Hex(data);
   if (digest !== p.sha256) {
     report.fail(name, `has SHA-256 ${digest}, but the sealed record says ${p.sha256}: the package was altered`);
@@ -506,6 +580,14 @@ async function checkPackage(report: Report, name: string, p: PackageEvidence, da
       if (digests.length !== sealed.length || digests.some((d, i) => d !== sealed[i])) {
         report.fail(name, 'its attachments do not have the SHA-256 digests the record seals');
         return;
+      }
+      if (version.kind) {
+        const type = v.model.edoc.traceHeaderList.bussiness.bussinessDocType;
+        const fits = version.kind === 'update' ? type === 2 : type === 0 || type === 3;
+        if (!fits || v.model.edoc.messageHeader.documentId !== version.documentId) {
+          report.fail(name, `is the package of ${v.model.edoc.messageHeader.documentId} with BussinessDocType ${type}, not the ${version.kind === 'update' ? 'update' : 'first version'} of ${version.documentId} the record seals`);
+          return;
+        }
       }
     }
     const what = v.model.kind === 'status' ? `status ${v.model.status.statusCode}` : `document${p.attachments.length ? ` with ${p.attachments.length} attachment(s), digests matching` : ''}`;
@@ -626,6 +708,8 @@ export async function verifyChainExport(bytes: Buffer, options: VerifyOptions): 
       else {
         const unknown = c.certificates.filter((f) => !(f in ex.certificates));
         if (unknown.length) report.fail(`record #${e.index}`, `names ${unknown.length} certificate(s) the export does not hold`);
+        const problems = versionProblems(c);
+        if (problems.length) report.fail(`record #${e.index}`, `${problems.join('; ')}: the record does not account for the versions of its document`);
       }
     }
     at = { index: e.index, hash: entryHash(e) };

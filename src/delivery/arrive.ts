@@ -132,7 +132,9 @@ export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: st
 
 /**
  * A sender's update (BussinessDocType 2) of a document `item` holds, as a pending version of the item
- * (never a second item: one DocumentId, one incoming number). The clerk answers it with 15 or 16.
+ * (never a second item: one DocumentId, one incoming number). The clerk answers it with 15 or 16. The
+ * version keeps what the item showed when it came (`previous`): a 15 moves the update onto the item,
+ * and the earlier version must stay the recipient's to read and to seal (receivedVersions).
  */
 export function newInboxVersion(em: EntityManager, item: InboxItem, pkg: VerifiedPackage, packageId: string, now = new Date()): InboxVersion {
   const edoc = verifiedEdoc(pkg);
@@ -145,8 +147,75 @@ export function newInboxVersion(em: EntityManager, item: InboxItem, pkg: Verifie
     subject: edoc.messageHeader.subject,
     metadata: itemMetadata(edoc, item.agencyCode),
     attachments: attachmentInfos(edoc, receivedPdfEvidence(pkg)),
+    previous: { packageId: item.packageId, subject: item.subject, metadata: item.metadata, attachments: item.attachments },
     state: 'pending',
     receivedAt: now,
     answeredAt: null,
   });
+}
+
+/** One version of a received document as the recipient holds it (receivedVersions). */
+export interface ReceivedVersion {
+  /** 1: the document as first received; 2, 3 …: the sender's updates, in the order they came. */
+  number: number;
+  kind: 'original' | 'update';
+  /** The InboxVersion row of an update; null for the first version. */
+  id: string | null;
+  packageId: string;
+  subject: string;
+  reason: string | null;
+  /** `received` for the first version; an update's as the clerk answered it (15 accepted, 16 refused). */
+  state: 'received' | InboxVersion['state'];
+  receivedAt: Date;
+  answeredAt: Date | null;
+  metadata: Record<string, unknown>;
+  attachments: AttachmentInfo[];
+  /** The version the item shows now (its package, subject and files). */
+  current: boolean;
+}
+
+/**
+ * Every version of an item, oldest first: the document as first received, then each update (`rows`,
+ * the item's InboxVersions in any order). The first version is the earliest update's `previous`, or
+ * the item itself while it has no update. An item updated and answered 15 before updates kept
+ * `previous` (rows of migration 20261208110000 that could not be filled) has no first version here:
+ * its numbering still counts it, so the updates keep their numbers.
+ */
+export function receivedVersions(item: InboxItem, rows: readonly InboxVersion[]): ReceivedVersion[] {
+  const updates = [...rows].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : 1));
+  const first = updates.length === 0 ? { packageId: item.packageId, subject: item.subject, metadata: item.metadata, attachments: item.attachments } : (updates[0]!.previous ?? null);
+  const versions: ReceivedVersion[] = [];
+  if (first) {
+    versions.push({
+      number: 1,
+      kind: 'original',
+      id: null,
+      packageId: first.packageId,
+      subject: first.subject,
+      reason: null,
+      state: 'received',
+      receivedAt: item.receivedAt,
+      answeredAt: null,
+      metadata: first.metadata,
+      attachments: first.attachments,
+      current: first.packageId === item.packageId,
+    });
+  }
+  updates.forEach((u, i) =>
+    versions.push({
+      number: i + 2,
+      kind: 'update',
+      id: u.id,
+      packageId: u.packageId,
+      subject: u.subject,
+      reason: u.reason ?? null,
+      state: u.state,
+      receivedAt: u.receivedAt,
+      answeredAt: u.answeredAt ?? null,
+      metadata: u.metadata,
+      attachments: u.attachments,
+      current: u.packageId === item.packageId,
+    }),
+  );
+  return versions;
 }

@@ -75,6 +75,14 @@ export const InboxItemSchema = defineEntity({
 });
 export type InboxItem = InferEntity<typeof InboxItemSchema>;
 
+/** What an item showed before an update (InboxVersion.previous). */
+export interface PreviousVersion {
+  packageId: string;
+  subject: string;
+  metadata: Record<string, unknown>;
+  attachments: AttachmentInfo[];
+}
+
 /**
  * A new version of a received document (edXML BussinessDocType 2, cập nhật): the sender's update of a
  * document this agency holds arrives as a version of its item, never as a second item (one DocumentId,
@@ -95,6 +103,13 @@ export const InboxVersionSchema = defineEntity({
     /** The verified header of the new version, as items keep theirs. */
     metadata: p.json<Record<string, unknown>>(),
     attachments: p.json<AttachmentInfo[]>(),
+    /**
+     * The version the item showed when this one arrived (newInboxVersion): its package, trích yếu,
+     * header and files with their PDF evidence. A 15 puts the new version on the item, so the earliest
+     * update's `previous` is where the document as first received stays (version 1; see
+     * receivedVersions). Null on rows older than migration 20261208110000, where it was not kept.
+     */
+    previous: p.json<PreviousVersion>().nullable(),
     state: p.enum(['pending', 'accepted', 'refused'] as ('pending' | 'accepted' | 'refused')[]).nativeEnumName('inbox_version_state'),
     receivedAt: p.datetime(),
     answeredAt: p.datetime().nullable(),

@@ -4,16 +4,20 @@
  * document, and each recipient's answer — 15 (it takes the new version) or 16 (it keeps its own) —
  * recorded per recipient beside the delivery, whose state (arrived, accepted, …) it does not touch.
  *
+ * An update may carry files (the rule is at UpdateFile): its file list replaces the document's, and
+ * every update package carries the document's files as they are in that version.
+ *
  * Steps: `updateDocument` (the request: the new version, the packages, one DeliveryUpdate per holder),
  * `sendUpdate` (the `update` job: into the local recipient's inbox as a version of its item, or to
  * the partner), `answerUpdate` (a 15/16 from the recipient, local or remote, when an update waits).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { PartnerSchema } from '../directory/partner.entity.js';
 import { buildEdoc } from '../edxml/build.js';
+import { parsePackage } from '../edxml/parse.js';
 import { DomainError, type FieldError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
 import { sendToPartner } from '../transport/outbound.js';
@@ -21,21 +25,30 @@ import { InboxItemSchema } from './inbox.entity.js';
 import { newInboxVersion } from './arrive.js';
 import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
 import { byDestination } from './destinations.js';
-import { DeliverySchema, DeliveryUpdateSchema, DocumentUpdateSchema, OutgoingDocumentSchema, type Delivery, type OutgoingDocument } from './document.entity.js';
+import {
+  DeliverySchema,
+  DeliveryUpdateSchema,
+  DocumentAttachmentSchema,
+  DocumentEventSchema,
+  DocumentUpdateSchema,
+  OutgoingDocumentSchema,
+  type Delivery,
+  type OutgoingDocument,
+} from './document.entity.js';
 import type { Clerk } from '../documents/documents.service.js';
 import { findOwnDocument } from './outgoing.repository.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent } from './events.js';
 import { lockDeliveries, lockDocumentRow } from './locks.js';
 import { documentFiles } from './sign.js';
-import { verifyReceivedPdfs } from './pdf-evidence.js';
+import { pdfEvidence, verifyReceivedPdfs } from './pdf-evidence.js';
 import { verifyReceived, type PipelineDeps } from './verify-received.js';
 import { DELIVERED_STATES, type StatusCode } from './states.js';
 
 /**
  * An update: a body like POST /v1/documents with every field optional, plus `reason`. What a văn thư
- * corrects changes (UPDATABLE); what makes the DocumentId (type, ký hiệu, date) and the recipients must
- * stay as they are (replace the document for those), and new files are not taken yet.
+ * corrects changes (UPDATABLE, and the files: see UpdateFile); what makes the DocumentId (type, ký
+ * hiệu, date) and the recipients must stay as they are (replace the document for those).
  */
 export interface UpdateInput {
   reason: string;
@@ -50,15 +63,45 @@ export interface UpdateInput {
   notation?: string;
   promulgation?: { place?: string; date?: string };
   to?: string[];
+  /** The JSON files: the route decodes and checks them into `files` (updateDocument's last argument). */
   attachments?: unknown[];
   confidentiality?: string;
+}
+
+/**
+ * A file of an update, as the route read it (JSON base64 or a multipart part) and checked it with
+ * the attachment policy, the same way POST /v1/documents does (name and type normalised; refused
+ * with 422 on `attachments.<i>.…` otherwise). The rule:
+ * - files given replace the document's whole file list, in the order given (a corrected file and the
+ *   files kept alike: send them all); none given keeps the list as it is — an update cannot take
+ *   every file away (replace the document for that);
+ * - the same files again (names, types and bytes) change nothing;
+ * - their PDFs' legal signatures are verified as a new document's are (issue 17), kept with the file
+ *   and on the timeline (`document.pdf-signatures-checked` with the update's id);
+ * - every update package carries the document's files as they are in that version, so each
+ *   recipient's new version shows them, and the earlier version's files stay in its own package.
+ */
+export interface UpdateFile {
+  name: string;
+  contentType: string;
+  content: Buffer;
+  /** SHA-256 (hex) of `content`. */
+  sha256: string;
+}
+
+/** A file as the update's changes and the archive name it: without its bytes. */
+export interface FileSummary {
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
 }
 
 const UPDATABLE = ['subject', 'content', 'dueDate', 'toPlaces', 'signer', 'priority', 'steeringType'] as const;
 
 /**
- * 422 naming each field an update may not change (they make the DocumentId, or are not supported
- * yet), and a due date before the document's date of issue.
+ * 422 naming each field an update may not change (they make the DocumentId, or the recipients), and
+ * a due date before the document's date of issue.
  */
 function assertUpdatable(doc: OutgoingDocument, input: UpdateInput): void {
   const errors: FieldError[] = [];
@@ -82,9 +125,6 @@ function assertUpdatable(doc: OutgoingDocument, input: UpdateInput): void {
   if (input.confidentiality !== undefined && input.confidentiality !== 'normal') {
     refuse('confidentiality', 'must be "normal": secret documents are never sent over this system', 'phải là "normal": văn bản mật không bao giờ được gửi qua hệ thống này');
   }
-  if (input.attachments !== undefined && input.attachments.length > 0) {
-    refuse('attachments', 'cannot be added by an update yet: replace the document', 'chưa thêm được khi cập nhật: hãy thay thế văn bản');
-  }
   // The date of issue stays; a deadline before it could never be met.
   if (typeof input.dueDate === 'string' && input.dueDate < doc.promulgationDate) {
     refuse(
@@ -106,7 +146,15 @@ function assertUpdatable(doc: OutgoingDocument, input: UpdateInput): void {
  * package (signed once per destination) to answer. Every delivery must be settled first: one still on
  * its way would arrive as the old version. Returns the DeliveryUpdates for the `update` job.
  */
-export async function updateDocument(em: EntityManager, deps: PipelineDeps, clerk: Clerk, id: string, input: UpdateInput): Promise<{ updateId: string; deliveryUpdateIds: string[] }> {
+export async function updateDocument(
+  em: EntityManager,
+  deps: PipelineDeps,
+  clerk: Clerk,
+  id: string,
+  input: UpdateInput,
+  /** The update's files, checked (UpdateFile); empty keeps the document's. */
+  files: readonly UpdateFile[] = [],
+): Promise<{ updateId: string; deliveryUpdateIds: string[] }> {
   return em.transactional(async (tx) => {
     if (/^[0-9a-f-]{36}$/i.test(id)) await lockDocumentRow(tx, id);
     const doc = await findOwnDocument(tx, clerk, id);
@@ -126,26 +174,31 @@ export async function updateDocument(em: EntityManager, deps: PipelineDeps, cler
     const holders = deliveries.filter((d) => DELIVERED_STATES.includes(d.state) || d.state === 'recall_refused');
     if (!holders.length) throw new DomainError('CONFLICT', 'No recipient holds the document: there is nothing to update.', { vi: 'Không nơi nhận nào đang giữ văn bản: không có gì để cập nhật.' });
     assertUpdatable(doc, input);
-    const changes = applyChanges(doc, input);
+    const current = await currentFiles(tx, doc);
+    const newFiles = files.length > 0 && !sameFiles(current.map(summaryOf), files.map(summaryOf));
+    const changes: Record<string, { from: unknown; to: unknown }> = applyChanges(doc, input);
+    if (newFiles) changes.attachments = { from: current.map(summaryOf), to: files.map(summaryOf) };
     if (!Object.keys(changes).length) {
-      throw new DomainError('VALIDATION_FAILED', `The update changes nothing: give at least one of ${UPDATABLE.join(', ')} with a new value.`, {
-        vi: `Nội dung cập nhật không thay đổi gì: hãy cho giá trị mới của ít nhất một trong các trường ${UPDATABLE.join(', ')}.`,
+      throw new DomainError('VALIDATION_FAILED', `The update changes nothing: give at least one of ${[...UPDATABLE, 'attachments'].join(', ')} with a new value.`, {
+        vi: `Nội dung cập nhật không thay đổi gì: hãy cho giá trị mới của ít nhất một trong các trường ${[...UPDATABLE, 'attachments'].join(', ')}.`,
       });
     }
 
     const at = new Date();
+    // Files alone do not make the row dirty; the archive looks for documents changed since their seal.
+    doc.updatedAt = at;
     const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
     const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
-    const files = await documentFiles(tx, doc.id);
     const signer = await deps.pki.signerFor(tx, sender.code, at);
     const update = tx.create(DocumentUpdateSchema, { id: randomUUID(), documentId: doc.id, reason: input.reason, changes, createdBy: clerk.principal.id, createdAt: at });
+    const sent = newFiles ? [...files] : current;
     // An update not yet answered gives way to this one: the recipient answers the newest.
     const open = await tx.find(DeliveryUpdateSchema, { deliveryId: { $in: holders.map((d) => d.id) }, state: { $in: ['requested', 'sent'] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     for (const o of open) o.state = 'superseded';
     const deliveryUpdateIds: string[] = [];
     for (const [, group] of byDestination(holders)) {
       const to = group.map((d) => agencies.get(d.recipientCode)).filter((a): a is Agency => a !== undefined);
-      const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, files, { type: 2, reason: input.reason }, at)), signer);
+      const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, sent, { type: 2, reason: input.reason }, at)), signer);
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 2 });
       for (const d of group) {
         const row = tx.create(DeliveryUpdateSchema, { id: randomUUID(), updateId: update.id, deliveryId: d.id, packageId: pkg.id, state: 'requested', answeredAt: null, createdAt: at, updatedAt: at });
@@ -154,9 +207,65 @@ export async function updateDocument(em: EntityManager, deps: PipelineDeps, cler
       }
     }
     recordEvent(tx, { documentId: doc.id, type: 'document.updated', state: doc.state, details: { updateId: update.id, reason: input.reason, changes } });
+    if (newFiles) await replaceFiles(tx, deps, doc, update.id, files, at);
     recordAudit(tx, { actor: clerk.principal, action: 'document.updated', subjectType: 'document', subjectId: doc.id, details: { reason: input.reason, fields: Object.keys(changes) }, requestId: clerk.requestId });
     return { updateId: update.id, deliveryUpdateIds };
   });
+}
+
+const sha256Of = (content: Buffer): string => createHash('sha256').update(content).digest('hex');
+
+const summaryOf = (f: { name: string; contentType: string; content: Buffer; sha256?: string }): FileSummary => ({
+  name: f.name,
+  contentType: f.contentType,
+  size: f.content.length,
+  sha256: f.sha256 ?? sha256Of(f.content),
+});
+
+const sameFiles = (a: readonly FileSummary[], b: readonly FileSummary[]): boolean =>
+  a.length === b.length && a.every((f, i) => f.name === b[i]!.name && f.contentType === b[i]!.contentType && f.sha256 === b[i]!.sha256);
+
+/**
+ * The files of the document's current version: its stored files, or — for a package its agency's own
+ * software signed, which has none stored — the files inside that package, so an update of it carries
+ * them on as a composed document's update does.
+ */
+async function currentFiles(tx: EntityManager, doc: OutgoingDocument): Promise<UpdateFile[]> {
+  const stored = await documentFiles(tx, doc.id);
+  if (stored.length || doc.source !== 'edxml' || !doc.packageId) return stored.map((f) => ({ ...f, sha256: sha256Of(f.content) }));
+  const parsed = parsePackage(await packageBytes(tx, doc.packageId));
+  if (parsed.kind !== 'edoc') return [];
+  return parsed.edoc.attachments.map((a) => {
+    const content = Buffer.from(a.contentBase64, 'base64');
+    return { name: a.attachmentName, contentType: a.contentType ?? '', content, sha256: sha256Of(content) };
+  });
+}
+
+/**
+ * The update's files become the document's (the earlier ones stay, byte for byte, in the packages of
+ * the versions that carried them), with their PDFs' legal signatures verified as a new document's are
+ * (createDocument; issue 17) and the verdicts on the timeline.
+ */
+async function replaceFiles(tx: EntityManager, deps: PipelineDeps, doc: OutgoingDocument, updateId: string, files: readonly UpdateFile[], at: Date): Promise<void> {
+  const anchors = (await deps.pki.trust(tx)).store.anchorsPem();
+  const evidence = pdfEvidence(files, anchors, doc.agencyCode, at);
+  await tx.nativeDelete(DocumentAttachmentSchema, { documentId: doc.id });
+  files.forEach((f, index) =>
+    tx.create(DocumentAttachmentSchema, {
+      documentId: doc.id,
+      index,
+      name: f.name,
+      contentType: f.contentType,
+      size: f.content.length,
+      sha256: f.sha256,
+      content: f.content,
+      pdfSignatures: evidence[index] ?? null,
+    }),
+  );
+  const checked = evidence.flatMap((e, index) =>
+    e ? [{ index, name: files[index]!.name, officiallySigned: e.officiallySigned, problems: e.problems, signers: e.signatures.map((g) => ({ signer: g.signer, role: g.role, valid: g.valid })) }] : [],
+  );
+  if (checked.length) recordEvent(tx, { documentId: doc.id, type: 'document.pdf-signatures-checked', details: { updateId, attachments: checked } });
 }
 
 /** Moves the new values onto the document; returns what changed (field → from, to). */
@@ -230,14 +339,28 @@ export async function sendUpdate(em: EntityManager, deps: PipelineDeps, delivery
  * asked (a recall's answer moves the delivery instead). Records the answer and returns true, or
  * returns false when the status is not an update's answer. Runs on the caller's transaction, with the
  * delivery locked.
+ *
+ * Which update it answers: the recipient answers the newest update it holds (the inbox refuses the
+ * older ones waiting), so the newest one that had reached it when the answer was made (`at`): one
+ * sent, and made before the answer. An answer can cross the next update — the clerk takes version 2
+ * while the sender makes version 3 — and then it answers version 2, which version 3 superseded here,
+ * never version 3, which the recipient has not seen and which must still go out.
  */
 export async function answerUpdate(tx: EntityManager, delivery: Delivery, code: StatusCode, statusId: string, at: Date): Promise<boolean> {
   if ((code !== '15' && code !== '16') || delivery.state === 'recall_requested') return false;
-  const [open] = await tx.find(
+  const candidates = await tx.find(
     DeliveryUpdateSchema,
-    { deliveryId: delivery.id, state: { $in: ['requested', 'sent'] } },
-    { orderBy: { createdAt: 'desc' }, limit: 1, lockMode: LockMode.PESSIMISTIC_WRITE },
+    { deliveryId: delivery.id, state: { $in: ['sent', 'superseded'] }, answeredAt: null, createdAt: { $lte: at } },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 5, lockMode: LockMode.PESSIMISTIC_WRITE },
   );
+  let open: (typeof candidates)[number] | undefined;
+  for (const c of candidates) {
+    // A superseded update may never have gone out (superseded while still `requested`).
+    if (c.state === 'sent' || (await wasSent(tx, c.deliveryId, c.updateId))) {
+      open = c;
+      break;
+    }
+  }
   if (!open) return false;
   open.state = code === '15' ? 'accepted' : 'refused';
   open.answeredAt = at;
@@ -252,6 +375,11 @@ export async function answerUpdate(tx: EntityManager, delivery: Delivery, code: 
     details: { updateId: open.updateId },
   });
   return true;
+}
+
+/** Whether an update went out to a delivery's recipient (its `update.sent` event: sendUpdate). */
+async function wasSent(tx: EntityManager, deliveryId: string, updateId: string): Promise<boolean> {
+  return (await tx.count(DocumentEventSchema, { deliveryId, type: 'update.sent', details: { updateId } })) > 0;
 }
 
 /** A partner refused an update package for good: the update ends there, on the timeline. */

@@ -19,11 +19,11 @@ import { xmlText } from '../http/xml-text.js';
 import { StatusRecordSchema } from '../delivery/inbox.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema } from '../delivery/document.entity.js';
-import { DocumentInputSchema, DocumentViewSchema, EventViewSchema } from './documents.schemas.js';
+import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema, type OutgoingDocument } from '../delivery/document.entity.js';
+import { DocumentInputSchema, DocumentViewSchema, EventViewSchema, type DocumentInput } from './documents.schemas.js';
 import { readComposition } from './composition.js';
-import { createDocument, createFromEdxml, documentEvents, listOutgoing, loadDocumentView, type Clerk } from './documents.service.js';
-import { findOwnDocument } from '../delivery/outgoing.repository.js';
+import { createDocument, createFromEdxml, documentEvents, fileSha256, listOutgoing, loadDocumentView, type Clerk } from './documents.service.js';
+import { findOwnDocument, followsUp } from '../delivery/outgoing.repository.js';
 import { recallDocument } from '../delivery/recall.js';
 import { recordEvent } from '../delivery/events.js';
 import { updateDocument } from '../delivery/update.js';
@@ -53,8 +53,10 @@ const ROLES = ['clerk', 'signer'] as const;
 const isoDate = isoDateOf();
 
 /**
- * An update: a body like POST /v1/documents (API.md), every field optional, plus why. What makes the
- * DocumentId (type, ký hiệu, date) and the recipients must stay as they are; files cannot change yet.
+ * An update: a body like POST /v1/documents (API.md), every field optional, plus why — as JSON (files
+ * base64 in `attachments`) or multipart/form-data (this as the `metadata` part, one part per file).
+ * What makes the DocumentId (type, ký hiệu, date) and the recipients must stay as they are; files
+ * given replace the document's (the rule is at UpdateFile in src/delivery/update.ts).
  */
 const field = DocumentInputSchema.shape;
 const UpdateInputSchema = z
@@ -68,18 +70,49 @@ const UpdateInputSchema = z
     signer: field.signer.optional(),
     priority: field.priority.unwrap().optional(),
     steeringType: field.steeringType.unwrap().optional(),
-    // What must stay as it is (the DocumentId, the recipients), or is not taken yet (files): checked in updateDocument.
+    // The new file list: read and checked as POST /v1/documents reads and checks its files.
+    attachments: field.attachments.unwrap().optional(),
+    // What must stay as it is (the DocumentId, the recipients): checked in updateDocument.
     type: field.type.optional(),
     notation: field.notation.optional(),
     promulgation: field.promulgation.unwrap().optional(),
     to: field.to.optional(),
-    attachments: field.attachments.unwrap().optional(),
     confidentiality: field.confidentiality.unwrap().optional(),
     responseFor: field.responseFor.unwrap().optional(),
     staff: field.staff,
   })
   .strict()
   .openapi('UpdateInput');
+
+type UpdateBody = z.infer<typeof UpdateInputSchema>;
+
+/**
+ * The document as an update would leave it, in the shape POST /v1/documents takes: readComposition
+ * checks the update's files against it with checkDocumentInput, so they are taken — names and types
+ * normalised by the attachment policy, sizes bounded — exactly as a new document's files are. The
+ * fields that may not change are the document's own here; updateDocument refuses an update that
+ * tries (assertUpdatable).
+ */
+function asComposition(doc: OutgoingDocument, update: UpdateBody): DocumentInput {
+  const content = update.content === undefined ? doc.content : update.content;
+  const dueDate = update.dueDate === undefined ? doc.dueDate : update.dueDate;
+  return {
+    type: doc.type,
+    notation: doc.notation,
+    subject: update.subject ?? doc.subject,
+    ...(content ? { content } : {}),
+    promulgation: { place: doc.promulgationPlace },
+    signer: update.signer ?? doc.signer,
+    priority: update.priority ?? doc.priority,
+    confidentiality: update.confidentiality ?? 'normal',
+    steeringType: update.steeringType ?? doc.steeringType,
+    ...(dueDate ? { dueDate } : {}),
+    to: doc.recipientSpec,
+    toPlaces: update.toPlaces ?? doc.toPlaces,
+    responseFor: [],
+    attachments: update.attachments ?? [],
+  };
+}
 
 /** A replacement: a document like any other, and why it replaces the one it names. */
 const ReplacementInputSchema = DocumentInputSchema.extend({ reason: xmlText().trim().min(1).max(2000) }).openapi('ReplacementInput');
@@ -125,30 +158,48 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     await deps.queues.enqueue(next.job, { documentId: next.documentId }).catch(() => undefined);
     return c.json(answer.body as object, answer.status as 201);
   });
-  app.openapi(
-    createRoute({
-      middleware: [allow((p) => requireUser(p, [...ROLES]))] as const,
-      method: 'post',
-      path: '/v1/documents/{id}/update',
-      tags,
-      security: BEARER,
-      summary: 'Update a sent document (edXML BussinessDocType 2): the same number and DocumentId, corrected metadata',
-      description:
-        'Every recipient holding the document gets an update package and answers it with 15 (takes the new version) or 16 (keeps its own); the answers show ' +
-        'on the timeline (`update.accepted`, `update.refused`) and do not change the delivery states. Every delivery must have arrived first (409 otherwise). ' +
-        'The number, type, ký hiệu and date make the DocumentId and cannot change: a new document replaces the old one (`/replace`) for that.',
-      request: { params: IdParam, body: jsonBody(UpdateInputSchema) },
-      responses: { 202: json(z.object({ id: z.string(), updateId: z.string(), recipients: z.number().int() }), 'Update under way'), ...COMMON_ERRORS, ...NOT_FOUND },
-    }),
-    async (c) => {
-      const clerk = clerkOf(c);
-      const { id } = c.req.valid('param');
-      const { updateId, deliveryUpdateIds } = await updateDocument(c.get('em'), pipeline, clerk, id, c.req.valid('json'));
-      // After the commit; should the queue fail now, the sweep finds the requested updates.
-      await deps.queues.enqueueMany('update', deliveryUpdateIds.map((deliveryUpdateId) => ({ deliveryUpdateId }))).catch(() => undefined);
-      return c.json({ id, updateId, recipients: deliveryUpdateIds.length }, 202);
+  // An update takes JSON or multipart/form-data with files, as POST /v1/documents does: the body is
+  // read by hand, streamed with the document routes' limits (src/http/app.ts DOCUMENT_ROUTES), and
+  // documented below.
+  app.post('/v1/documents/:id/update', async (c) => {
+    const clerk = clerkOf(c);
+    const id = c.req.param('id');
+    // 404 before a byte of the body is read. Read apart from the request's unit of work, so that
+    // updateDocument reads the document again under its lock, not this copy.
+    const doc = await findOwnDocument(c.get('em').fork(), clerk, id);
+    const schema = UpdateInputSchema.transform((update) => ({ ...asComposition(doc, update), update }));
+    const { input, files } = await readComposition(c, deps, schema, 'Send application/json, or multipart/form-data with a `metadata` part (the update as JSON) and one part per file.');
+    const checked = files.map((f) => ({ name: f.name, contentType: f.contentType, content: f.content, sha256: fileSha256(f) }));
+    const { updateId, deliveryUpdateIds } = await updateDocument(c.get('em'), pipeline, clerk, id, input.update, checked);
+    // After the commit; should the queue fail now, the sweep finds the requested updates.
+    await deps.queues.enqueueMany('update', deliveryUpdateIds.map((deliveryUpdateId) => ({ deliveryUpdateId }))).catch(() => undefined);
+    return c.json({ id, updateId, recipients: deliveryUpdateIds.length }, 202);
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/documents/{id}/update',
+    tags,
+    security: BEARER,
+    summary: 'Update a sent document (edXML BussinessDocType 2): the same number and DocumentId, corrected metadata or files',
+    description:
+      'JSON, or multipart/form-data with a `metadata` JSON part (the update) and one part per file — files as POST /v1/documents takes them (the same names, types and limits; 422 on `attachments.<i>.name` / `.contentType`). ' +
+      "Files given replace the document's file list, in the order given (send every file the document keeps); none keeps the list; the same files again change nothing. " +
+      'Their PDFs are checked for legal signatures as a new document’s are (`pdfSignatures` on GET /v1/documents/{id}, `document.pdf-signatures-checked` on the timeline). ' +
+      'Every recipient holding the document gets an update package carrying the document’s files as they are now, and answers it with 15 (takes the new version) or 16 (keeps its own); the answers show ' +
+      'on the timeline (`update.accepted`, `update.refused`) and do not change the delivery states. Every delivery must have arrived first (409 otherwise). ' +
+      'The number, type, ký hiệu and date make the DocumentId and cannot change: a new document replaces the old one (`/replace`) for that.',
+    request: {
+      params: IdParam,
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: UpdateInputSchema },
+          'multipart/form-data': { schema: z.object({ metadata: z.string().openapi({ description: 'UpdateInput as JSON' }) }) },
+        },
+      },
     },
-  );
+    responses: { 202: json(z.object({ id: z.string(), updateId: z.string(), recipients: z.number().int() }), 'Update under way'), ...COMMON_ERRORS, ...NOT_FOUND },
+  });
 
   // A replacement (edXML BussinessDocType 3): a document of its own — its own number from the register,
   // its own DocumentId — that names the document it replaces; its recipients' items name each other.
@@ -425,7 +476,8 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
         const doc = await tx.findOne(OutgoingDocumentSchema, { id });
         // Another agency's documents do not exist for its clerks (404, as findOwnDocument answers).
         const onlyAgency = actor.kind === 'user' && !isAdmin(actor) ? actor.agencyCode : null;
-        if (!doc || (onlyAgency !== null && doc.agencyCode !== onlyAgency)) {
+        // The sender's clerks, or a successor's that follows the document up after a handover (issue 19).
+        if (!doc || (onlyAgency !== null && doc.agencyCode !== onlyAgency && !(await followsUp(tx, onlyAgency, doc.id)))) {
           throw new DomainError('NOT_FOUND', `No document ${id}${onlyAgency ? ` for agency ${onlyAgency}` : ''}.`);
         }
         const delivery = await tx.findOne(DeliverySchema, { documentId: doc.id, recipientCode: recipient }, { lockMode: LockMode.PESSIMISTIC_WRITE });

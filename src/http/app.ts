@@ -152,6 +152,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 const DOCUMENT_ROUTES: ReadonlyArray<{ method: string; path: RegExp }> = [
   { method: 'POST', path: /^\/v1\/documents\/?$/ },
   { method: 'POST', path: /^\/v1\/documents\/[^/]+\/replace\/?$/ },
+  // An update may carry new files (issue 12), as JSON or multipart, like the two above.
+  { method: 'POST', path: /^\/v1\/documents\/[^/]+\/update\/?$/ },
   { method: 'POST', path: /^\/exchange\/v1\/packages\/?$/ },
   // Drafts to be signed (issue 17): the upload, and the PDF a leader signed with their own token.
   { method: 'POST', path: /^\/v1\/drafts\/?$/ },

@@ -15,7 +15,9 @@ import { CURSOR_KEYS, decodeCursor, encodeCursor, PageQuery, timeKey } from '../
 import { xmlText } from '../http/xml-text.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { attachmentBytes, findOwnItem, inboxView, listInbox, itemReplacements, itemStatuses, itemVersions, reportStatus } from './inbox.service.js';
+import { attachmentBytes, findOwnItem, inboxView, listInbox, itemReplacements, itemStatuses, reportStatus } from './inbox.service.js';
+import { updateViews } from './versions.js';
+import { registerVersionRoutes, UpdateVersionView } from './versions.routes.js';
 import { CalendarStore } from '../calendar/calendar.store.js';
 import { hasDeadlineFilter, refreshInboxDeadlines } from '../deadlines/deadlines.repository.js';
 import { DeadlineQuery, DeadlinesSchema, deadlineFilterOf } from '../deadlines/deadlines.schemas.js';
@@ -152,18 +154,12 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: InboxDeps): 
           InboxItemView.extend({
             statuses: z.array(z.object({ id: z.string(), code: z.string(), from: z.string(), at: z.string(), description: z.string().nullable() })),
             versions: z
-              .array(
-                z.object({
-                  id: z.string(),
-                  kind: z.literal('update'),
-                  subject: z.string(),
-                  reason: z.string().nullable(),
-                  state: z.enum(['pending', 'accepted', 'refused']),
-                  receivedAt: z.string(),
-                  answeredAt: z.string().nullable(),
-                }),
-              )
-              .openapi({ description: "The sender's updates (BussinessDocType 2) of this document, oldest first; a pending one is answered with 15 (take it) or 16 (keep the current version)" }),
+              .array(UpdateVersionView)
+              .openapi({
+                description:
+                  "The sender's updates (BussinessDocType 2) of this document, oldest first, each with its files; a pending one is answered with 15 (take it) or 16 (keep the current version). " +
+                  'Every version, the first included, stays readable as itself: GET /v1/inbox/{id}/versions/{version}',
+              }),
             replaces: z.array(z.object({ documentId: z.string(), itemId: z.string().nullable() })).openapi({ description: 'Documents this one replaces (BussinessDocType 3)' }),
             replacedBy: z.array(z.object({ documentId: z.string(), itemId: z.string() })).openapi({ description: 'Documents received since that replace this one' }),
           }),
@@ -182,7 +178,7 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: InboxDeps): 
           ...inboxView(item),
           deadlines: deadlines ?? [],
           statuses: await itemStatuses(em, item.id),
-          versions: await itemVersions(em, item.id),
+          versions: await updateViews(em, item),
           ...(await itemReplacements(em, item)),
         },
         200,
@@ -266,4 +262,6 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: InboxDeps): 
       return c.json({ id: view.id, state: view.state, statusCode: view.statusCode, arrivalNumber: view.arrivalNumber }, 200);
     },
   );
+
+  registerVersionRoutes(app);
 }
