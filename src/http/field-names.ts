@@ -91,12 +91,12 @@ const AGENCY: Dictionary = {
   active: { en: 'active flag', vi: 'trạng thái hoạt động' },
   successorCode: { en: 'successor agency code', vi: 'mã cơ quan kế thừa' },
   closedAt: { en: 'closing date', vi: 'ngày ngừng hoạt động' },
-  successorCodes: { en: 'successor agency codes', vi: 'danh sách mã cơ quan kế thừa' },
+  successorCodes: { en: 'successor agency codes', vi: 'danh sách cơ quan kế thừa' },
   'successorCodes.*': { en: 'successor agency code {1}', vi: 'mã cơ quan kế thừa thứ {1}' },
   decision: { en: 'decision', vi: 'quyết định' },
-  'decision.number': { en: "decision's number", vi: 'số, ký hiệu của quyết định' },
+  'decision.number': { en: "decision's number", vi: 'số của quyết định' },
   'decision.date': { en: "decision's date", vi: 'ngày ban hành quyết định' },
-  'decision.link': { en: "link to the decision's text", vi: 'đường dẫn đến văn bản quyết định' },
+  'decision.link': { en: 'link to the decision', vi: 'đường dẫn đến quyết định' },
   redirectClosed: { en: 'redirect to the successor', vi: 'chuyển cho cơ quan kế thừa' },
 };
 

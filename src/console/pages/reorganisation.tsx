@@ -118,20 +118,6 @@ const SUCCESSION_PATHS: Record<string, string> = {
   'decision.link': 'decisionLink',
 };
 
-/** The names of the fields the API's dictionary does not know (src/http/field-names.ts), as this form labels them. */
-const SUCCESSION_LABELS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
-  [/"successorCodes\.(\d+)"/g, (m) => `Mã cơ quan kế thừa thứ ${Number(m[1]) + 1}`],
-  [/"successorCodes"/g, () => 'Danh sách cơ quan kế thừa'],
-  [/"decision\.number"/g, () => 'Số của quyết định'],
-  [/"decision\.date"/g, () => 'Ngày ban hành quyết định'],
-  [/"decision\.link"/g, () => 'Đường dẫn đến quyết định'],
-  [/"decision"/g, () => 'Quyết định'],
-];
-function relabel(problem: FormProblem): FormProblem {
-  const say = (text: string) => SUCCESSION_LABELS.reduce((t, [re, name]) => t.replace(re, (...args) => name(args as unknown as RegExpExecArray)), text);
-  return { summary: say(problem.summary), fields: Object.fromEntries(Object.entries(problem.fields).map(([k, v]) => [k, say(v)])) };
-}
-
 /** The body PATCH /v1/agencies/{code} would carry, from the form. */
 function successionBody(v: SuccessionValues, current: Agency): Record<string, unknown> {
   const successors = codeList(v.successors);
@@ -1163,7 +1149,7 @@ export function mountReorganisation(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): vo
       const problem = formProblem(error, { section: 'agency', fields: SUCCESSION_FIELDS, fieldOf: SUCCESSION_PATHS });
       if (!problem) throw error;
       // The request's context may hold the agency as the refused change left it: read it afresh.
-      return successionPage(c, (await findAgency(c.get('em').fork(), agency.code)) ?? agency, values, relabel(problem));
+      return successionPage(c, (await findAgency(c.get('em').fork(), agency.code)) ?? agency, values, problem);
     }
     return c.redirect(`/admin/agencies/${agency.code}/succession?xong=ghi-nhan`, 303);
   });
@@ -1331,7 +1317,7 @@ export function mountReorganisation(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): vo
     } catch (error) {
       const problem = formProblem(error, { section: 'agency', fields: APPLY_FIELDS, fieldOf: SUCCESSION_PATHS });
       if (!problem) throw error;
-      return syncPage(c, id, values, relabel(problem.fields && Object.keys(problem.fields).length ? problem : { summary: `Chưa áp dụng được: ${problem.summary}`, fields: {} }));
+      return syncPage(c, id, values, problem.fields && Object.keys(problem.fields).length ? problem : { summary: `Chưa áp dụng được: ${problem.summary}`, fields: {} });
     }
     return c.redirect(`/admin/directory-sync/${id}?xong=ap-dung`, 303);
   });
