@@ -109,8 +109,9 @@ const EnvSchema = z
       .default('0 2 * * *')
       .refine((v) => /^(\S+\s+){4}\S+$/.test(v), { message: 'must be a cron pattern of five fields, e.g. "0 2 * * *" (02:00 every night)' }),
     LIENTHONG_DIRECTORY_SYNC_APPLY: z.enum(['true', 'false']).default('false'),
-    // `lienthong start` runs its job workers on a thread of their own (issue 11); `false`: on the main thread.
-    LIENTHONG_JOBS_THREAD: z.enum(['true', 'false']).default('true'),
+    // `true`: `lienthong start` runs its job workers on a thread of their own (issue 11); off by default
+    // until measured on a quiet machine (README, Security: it raised throughput, and memory).
+    LIENTHONG_JOBS_THREAD: z.enum(['true', 'false']).default('false'),
   })
   .superRefine((env, ctx) => {
     if (env.LIENTHONG_METRICS_PORT !== undefined && env.LIENTHONG_METRICS_PORT === env.PORT) {

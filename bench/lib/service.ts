@@ -52,6 +52,8 @@ export async function scenarioBase(ctx: RunContext, label: string, queue: 'redis
     LIENTHONG_DEV_CA_DIR: join(ctx.dir, 'dev-ca'),
     LOG_LEVEL: ctx.logLevel,
     ...(queue === 'redis' ? { REDIS_URL } : {}),
+    // To compare the two ways `start` runs its workers: LIENTHONG_JOBS_THREAD=true npm run attack.
+    ...(process.env.LIENTHONG_JOBS_THREAD ? { LIENTHONG_JOBS_THREAD: process.env.LIENTHONG_JOBS_THREAD } : {}),
   };
   return {
     label,

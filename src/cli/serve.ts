@@ -12,7 +12,7 @@ export type Role = 'start' | 'api' | 'worker' | 'migrate';
 
 /**
  * Runs one role of the service until SIGINT/SIGTERM: `start` (migrate, api and workers in one
- * process, the workers on a thread of their own: src/cli/jobs-thread.ts), `api`, `worker`, or
+ * process; with LIENTHONG_JOBS_THREAD=true the workers on a thread of their own: src/cli/jobs-thread.ts), `api`, `worker`, or
  * `migrate` (apply migrations and exit).
  *
  * Shutdown, in every role: the first SIGINT or SIGTERM stops the listeners, lets running requests and
@@ -51,7 +51,7 @@ async function serveRole(role: Role, config: Config, cfg: Config, logger: Logger
   }
   if (signals.received) return 0;
 
-  // `start` keeps the loop that answers HTTP for HTTP: its workers run on a thread of their own.
+  // With LIENTHONG_JOBS_THREAD=true, `start` keeps the loop that answers HTTP for HTTP: its workers run on a thread of their own.
   const workersOnThread = role === 'start' && cfg.jobsThread;
   const runtime = await startWithRetry(logger, signals, () =>
     createRuntime(cfg, {
