@@ -8,7 +8,7 @@ import { allow, requirePrincipal, requireUser } from '../http/auth.js';
 import { readBodyLimited } from '../http/body.js';
 import { isAdmin, principalKey, type AppEnv, type Principal } from '../http/context.js';
 import { idempotent } from '../http/idempotency.js';
-import { contentDisposition } from '../http/content-disposition.js';
+import { downloadResponse } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { CURSOR_KEYS, decodeCursor, encodeCursor, listOf, PageQuery, timeKey } from '../http/pagination.js';
 import { isoDate as isoDateOf } from '../http/edge-input.js';
@@ -525,14 +525,6 @@ function retrier(principal: Principal | undefined): Principal {
 }
 
 function xmlResponse(bytes: Buffer, filename: string): Response {
-  return new Response(new Uint8Array(bytes), {
-    status: 200,
-    headers: {
-      'content-type': 'application/xml',
-      'content-length': String(bytes.length),
-      'content-disposition': contentDisposition(filename),
-      'x-content-type-options': 'nosniff',
-    },
-  });
+  return downloadResponse(bytes, 'application/xml', filename);
 }
 

@@ -27,3 +27,16 @@ export function contentDisposition(filename: string, disposition: 'attachment' |
 function encodeRfc8187(value: string): string {
   return encodeURIComponent(value).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+/** A download: the bytes with their type and length, `contentDisposition(filename)`, and nosniff (never rendered as another type). */
+export function downloadResponse(bytes: Uint8Array, contentType: string, filename: string): Response {
+  return new Response(new Uint8Array(bytes), {
+    status: 200,
+    headers: {
+      'content-type': contentType,
+      'content-length': String(bytes.length),
+      'content-disposition': contentDisposition(filename),
+      'x-content-type-options': 'nosniff',
+    },
+  });
+}

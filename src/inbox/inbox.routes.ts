@@ -9,7 +9,7 @@ import { DELIVERY_STATES } from '../delivery/states.js';
 import { DomainError } from '../errors.js';
 import { allow, requireUser } from '../http/auth.js';
 import type { AppEnv } from '../http/context.js';
-import { contentDisposition } from '../http/content-disposition.js';
+import { downloadResponse } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, jsonBody, NOT_FOUND } from '../http/openapi.js';
 import { CURSOR_KEYS, decodeCursor, encodeCursor, PageQuery, timeKey } from '../http/pagination.js';
 import { xmlText } from '../http/xml-text.js';
@@ -191,15 +191,7 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: InboxDeps): 
     const index = Number(c.req.param('index'));
     if (!Number.isInteger(index) || index < 0) throw new DomainError('NOT_FOUND', `No attachment ${c.req.param('index')}.`);
     const file = await attachmentBytes(c.get('em'), item, index);
-    return new Response(new Uint8Array(file.bytes), {
-      status: 200,
-      headers: {
-        'content-type': file.contentType,
-        'content-length': String(file.bytes.length),
-        'content-disposition': contentDisposition(file.name),
-        'x-content-type-options': 'nosniff',
-      },
-    });
+    return downloadResponse(file.bytes, file.contentType, file.name);
   });
 
   app.openAPIRegistry.registerPath({
@@ -227,15 +219,7 @@ export function registerInboxRoutes(app: OpenAPIHono<AppEnv>, deps: InboxDeps): 
     // carries the files, so it goes with them.
     if (item.withdrawnAt) throw new DomainError('NOT_FOUND', 'This document was recalled (15): its package is no longer served.', { status: 410 });
     const bytes = await packageBytes(c.get('em'), item.packageId);
-    return new Response(new Uint8Array(bytes), {
-      status: 200,
-      headers: {
-        'content-type': 'application/xml',
-        'content-length': String(bytes.length),
-        'content-disposition': contentDisposition(`${item.documentId}.edxml`),
-        'x-content-type-options': 'nosniff',
-      },
-    });
+    return downloadResponse(bytes, 'application/xml', `${item.documentId}.edxml`);
   });
 
   app.openapi(

@@ -4,7 +4,7 @@ import { PdfSignaturesFields } from '../documents/documents.schemas.js';
 import { DomainError } from '../errors.js';
 import { requireUser } from '../http/auth.js';
 import type { AppEnv } from '../http/context.js';
-import { contentDisposition } from '../http/content-disposition.js';
+import { downloadResponse } from '../http/content-disposition.js';
 import { BEARER, COMMON_ERRORS, json, NOT_FOUND } from '../http/openapi.js';
 import { findOwnItem } from './inbox.service.js';
 import { versionFile, versionPackage, versionView } from './versions.js';
@@ -83,15 +83,7 @@ export function registerVersionRoutes(app: OpenAPIHono<AppEnv>): void {
     const index = Number(c.req.param('index'));
     if (!Number.isInteger(index) || index < 0) throw new DomainError('NOT_FOUND', `No attachment ${c.req.param('index')}.`);
     const file = await versionFile(em, item, versionNumber(c.req.param('version')), index);
-    return new Response(new Uint8Array(file.bytes), {
-      status: 200,
-      headers: {
-        'content-type': file.contentType,
-        'content-length': String(file.bytes.length),
-        'content-disposition': contentDisposition(file.name),
-        'x-content-type-options': 'nosniff',
-      },
-    });
+    return downloadResponse(file.bytes, file.contentType, file.name);
   });
   app.openAPIRegistry.registerPath({
     method: 'get',
@@ -107,15 +99,7 @@ export function registerVersionRoutes(app: OpenAPIHono<AppEnv>): void {
     const em = c.get('em');
     const item = await findOwnItem(em, userOf(c), c.req.param('id'));
     const bytes = await versionPackage(em, item, versionNumber(c.req.param('version')));
-    return new Response(new Uint8Array(bytes), {
-      status: 200,
-      headers: {
-        'content-type': 'application/xml',
-        'content-length': String(bytes.length),
-        'content-disposition': contentDisposition(`${item.documentId} v${c.req.param('version')}.edxml`),
-        'x-content-type-options': 'nosniff',
-      },
-    });
+    return downloadResponse(bytes, 'application/xml', `${item.documentId} v${c.req.param('version')}.edxml`);
   });
   app.openAPIRegistry.registerPath({
     method: 'get',
