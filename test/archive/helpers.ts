@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { readZip } from '../../src/archive/zip.js';
 import { runVerifyChain, runVerifyFile } from '../../src/cli/verify-archive.js';
-import { ASYNC_TIMEOUT_MS, getBytes, type Loose } from '../acceptance/helpers.js';
-import { eventually, type TestNode } from '../support/runtime.js';
+import { ASYNC_TIMEOUT_MS, createDistrict, getBytes, type Agency, type Loose } from '../acceptance/helpers.js';
+import { eventually, startTestNode, type TestNode } from '../support/runtime.js';
 
 /** A temporary folder for exported files and trust anchors. */
 export const scratch = (): string => mkdtempSync(join(tmpdir(), 'lienthong-archive-'));
@@ -78,4 +78,17 @@ export function flip(bytes: Buffer, at: number): Buffer {
   const copy = Buffer.from(bytes);
   copy[at] = (copy[at]! ^ 0x01) & 0xff;
   return copy;
+}
+
+/**
+ * A node that seals at once (LIENTHONG_ARCHIVE_AFTER_DAYS=0, fast sweeps and checkpoints), its CA
+ * written to a scratch folder for `verify`, and a district with one commune (family `family`).
+ */
+export async function sealingNode(family: number): Promise<{ node: TestNode; dir: string; caFile: string; district: Agency; commune: Agency }> {
+  const node = await startTestNode({ env: { LIENTHONG_SWEEP_EVERY_MS: '300', LIENTHONG_CHECKPOINT_EVERY_MS: '1000', LIENTHONG_ARCHIVE_AFTER_DAYS: '0' } });
+  const dir = scratch();
+  const caFile = join(dir, 'node-ca.pem');
+  writeFileSync(caFile, await nodeCaPem(node));
+  const { district, communes } = await createDistrict(node, family, 1);
+  return { node, dir, caFile, district, commune: communes[0]! };
 }

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../src/archive/canonical-json.js';
 import { sha256Hex } from '../../src/archive/format.js';
-import { ASYNC_TIMEOUT_MS, createDistrict, directive, getBytes, postStatus, samplePdf, sendDocument, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from '../acceptance/helpers.js';
-import { eventually, startTestNode, type TestNode } from '../support/runtime.js';
-import { entriesOf, jsonEntry, nodeCaPem, scratch, verifyBytes, verifyChainBytes } from './helpers.js';
+import { ASYNC_TIMEOUT_MS, directive, getBytes, postStatus, samplePdf, sendDocument, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from '../acceptance/helpers.js';
+import { eventually, type TestNode } from '../support/runtime.js';
+import { entriesOf, jsonEntry, sealingNode, verifyBytes, verifyChainBytes } from './helpers.js';
 
 /**
  * Sealing a document that was updated (issue 12): the sender's record and the recipient's hold every
@@ -23,13 +21,7 @@ let district: Agency;
 let commune: Agency;
 
 beforeAll(async () => {
-  node = await startTestNode({ env: { LIENTHONG_SWEEP_EVERY_MS: '300', LIENTHONG_CHECKPOINT_EVERY_MS: '1000', LIENTHONG_ARCHIVE_AFTER_DAYS: '0' } });
-  dir = scratch();
-  caFile = join(dir, 'node-ca.pem');
-  writeFileSync(caFile, await nodeCaPem(node));
-  const family = await createDistrict(node, 66, 1);
-  district = family.district;
-  commune = family.communes[0]!;
+  ({ node, dir, caFile, district, commune } = await sealingNode(66));
 }, SLOW);
 afterAll(async () => node?.close());
 

@@ -1,9 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDistrict, directive, getBytes, postStatus, sendDocument, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from '../acceptance/helpers.js';
-import { eventually, startTestNode, type TestNode } from '../support/runtime.js';
-import { jsonEntry, nodeCaPem, scratch, verifyBytes, verifyChainBytes } from './helpers.js';
+import { directive, getBytes, postStatus, sendDocument, waitForDeliveries, waitForInboxItem, type Agency, type Loose } from '../acceptance/helpers.js';
+import { eventually, type TestNode } from '../support/runtime.js';
+import { jsonEntry, sealingNode, verifyBytes, verifyChainBytes } from './helpers.js';
 
 /**
  * LIENTHONG_ARCHIVE_AFTER_DAYS=0: a document is sealed as soon as it is sent, finished or not (reason
@@ -19,13 +17,7 @@ let district: Agency;
 let commune: Agency;
 
 beforeAll(async () => {
-  node = await startTestNode({ env: { LIENTHONG_SWEEP_EVERY_MS: '300', LIENTHONG_CHECKPOINT_EVERY_MS: '1000', LIENTHONG_ARCHIVE_AFTER_DAYS: '0' } });
-  dir = scratch();
-  caFile = join(dir, 'node-ca.pem');
-  writeFileSync(caFile, await nodeCaPem(node));
-  const family = await createDistrict(node, 65, 1);
-  district = family.district;
-  commune = family.communes[0]!;
+  ({ node, dir, caFile, district, commune } = await sealingNode(65));
 }, SLOW);
 afterAll(async () => node?.close());
 
