@@ -1116,7 +1116,7 @@ function PartnerCreated(props: { viewer: Viewer; partner: PartnerView & { token:
 // Routes
 
 /** An agency by the code in the URL, or 404 (also for a code of the wrong shape). */
-async function agencyOf(c: ConsoleContext): Promise<Agency> {
+export async function agencyOf(c: ConsoleContext): Promise<Agency> {
   const code = c.req.param('code') ?? '';
   const agency = AGENCY_CODE.test(code) ? await findAgency(c.get('em'), code) : null;
   if (!agency) throw new DomainError('NOT_FOUND', `No agency ${code}.`);

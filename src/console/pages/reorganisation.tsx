@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { handOver, listHandovers, previewHandover, type HandoverPreview, type HandoverResult, type PreviewItem } from '../../archive/handover.js';
 import type { Agency, AgencyDecisionValue } from '../../directory/agency.entity.js';
 import { agencyNames, findAgency, findUser, listPartners, recipientCandidates } from '../../directory/directory.repository.js';
-import { AGENCY_CODE, AgencyDecisionSchema, AgencyPatchSchema } from '../../directory/directory.schemas.js';
+import { AgencyDecisionSchema, AgencyPatchSchema } from '../../directory/directory.schemas.js';
 import { updateAgency, type Actor } from '../../directory/directory.service.js';
 import { agencyLineage, isClosedAt, successorsOf, vietnamIso, type Lineage, type LineageEntry } from '../../directory/succession.js';
 import { changeCount } from '../../directory/sync.js';
@@ -22,7 +22,7 @@ import { Field, FieldFrame, firstInvalid, formProblem, SelectField, type FormPro
 import { Csrf, Notice, StateBadge } from '../layout.js';
 import { checkCsrfToken, csrf, field, needAdmin, needViewer, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { LEVEL_TEXT, syncCountsText, vnDateTime, vnDay } from '../texts.js';
-import { AdminPage, SyncNotices } from './admin.js';
+import { AdminPage, agencyOf, SyncNotices } from './admin.js';
 
 /**
  * Reorganisation in Quản trị (issue 19, DESIGN.md §4 "Reorganisation"): an agency's succession —
@@ -1073,14 +1073,6 @@ function SyncDiffPage(props: {
 
 // ---------------------------------------------------------------------------------------------
 // Routes
-
-/** An agency by the code in the URL, or 404 (also for a code of the wrong shape). */
-async function agencyOf(c: ConsoleContext): Promise<Agency> {
-  const code = c.req.param('code') ?? '';
-  const agency = AGENCY_CODE.test(code) ? await findAgency(c.get('em'), code) : null;
-  if (!agency) throw new DomainError('NOT_FOUND', `No agency ${code}.`);
-  return agency;
-}
 
 /** The decision typed in a form, as AgencyDecisionSchema takes it; null when nothing was typed. */
 function decisionOf(v: { decisionNumber: string; decisionDate: string; decisionLink: string }): Record<string, string> | null {
