@@ -1,4 +1,4 @@
-import { runRole, type Role } from './serve.js';
+import type { Role } from './serve.js';
 
 const USAGE = `Usage: lienthong <command>
 
@@ -22,8 +22,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
     case 'start':
     case 'api':
     case 'worker':
-    case 'migrate':
+    case 'migrate': {
+      // Each command loads only what it needs: `verify` and `--help` answer without the runtime.
+      const { runRole } = await import('./serve.js');
       return runRole(command as Role, env);
+    }
     case 'verify': {
       // An archive file (ZIP) is checked by the archive verifier, a package by the package verifier.
       const { runVerifyFile } = await import('./verify-archive.js');
