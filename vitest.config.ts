@@ -6,9 +6,17 @@ import { defineConfig } from 'vitest/config';
 // Files share their worker's module cache (isolate: false): importing the service's modules again for
 // each of the ~130 files cost about 250 s of the suite's CPU (vitest's "import" figure), on 2 cores.
 // Nothing a test file relies on lives in module state between files: each builds its own runtime,
-// database and queue prefix. The files that replace a module (vi.mock) or the clock run isolated,
-// since a module another file has already loaded cannot be replaced in a shared cache.
-const ISOLATED = ['test/signature/verify-package-source.test.ts', 'test/registers-numbering.test.ts'];
+// database and queue prefix. The files that replace a module (vi.mock) or the clock, and those that
+// use nock (it patches the process's http and fetch for as long as the module stays loaded), run
+// isolated.
+const ISOLATED = [
+  'test/signature/verify-package-source.test.ts',
+  'test/registers-numbering.test.ts',
+  'test/axis.test.ts',
+  'test/console/reorganisation.test.ts',
+  'test/directory-sync.test.ts',
+  'test/partners.test.ts',
+];
 
 const shared = {
   testTimeout: 30_000,
