@@ -71,6 +71,12 @@ export interface VerifyXmlSignatureOptions {
   /** Accept rsa-sha1 / sha1 (partners explicitly marked legacy). HMAC and MD5 are refused regardless. */
   readonly allowLegacy?: boolean;
   readonly limits?: Partial<XmlLimits>;
+  /**
+   * The Reference digest of `canonical` (the canonical form xml-crypto computed), in base64, when it
+   * is not the plain hash of that text: verify-elided.ts, which verifies a text whose long base64
+   * runs were cut out, puts them back here. Throwing refuses the package.
+   */
+  readonly digestOf?: (canonical: string, hash: RsaHash) => string;
 }
 
 const SIGNATURE_HASH: Readonly<Record<string, RsaHash>> = {
@@ -351,12 +357,13 @@ function checkProfile(doc: Document, allowLegacy: boolean): CheckedSignature {
 // ---------------------------------------------------------------------------------------------
 // xml-crypto algorithm tables reduced to the allow-list
 
-function hashAlgorithm(uri: string, hash: RsaHash): new () => HashAlgorithm {
+function hashAlgorithm(uri: string, hash: RsaHash, digestOf?: (canonical: string, hash: RsaHash) => string): new () => HashAlgorithm {
   return class implements HashAlgorithm {
     getAlgorithmName(): string {
       return uri;
     }
     getHash(xml: string): string {
+      if (digestOf) return digestOf(xml, hash);
       return createHash(hash).update(xml, 'utf8').digest('base64');
     }
   };
@@ -404,7 +411,7 @@ export function verifyXmlSignature(text: string, opts: VerifyXmlSignatureOptions
   // Only the algorithms this signature declared and the profile allowed are known to xml-crypto for
   // this check, so nothing it might look up by itself can fall outside the allow-list.
   sig.CanonicalizationAlgorithms = C14N_TABLE;
-  sig.HashAlgorithms = { [checked.digestAlgorithm]: hashAlgorithm(checked.digestAlgorithm, checked.digestHash) };
+  sig.HashAlgorithms = { [checked.digestAlgorithm]: hashAlgorithm(checked.digestAlgorithm, checked.digestHash, opts.digestOf) };
   sig.SignatureAlgorithms = { [checked.signatureAlgorithm]: rsaAlgorithm(checked.signatureAlgorithm, checked.signatureHash) };
   // getCertFromKeyInfo stays xml-crypto's default no-op: the key is the candidate read above.
 

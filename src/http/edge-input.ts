@@ -21,7 +21,7 @@ const MAX_DEPTH = 32;
  * (the argument is not changed); keys are kept as they are.
  */
 export function normaliseText(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.normalize('NFC');
+  if (typeof value === 'string') return toNfc(value);
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) return value.map((v) => normaliseText(v, depth + 1));
   // Object.fromEntries defines own properties: a `__proto__` key stays a plain key.
@@ -30,7 +30,24 @@ export function normaliseText(value: unknown, depth = 0): unknown {
 
 /** A text field of a form (multipart), in NFC unless it holds a secret (KEPT_AS_SENT). */
 export function normaliseField(name: string, value: string): string {
-  return KEPT_AS_SENT.test(name) ? value : value.normalize('NFC');
+  return KEPT_AS_SENT.test(name) ? value : toNfc(value);
+}
+
+/**
+ * Every character below U+0300 (the first combining mark) has NFC_Quick_Check = Yes and canonical
+ * combining class 0, and none is the second character of a canonical composition, so a string made
+ * only of them is in NFC (UAX #15 §9): base64, ASCII identifiers, Latin-1 text.
+ */
+const NOT_BELOW_COMBINING = /[\u0300-\uFFFF]/;
+
+/**
+ * `s` in NFC. A string with no character from U+0300 up is NFC already and is returned as it is:
+ * the test is one scan that stops at the first such character, where `normalize` copies the whole
+ * string — and a JSON attachment is megabytes of base64 (issue 16: the NFC pass was one more copy of
+ * every attachment on the way in).
+ */
+export function toNfc(s: string): string {
+  return NOT_BELOW_COMBINING.test(s) ? s.normalize('NFC') : s;
 }
 
 /**

@@ -1,0 +1,187 @@
+/**
+ * Steps 1–3 of the verification of a received package (checkPackageXml, DESIGN.md §5) for a package
+ * that carries large files, without building a DOM, a canonical form or a model over the files'
+ * base64 (issue 16: the DOM path held the package about eleven times over). The long base64 runs are
+ * cut out of the bytes before any parser sees them, replaced by short placeholders; the whole checked
+ * pipeline — hardening gate, DOM, strict signature profile, xml-crypto's canonicalisation and
+ * SignatureValue check, the model parsed from the signed content — runs on that reduced text, except
+ * that the Reference digest is taken over the reduced canonical form with each placeholder replaced
+ * by the received bytes of its run. This module only ever ACCEPTS: whenever a condition below does not
+ * hold, or anything throws, it answers null and the caller runs the full DOM check on the received
+ * bytes (which then accepts or refuses on its own). No check is skipped either way.
+ *
+ * Equivalence: F is the received bytes, R the reduced text, r₁…rₖ the runs, p₁…pₖ their placeholders.
+ *
+ *   (a) A run is a maximal sequence of at least MIN_RUN bytes from the base64 alphabet
+ *       `A–Z a–z 0–9 + / =`, directly preceded by `>` and directly followed by `<`. Each pᵢ is 32
+ *       characters of that alphabet drawn at random (crypto) AFTER F was received, found nowhere in F,
+ *       and occurring exactly once in R (checked). No run or placeholder holds `<`, `>`, `&`, quotes
+ *       or whitespace.
+ *   (b) F holds no `<!` at all (no comment, CDATA section or DOCTYPE) and no `<?` but an XML
+ *       declaration at offset 0, which is also F's first byte (no BOM, no stray prefix).
+ *   (c) R passes assertSafeXml and xmldom (every error fatal): R is well-formed. In a well-formed text
+ *       with no comment, CDATA, PI or DOCTYPE every `<` opens a tag, and `<` occurs nowhere inside a
+ *       tag's attribute values or in character data. pᵢ is followed by `<`, so it is not inside a tag
+ *       (a tag cannot continue past a `<`) and — preceded by `>` — not part of a name; the prolog and
+ *       epilog hold only whitespace. So pᵢ is character data of some element, and so is rᵢ in F, at
+ *       the same place: F and R have the same tree, element for element and attribute for attribute,
+ *       and differ only in those text nodes, each of which holds rᵢ in F where it holds pᵢ in R.
+ *       Every check of the gate, the parser and the profile depends on F and R alike (the runs are
+ *       ASCII base64: no node, reference, forbidden character or whitespace), except the size, which
+ *       is checked on F (F.length ≤ maxBytes, else null).
+ *   (d) Exclusive c14n writes a base64 character of character data as itself, so the canonical form
+ *       of F is the canonical form of R with each output pᵢ replaced by rᵢ. The digest function
+ *       requires each pᵢ exactly once in R's canonical form, in run order (else it throws → null), and
+ *       hashes R's canonical form with rᵢ's received bytes (ASCII = their UTF-8) in place of pᵢ:
+ *       exactly the bytes the full check hashes. A text node removed by the enveloped-signature
+ *       transform leaves its pᵢ out of the canonical form (count 0 → null); since pᵢ is random and
+ *       absent from F, no other node, reference or attribute can produce it.
+ *   (e) The SignatureValue is checked over the canonical SignedInfo, which holds no run (a run in the
+ *       Signature makes its certificate or value a placeholder, which fails → null).
+ *   (f) The model is parsed from R's signed content; it equals the model of F's except in the fields
+ *       read from those text nodes. Each pᵢ must be the whole `contentBase64` of exactly one attachment
+ *       and occur nowhere else in the model (counted over the whole model); rᵢ is put in its place,
+ *       and the restored model is validated again (assertValidEdoc: base64 padding, everything else),
+ *       as the full path validates F's. The size bound on the canonical form that the full path applies
+ *       (parsePackage over the signed content, 4 × the input) is applied to F's canonical length.
+ *
+ * So whatever this module accepts, the full check accepts with the same certificate, algorithm and
+ * model; everything else goes to the full check.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { RsaHash } from '../crypto/signer.js';
+import { DEFAULT_XML_LIMITS, assertSafeXml } from './harden.js';
+import type { EdxmlPackage } from './model.js';
+import { parsePackage } from './parse.js';
+import { assertValidEdoc, isBase64 } from './validate.js';
+import type { PackageXmlCheck, PackageXmlOptions } from './verify-package.js';
+import { verifyXmlSignature } from './xmldsig.js';
+
+/** Runs shorter than this are left in place: only files are worth cutting out. */
+export const MIN_RUN = 64 * 1024;
+
+const LT = 0x3c;
+const GT = 0x3e;
+const BASE64 = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') BASE64[c.charCodeAt(0)] = 1;
+
+interface Run {
+  readonly start: number;
+  readonly end: number;
+  readonly placeholder: string;
+}
+
+/** Condition (a): the runs of F, in order, each between `>` and `<`. */
+function findRuns(input: Buffer): Array<{ start: number; end: number }> {
+  const runs: Array<{ start: number; end: number }> = [];
+  let gt = input.indexOf(GT);
+  while (gt >= 0) {
+    const start = gt + 1;
+    let end = start;
+    while (end < input.length && BASE64[input[end] as number] === 1) end++;
+    if (end - start >= MIN_RUN && input[end] === LT) runs.push({ start, end });
+    gt = input.indexOf(GT, Math.max(end, start));
+  }
+  return runs;
+}
+
+/** A placeholder of condition (a), absent from F. */
+function placeholderFor(input: Buffer, taken: ReadonlySet<string>): string | undefined {
+  const p = randomBytes(24).toString('base64'); // 32 characters of A–Z a–z 0–9 + /
+  return input.indexOf(p, 0, 'latin1') < 0 && !taken.has(p) ? p : undefined;
+}
+
+/** Occurrences of `needle` in `text` (at most 2 counted). */
+function occurrences(text: string, needle: string): number {
+  const first = text.indexOf(needle);
+  if (first < 0) return 0;
+  return text.indexOf(needle, first + 1) < 0 ? 1 : 2;
+}
+
+/** Condition (d): the digest of F's canonical form, from R's; throws when a placeholder is not there exactly once, in order. */
+function digestWithRuns(canonical: string, hash: RsaHash, input: Buffer, runs: readonly Run[]): string {
+  const h = createHash(hash);
+  let last = 0;
+  for (const run of runs) {
+    const at = canonical.indexOf(run.placeholder);
+    if (at < last || occurrences(canonical, run.placeholder) !== 1) throw new Error('an elided run is not in the signed content exactly once, in order');
+    h.update(canonical.slice(last, at), 'utf8');
+    h.update(input.subarray(run.start, run.end));
+    last = at + run.placeholder.length;
+  }
+  h.update(canonical.slice(last), 'utf8');
+  return h.digest('base64');
+}
+
+/** Condition (f): the model of F from the model of R, or undefined. */
+function restoreModel(model: EdxmlPackage, input: Buffer, runs: readonly Run[]): EdxmlPackage | undefined {
+  if (model.kind !== 'edoc') return undefined;
+  const whole = JSON.stringify(model);
+  const attachments = model.edoc.attachments;
+  for (const run of runs) {
+    if (occurrences(whole, run.placeholder) !== 1) return undefined;
+    const i = attachments.findIndex((a) => a.contentBase64 === run.placeholder);
+    if (i < 0) return undefined;
+    const content = input.toString('latin1', run.start, run.end);
+    if (!isBase64(content)) return undefined;
+    attachments[i] = { ...attachments[i]!, contentBase64: content };
+  }
+  assertValidEdoc(model.edoc);
+  return model;
+}
+
+/**
+ * checkPackageXml's result for `input`, computed on the text with its long base64 runs cut out, when
+ * every condition in this file's header holds; undefined otherwise (the caller then runs the full
+ * check). `sha256` is the input's. Never throws.
+ */
+export function checkElided(input: Buffer, options: PackageXmlOptions, sha256: string): PackageXmlCheck | undefined {
+  try {
+    const maxBytes = options.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
+    if (input.length > maxBytes || input.length < MIN_RUN) return undefined;
+    // (b)
+    if (input[0] !== LT || input.indexOf('<!', 0, 'latin1') >= 0) return undefined;
+    const pi = input.indexOf('<?', 0, 'latin1');
+    if (pi > 0 || (pi === 0 && input.indexOf('<?', 1, 'latin1') >= 0)) return undefined;
+    // (a)
+    const found = findRuns(input);
+    if (found.length === 0) return undefined;
+    const taken = new Set<string>();
+    const runs: Run[] = [];
+    for (const r of found) {
+      const placeholder = placeholderFor(input, taken);
+      if (!placeholder) return undefined;
+      taken.add(placeholder);
+      runs.push({ ...r, placeholder });
+    }
+    const pieces: Buffer[] = [];
+    let last = 0;
+    for (const run of runs) {
+      pieces.push(input.subarray(last, run.start), Buffer.from(run.placeholder, 'latin1'));
+      last = run.end;
+    }
+    pieces.push(input.subarray(last));
+    const reduced = Buffer.concat(pieces);
+    for (const run of runs) {
+      const at = reduced.indexOf(run.placeholder, 0, 'latin1');
+      if (at < 0 || reduced.indexOf(run.placeholder, at + 1, 'latin1') >= 0) return undefined;
+    }
+
+    // (c)–(e): the checked pipeline of checkPackageXml, on R, with the digest of (d).
+    const text = assertSafeXml(reduced, options.limits);
+    const sig = verifyXmlSignature(text, {
+      allowLegacy: options.allowLegacy === true,
+      ...(options.limits ? { limits: options.limits } : {}),
+      digestOf: (canonical, hash) => digestWithRuns(canonical, hash, input, runs),
+    });
+    // (f) The full path's bound on the signed content, on F's canonical length.
+    const canonicalBytes = Buffer.byteLength(sig.signedXml, 'utf8') + runs.reduce((n, r) => n + (r.end - r.start) - r.placeholder.length, 0);
+    const modelMaxBytes = Math.max(4 * input.length, 4096);
+    if (canonicalBytes > modelMaxBytes) return undefined;
+    const model = restoreModel(parsePackage(sig.signedXml, { ...options.limits, maxBytes: modelMaxBytes }), input, runs);
+    if (!model) return undefined;
+    return { sha256, model, certificatePem: sig.certificatePem, signatureAlgorithm: sig.signatureAlgorithm };
+  } catch {
+    return undefined; // whatever went wrong, the full check decides
+  }
+}
