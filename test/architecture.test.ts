@@ -150,3 +150,83 @@ describe('the folders of src/', () => {
     expect(folderCycles(loop)).toEqual(['a b c']);
   });
 });
+
+/**
+ * Issue 12: only repositories and src/db/ touch MikroORM and SQL. In the workflow folders, a file
+ * that is not a repository (`*.repository.ts`) or an entity (`*.entity.ts`) may name the
+ * EntityManager as a type and pass a transaction handle on, and open a transaction through
+ * src/db/tx.ts (inTransaction), but neither imports a value from MikroORM nor queries, locks, writes
+ * or runs SQL through an EntityManager itself: it calls a repository function that says what it does.
+ */
+const WORKFLOW_FOLDERS = ['delivery', 'documents', 'inbox', 'exchange'];
+
+/**
+ * Files allowed to break the rule for a while (a change in progress elsewhere): none today. Each
+ * entry must still break the rule (checked below), so it leaves the list as soon as it is mended.
+ */
+const NOT_YET: string[] = [];
+
+/** The EntityManager methods that query, lock, write or run SQL (fork and the type are allowed). */
+const EM_METHODS = [
+  'find', 'findOne', 'findOneOrFail', 'findAll', 'findAndCount', 'findByCursor', 'count',
+  'persist', 'persistAndFlush', 'flush', 'create', 'remove', 'removeAndFlush', 'assign', 'merge', 'upsert', 'upsertMany', 'insert', 'insertMany',
+  'nativeUpdate', 'nativeDelete', 'nativeInsert', 'createQueryBuilder', 'qb', 'getConnection', 'getKnex', 'getTransactionContext', 'execute',
+  'lock', 'refresh', 'populate', 'getReference', 'transactional', 'begin', 'commit', 'rollback',
+];
+
+/** The text of a source file without its comments (a comment may name `em.find(` to explain a rule). */
+const withoutComments = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+
+/**
+ * Where `text` breaks the rule: value imports from @mikro-orm/*, and EntityManager calls on `em`,
+ * `tx`, `…Em`, `…Tx`, `c.get('em')`, `….fork()` or a name a fork was given (`const read = em.fork()`),
+ * also across lines (`em\n  .getConnection()`). `getConnection(`, `getTransactionContext(` and
+ * `createQueryBuilder(` count on any receiver: nothing else has them.
+ */
+function ormUses(source: string): string[] {
+  const text = withoutComments(source);
+  const found: string[] = [];
+  for (const m of text.matchAll(/^\s*(import|export)\s+((?:(?!\bfrom\s+')[^;])*?)\s+from\s+'(@mikro-orm\/[^']+)'/gm)) {
+    const clause = m[2]!.trim();
+    if (clause.startsWith('type ')) continue;
+    const names = /\{([\s\S]*)\}/.exec(clause)?.[1]?.split(',').map((n) => n.trim()).filter(Boolean) ?? [];
+    const outsideBraces = clause.replace(/\{[\s\S]*\}/, '').replace(/,/g, '').trim();
+    if (outsideBraces || names.some((n) => !n.startsWith('type '))) found.push(`${m[1]} … from '${m[3]}'`);
+  }
+  const forks = [...text.matchAll(/\b(?:const|let)\s+(\w+)\s*=\s*[\w.()'"]*\.fork\(\)/g)].map((m) => m[1]!);
+  const receiver = `(?:\\bem|\\btx|\\b[a-z]\\w*(?:Em|Tx)|get\\('em'\\)|\\.fork\\(\\)${forks.map((f) => `|\\b${f}`).join('')})`;
+  const call = new RegExp(`${receiver}\\s*\\.\\s*(${EM_METHODS.join('|')})\\s*(?:<[^()]*>)?\\(`, 'g');
+  for (const m of text.matchAll(call)) found.push(m[0].replace(/\s+/g, ''));
+  for (const m of text.matchAll(/\.\s*(getConnection|getTransactionContext|createQueryBuilder)\s*\(/g)) found.push(`.${m[1]}(`);
+  return [...new Set(found)];
+}
+
+describe('the workflow folders (delivery, documents, inbox, exchange)', () => {
+  const files = WORKFLOW_FOLDERS.flatMap((folder) => sourceFiles(join(SRC, folder)))
+    .map((file) => relative(SRC, file))
+    .filter((file) => !/\.(repository|entity)\.tsx?$/.test(file));
+
+  it('touch MikroORM and SQL only in repositories (and src/db)', () => {
+    const offending = files
+      .filter((file) => !NOT_YET.includes(file))
+      .flatMap((file) => ormUses(readFileSync(join(SRC, file), 'utf8')).map((use) => `${file}: ${use}`));
+    expect(offending).toEqual([]);
+  });
+
+  it('keep no file on the "not yet" list that already keeps the rule', () => {
+    expect(NOT_YET.filter((file) => !existsSync(join(SRC, file)) || ormUses(readFileSync(join(SRC, file), 'utf8')).length === 0)).toEqual([]);
+  });
+
+  it('finds a query, a value import and raw SQL when there are some (the check itself works)', () => {
+    expect(ormUses(`import { LockMode, type EntityManager } from '@mikro-orm/postgresql';`)).toEqual([`import … from '@mikro-orm/postgresql'`]);
+    expect(ormUses(`import type { EntityManager } from '@mikro-orm/postgresql';\nimport { type Loaded } from '@mikro-orm/core';`)).toEqual([]);
+    expect(ormUses(`const d = await tx.findOne(DeliverySchema, { id }, { lockMode });`)).toEqual(['tx.findOne(']);
+    expect(ormUses(`await em\n  .fork()\n  .getConnection()\n  .execute<Row[]>(sql, [], 'all', em.getTransactionContext());`)).toEqual(
+      expect.arrayContaining(['.fork().getConnection(', '.getConnection(', '.getTransactionContext(']),
+    );
+    expect(ormUses(`const read = em.fork();\nconst doc = await read.find(X, {});`)).toEqual(['read.find(']);
+    expect(ormUses(`await c.get('em').persist(row);\nconst n = await sessionEm.count(X);`)).toEqual(["get('em').persist(", 'sessionEm.count(']);
+    // Not the ORM: arrays, maps and comments.
+    expect(ormUses(`const a = items.find((i) => i.id === id); rows.count; // em.findOne( in a comment\n/* tx.flush() */`)).toEqual([]);
+  });
+});

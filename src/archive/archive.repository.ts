@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
 import { AuditEventSchema, type AuditEvent } from '../audit/audit-event.entity.js';
 import {
   DeliveryUpdateSchema,
@@ -33,13 +34,14 @@ import {
   type ArchiveRetention,
 } from './archive.entity.js';
 import { GENESIS_HASH, type ArchiveRole } from './format.js';
-import { lockDeliveries, lockDocumentRow } from '../delivery/locks.js';
+import { lockDeliveries } from '../delivery/deliveries.repository.js';
+import { lockDocumentRow } from '../delivery/outgoing.repository.js';
 
 const FINAL_SQL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
 
 /** Raw SQL on the transaction's own connection (a second pooled connection could deadlock the pool). */
 function sql<T extends Array<Record<string, unknown>> = Array<Record<string, unknown>>>(em: EntityManager, query: string, params: unknown[] = []): Promise<T> {
-  return em.getConnection().execute<T>(query, params, 'all', em.getTransactionContext());
+  return sqlOn(em)<T>(query, params);
 }
 
 // ─── what the seal reads ────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 /**
  * The queries of a handover (issue 19): what a closed agency still has open, locked in the order the
- * workflow takes them (documents, then their deliveries, then inbox items: src/delivery/locks.ts),
+ * workflow takes them (documents, then their deliveries, then inbox items: src/delivery/outgoing.repository.ts lockDocumentRow),
  * and the rows that record what moved.
  */
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';

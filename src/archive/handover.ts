@@ -29,7 +29,7 @@ import type { PkiService } from '../certificates/pki.service.js';
 import type { Agency, AgencyDecisionValue } from '../directory/agency.entity.js';
 import { AgencyHandoverItemSchema, AgencyHandoverSchema, type AgencyHandover, type AgencyHandoverItem, type HandoverRecordRef } from '../directory/handover.entity.js';
 import { isClosedAt, openSuccessorOf, vietnamIso, vietnameseDateTime } from '../directory/succession.js';
-import { recordEvent } from '../delivery/events.js';
+import { recordEvent } from '../delivery/document-events.repository.js';
 import { DomainError } from '../errors.js';
 import { isAdmin, principalKey, type Principal } from '../http/context.js';
 import { canonicalBytes } from './canonical-json.js';

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
 import { MissingYear } from '../calendar/working-calendar.js';
 import { CALENDAR_YEARS, isCalendarYear, type CalendarStore } from '../calendar/calendar.store.js';
 import { CalendarYearSchema } from '../calendar/calendar.entity.js';
@@ -24,7 +25,7 @@ const READ_BATCH = 50_000;
 const WRITE_BATCH = 10_000;
 
 const run = <T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> =>
-  em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
+  sqlOn(em)<T[]>(sql, params);
 
 /** Which rows to work out: those of some agencies (the recipients' for items, the senders' for deliveries), or all; at most `max`. */
 export interface RefreshScope {

@@ -5,7 +5,8 @@ import type { EdocPackage } from '../edxml/model.js';
 import type { VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
-import { InboxItemSchema, InboxVersionSchema, type AttachmentInfo, type InboxItem, type InboxVersion } from './inbox.entity.js';
+import type { AttachmentInfo, InboxItem, InboxVersion } from './inbox.entity.js';
+import { addInboxItem, addInboxVersion, heldItem } from './inbox-items.repository.js';
 import { receivedPdfEvidence, type PdfEvidence } from './pdf-evidence.js';
 
 /** The verified edoc of a VerifiedPackage, or 422 when it is a status package. */
@@ -68,7 +69,7 @@ export async function receiveIntoInbox(
   deliveryId: string | null,
   addressedTo: string | null = null,
 ): Promise<{ item: InboxItem; created: boolean }> {
-  const existing = await em.findOne(InboxItemSchema, { agencyCode: agency.code, packageId });
+  const existing = await heldItem(em, agency.code, packageId);
   if (existing) return { item: existing, created: false };
   return { item: newInboxItem(em, agency, pkg, packageId, deliveryId, addressedTo), created: true };
 }
@@ -79,7 +80,7 @@ export async function receiveIntoInbox(
  * recipients at once); the unique (agency, package) constraint stops a second item all the same.
  */
 export function newInboxItem(em: EntityManager, agency: Agency, pkg: VerifiedPackage, packageId: string, deliveryId: string | null, addressedTo: string | null = null): InboxItem {
-  return em.create(InboxItemSchema, inboxItemRow(agency, pkg, packageId, deliveryId, new Date(), addressedTo));
+  return addInboxItem(em, inboxItemRow(agency, pkg, packageId, deliveryId, new Date(), addressedTo));
 }
 
 /**
@@ -139,7 +140,7 @@ export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: st
 export function newInboxVersion(em: EntityManager, item: InboxItem, pkg: VerifiedPackage, packageId: string, now = new Date()): InboxVersion {
   const edoc = verifiedEdoc(pkg);
   if (edoc.traceHeaderList.bussiness.bussinessDocType !== 2) throw new Error('not an update package');
-  return em.create(InboxVersionSchema, {
+  return addInboxVersion(em, {
     id: randomUUID(),
     inboxItemId: item.id,
     packageId,

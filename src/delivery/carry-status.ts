@@ -1,11 +1,15 @@
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { PartnerSchema, type Partner } from '../directory/partner.entity.js';
-import { DeliverySchema, type Delivery } from './document.entity.js';
-import { recordEvent, type EventInput } from './events.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { inTransaction } from '../db/tx.js';
+import { findPartnerOrFail } from '../directory/directory.repository.js';
+import type { Partner } from '../directory/partner.entity.js';
+import type { Delivery } from './document.entity.js';
+import { recallPackageHandled, recordEvent, writeEvent, type EventInput } from './document-events.repository.js';
+import { deliveryById, lockDeliveryOrFail, recipientsOfRecallPackage } from './deliveries.repository.js';
 import { answerUpdate } from './update.js';
 import { DomainError } from '../errors.js';
-import { InboxItemSchema, StatusRecordSchema, type StatusRecord } from './inbox.entity.js';
-import { PackageSchema } from '../packages/package.entity.js';
+import { lockInboxItem } from './inbox-items.repository.js';
+import type { StatusRecord } from './inbox.entity.js';
+import { earlierUncarriedStatus, hasArrival, lockStatusForCarry, statusPackage, statusRecordById } from './status-records.repository.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import { TransportError } from '../transport/http-client.js';
 import { sendToPartner } from '../transport/outbound.js';
@@ -19,32 +23,32 @@ import { applyStatus, statusEventType } from './writer.js';
  * verified again, as if it had just arrived. Idempotent through `carried`.
  */
 export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusId: string): Promise<void> {
-  const pending = await em.fork().findOne(StatusRecordSchema, { id: statusId });
+  const pending = await statusRecordById(em.fork(), statusId);
   if (!pending || pending.carried) return;
   // One signer's statuses about one document reach the other side in the order they were made:
   // jobs run in any order (and a lost one comes back with the sweep), and a 03 carried before the
   // 16 made ahead of it would leave the two sides in different states.
-  const earlier = await earlierUncarried(em.fork(), pending);
+  const earlier = await earlierUncarriedStatus(em.fork(), pending);
   if (earlier) throw new Error(`status ${pending.code} waits for the earlier status ${earlier} of ${pending.fromCode} to be carried first`);
   if (pending.direction === 'out' && pending.partnerId) {
     await carryStatusToPartner(em, deps, pending);
     return;
   }
-  await em.transactional(async (tx) => {
-    const status = await tx.findOne(StatusRecordSchema, { id: statusId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await inTransaction(em, async (tx) => {
+    const status = await lockStatusForCarry(tx, statusId);
     if (!status || status.carried) return;
     const verified = await verifyReceived(tx, deps, await packageBytes(tx, status.packageId));
     if (verified.model.kind !== 'status' || verified.senderCode !== status.fromCode) {
       throw new DomainError('SIGNATURE_INVALID', `Status package ${status.packageId} does not verify as a status of ${status.fromCode}.`);
     }
     if (!status.deliveryId) throw new Error(`status ${status.id} has neither a local delivery nor a partner`);
-    // Locked in the order every path takes: the delivery, then the item (documents/locks.ts).
-    const delivery = await tx.findOneOrFail(DeliverySchema, { id: status.deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    // Locked in the order every path takes: the delivery, then the item (outgoing.repository.ts lockDocumentRow).
+    const delivery = await lockDeliveryOrFail(tx, status.deliveryId);
     const code = status.code as StatusCode;
     let outcome: StatusOutcome;
     if (code === '13') {
       // The sender's recall moves the recipient's item; the sender's delivery moved when it asked.
-      const item = status.inboxItemId ? await tx.findOne(InboxItemSchema, { id: status.inboxItemId }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
+      const item = status.inboxItemId ? await lockInboxItem(tx, status.inboxItemId) : null;
       outcome = item ? applyStatus(item, code, status.createdAt) : { kind: 'refuse', reason: 'status 13: the recipient holds no copy of the document' };
     } else if (await answerUpdate(tx, delivery, code, status.id, status.createdAt)) {
       // A 15/16 answering the sender's update: recorded there; the delivery's state is not its business.
@@ -58,19 +62,6 @@ export async function carryStatus(em: EntityManager, deps: PipelineDeps, statusI
     status.carriedAt = new Date();
     recordEvent(tx, carriedEvent(delivery, status, verified.sha256, outcome));
   });
-}
-
-/** The code of an earlier status of the same signer about the same item or delivery not carried yet, or null. */
-async function earlierUncarried(em: EntityManager, status: StatusRecord): Promise<string | null> {
-  if (!status.inboxItemId && !status.deliveryId) return null;
-  const rows = await em.getConnection().execute<Array<{ code: string }>>(
-    `select code from status_record
-      where from_code = ? and carried = false and direction = 'out' and id <> ? and created_at < ?
-        and (inbox_item_id = ? or delivery_id = ?)
-      order by created_at limit 1`,
-    [status.fromCode, status.id, status.createdAt, status.inboxItemId ?? null, status.deliveryId ?? null],
-  );
-  return rows[0]?.code ?? null;
 }
 
 /**
@@ -110,13 +101,13 @@ export function carriedEvent(
  * which the partner recognises (same SHA-256) and answers with its first receipt.
  */
 async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, status: StatusRecord): Promise<void> {
-  const partner = await em.fork().findOneOrFail(PartnerSchema, { id: status.partnerId! });
+  const partner = await findPartnerOrFail(em.fork(), status.partnerId!);
   if (status.code === '13') {
     // A recall that crossed the first hand-over of the document waits for that attempt to end, so
     // that the partner never gets the 13 before the document it asks back.
-    const asked = status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
+    const asked = status.deliveryId ? await deliveryById(em.fork(), status.deliveryId) : null;
     // Its 01 says the recipient holds the document, whatever the hand-over's bookkeeping says yet.
-    const arrived = asked ? (await em.fork().count(StatusRecordSchema, { deliveryId: asked.id, code: '01' })) > 0 : true;
+    const arrived = asked ? await hasArrival(em.fork(), asked.id) : true;
     if (asked && !arrived && partner.mode === 'push' && asked.remoteReceipt === null && asked.attempts === 0) {
       throw new Error(`the recall of ${asked.recipientCode} waits for the document's first hand-over to ${partner.id} to end`);
     }
@@ -124,8 +115,8 @@ async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, statu
   }
   // Who the status is for: a 13 goes from our sender to the recipient of its delivery; the others go
   // from our recipient to the document's sender, the OrganId that opens its DocumentId.
-  const delivery = status.code === '13' && status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
-  const pkg = await em.fork().findOneOrFail(PackageSchema, { id: status.packageId });
+  const delivery = status.code === '13' && status.deliveryId ? await deliveryById(em.fork(), status.deliveryId) : null;
+  const pkg = await statusPackage(em.fork(), status.packageId);
   let receipt: string | null = null;
   let refusal: string | undefined;
   try {
@@ -144,13 +135,13 @@ async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, statu
     if (!(error instanceof TransportError) || error.retryable) throw error;
     refusal = error.message;
   }
-  await em.transactional(async (tx) => {
-    const row = await tx.findOne(StatusRecordSchema, { id: status.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await inTransaction(em, async (tx) => {
+    const row = await lockStatusForCarry(tx, status.id);
     if (!row || row.carried) return;
     row.carried = true;
     row.carriedAt = new Date();
     if (row.deliveryId) {
-      const delivery = await tx.findOne(DeliverySchema, { id: row.deliveryId });
+      const delivery = await deliveryById(tx, row.deliveryId);
       if (delivery) {
         recordEvent(tx, {
           documentId: delivery.documentId,
@@ -177,30 +168,20 @@ async function carryStatusToPartner(em: EntityManager, deps: PipelineDeps, statu
  * own); the refusal stays in the timeline. Transport trouble is retried with the 13.
  */
 async function sendRecallPackage(em: EntityManager, deps: PipelineDeps, partner: Partner, status: StatusRecord): Promise<void> {
-  const delivery = status.deliveryId ? await em.fork().findOne(DeliverySchema, { id: status.deliveryId }) : null;
+  const delivery = status.deliveryId ? await deliveryById(em.fork(), status.deliveryId) : null;
   const recallPackageId = delivery?.recallPackageId;
   if (!recallPackageId) return; // recalled before recall packages were made per destination
-  const done = await em
-    .fork()
-    .getConnection()
-    .execute<Array<{ n: number }>>(
-      `select count(*)::int as n from document_event where document_id = ? and type in ('recall.package-sent', 'recall.package-refused') and details->>'packageId' = ?`,
-      [delivery.documentId, recallPackageId],
-    );
-  if ((done[0]?.n ?? 0) > 0) return;
-  const named = await em.fork().find(DeliverySchema, { recallPackageId }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } });
-  const record = async (type: string, details: Record<string, unknown>) => {
-    const f = em.fork();
-    recordEvent(f, { documentId: delivery.documentId, type, details: { packageId: recallPackageId, partner: partner.id, recipients: named.map((d) => d.recipientCode), ...details } });
-    await f.flush();
-  };
+  if (await recallPackageHandled(em.fork(), delivery.documentId, recallPackageId)) return;
+  const named = await recipientsOfRecallPackage(em.fork(), recallPackageId);
+  const record = (type: string, details: Record<string, unknown>) =>
+    writeEvent(em.fork(), { documentId: delivery.documentId, type, details: { packageId: recallPackageId, partner: partner.id, recipients: named, ...details } });
   try {
     const receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
       bytes: await packageBytes(em.fork(), recallPackageId),
       packageId: recallPackageId,
       kind: 'edoc',
       senderCode: status.fromCode,
-      recipientCodes: named.map((d) => d.recipientCode),
+      recipientCodes: named,
       dedupKey: `recall:${recallPackageId}`,
     });
     await record('recall.package-sent', { receipt });

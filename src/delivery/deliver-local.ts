@@ -1,14 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AgencySchema, type Agency } from '../directory/agency.entity.js';
-import { DocumentEventSchema, OutgoingDocumentSchema, type DocumentEvent, type OutgoingDocument } from './document.entity.js';
-import { heldItems, lockOpenDeliveries, openDeliveries, saveDeliveryStates, uncarried01 } from './deliveries.repository.js';
-import { eventRow, type EventInput } from './events.js';
+import { inTransaction } from '../db/tx.js';
+import type { Agency } from '../directory/agency.entity.js';
+import { findAgencies } from '../directory/directory.repository.js';
+import type { OutgoingDocument } from './document.entity.js';
+import { lockOpenDeliveries, openDeliveries, saveDeliveryStates } from './deliveries.repository.js';
+import { insertEvents, type EventInput } from './document-events.repository.js';
 import type { VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
-import { InboxItemSchema, StatusRecordSchema, type InboxItem, type StatusRecord } from './inbox.entity.js';
+import type { InboxItem, StatusRecord } from './inbox.entity.js';
+import { heldItems, insertInboxItems } from './inbox-items.repository.js';
+import { documentsByIds } from './outgoing.repository.js';
 import { inboxItemRow } from './arrive.js';
 import { signStatus, statusRecordRow, type StatusInput } from './statuses.js';
-import { PackageSchema, type Package } from '../packages/package.entity.js';
+import { insertStatusPackages, insertStatusRecords, uncarried01 } from './status-records.repository.js';
 import { packageBytes, signedPackageRow, type PackageRow } from '../packages/packages.repository.js';
 import { carriedEvent } from './carry-status.js';
 import { verifyReceivedPdfs } from './pdf-evidence.js';
@@ -41,7 +45,7 @@ export const LOCAL_DELIVERY_BATCH = 25;
 export async function deliverLocal(em: EntityManager, deps: PipelineDeps, deliveryIds: readonly string[], opts: { skipLocked?: boolean } = {}): Promise<string[]> {
   const plan = await planLocalDeliveries(em.fork(), deps, deliveryIds);
   if (plan.size === 0) return [];
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const deliveries = await lockOpenDeliveries(tx, [...plan.keys()], opts);
     if (deliveries.length === 0) return [];
     const held = await heldItems(tx, deliveries.map((d) => ({ agencyCode: plan.get(d.id)!.recipient.code, packageId: plan.get(d.id)!.packageId })));
@@ -83,10 +87,10 @@ export async function deliverLocal(em: EntityManager, deps: PipelineDeps, delive
         carriedEvent(delivery, status, pkg.sha256, outcome),
       );
     }
-    if (rows.packages.length) await tx.insertMany<Package>(PackageSchema, rows.packages as unknown as Package[]);
-    if (rows.items.length) await tx.insertMany(InboxItemSchema, rows.items);
-    if (rows.statuses.length) await tx.insertMany(StatusRecordSchema, rows.statuses);
-    if (rows.events.length) await tx.insertMany<DocumentEvent>(DocumentEventSchema, rows.events.map(eventRow));
+    await insertStatusPackages(tx, rows.packages);
+    await insertInboxItems(tx, rows.items);
+    await insertStatusRecords(tx, rows.statuses);
+    await insertEvents(tx, rows.events);
     await saveDeliveryStates(tx, deliveries);
     return toCarry;
   });
@@ -106,9 +110,9 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
   const plan = new Map<string, LocalDeliveryPlan>();
   const deliveries = await openDeliveries(em, deliveryIds);
   if (deliveries.length === 0) return plan;
-  const docs = new Map((await em.find(OutgoingDocumentSchema, { id: { $in: unique(deliveries.map((d) => d.documentId)) } })).map((d) => [d.id, d]));
+  const docs = await documentsByIds(em, unique(deliveries.map((d) => d.documentId)));
   const codes = unique(deliveries.map((d) => d.recipientCode));
-  const recipients = new Map((await em.find(AgencySchema, { code: { $in: codes } })).map((a) => [a.code, a]));
+  const recipients = new Map((await findAgencies(em, codes)).map((a) => [a.code, a]));
   for (const code of codes) {
     const recipient = recipients.get(code);
     if (!recipient) throw new DomainError('NOT_FOUND', `Recipient ${code} no longer exists.`);

@@ -1,7 +1,9 @@
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { PartnerSchema } from '../directory/partner.entity.js';
-import { DeliverySchema, OutgoingDocumentSchema } from './document.entity.js';
-import { recordEvent } from './events.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { inTransaction } from '../db/tx.js';
+import { findPartner } from '../directory/directory.repository.js';
+import { deliveryById, lockDelivery, partnerOfDelivery } from './deliveries.repository.js';
+import { recordEvent } from './document-events.repository.js';
+import { documentByIdOrFail } from './outgoing.repository.js';
 import { DomainError } from '../errors.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import { isQueuedForPull, sendToPartner } from '../transport/outbound.js';
@@ -10,8 +12,8 @@ import { move } from './writer.js';
 
 /** Records a failed delivery attempt; after the last attempt the delivery is `failed` with the reason. */
 export async function recordDeliveryFailure(em: EntityManager, deliveryId: string, error: string, final: boolean): Promise<void> {
-  await em.transactional(async (tx) => {
-    const delivery = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await inTransaction(em, async (tx) => {
+    const delivery = await lockDelivery(tx, deliveryId);
     if (!delivery) return;
     // The attempt ended: counted here (its own transaction rolled back), also when a recall crossed
     // it — the 13 waits for the hand-over attempt to end (carryStatusToPartner).
@@ -24,7 +26,7 @@ export async function recordDeliveryFailure(em: EntityManager, deliveryId: strin
     if (!['pending', 'sending'].includes(delivery.state)) return;
     delivery.attempts += 1;
     delivery.lastError = error;
-    const partner = delivery.partnerId ? await tx.findOne(PartnerSchema, { id: delivery.partnerId }) : null;
+    const partner = delivery.partnerId ? await findPartner(tx, delivery.partnerId) : null;
     if (final || (partner && delivery.attempts >= partner.maxAttempts)) move(delivery, 'failed');
     final = delivery.state === 'failed';
     recordEvent(tx, {
@@ -44,12 +46,12 @@ export async function recordDeliveryFailure(em: EntityManager, deliveryId: strin
  * recipient's signed 01 comes back. The network call is made outside any transaction.
  */
 export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliveryId: string): Promise<void> {
-  const delivery = await em.fork().findOne(DeliverySchema, { id: deliveryId });
+  const delivery = await deliveryById(em.fork(), deliveryId);
   if (!delivery || !['pending', 'sending'].includes(delivery.state) || !delivery.partnerId) return;
-  const doc = await em.fork().findOneOrFail(OutgoingDocumentSchema, { id: delivery.documentId });
+  const doc = await documentByIdOrFail(em.fork(), delivery.documentId);
   const packageId = delivery.packageId ?? doc.packageId;
   if (!packageId) return;
-  const partner = await em.fork().findOne(PartnerSchema, { id: delivery.partnerId });
+  const partner = await findPartner(em.fork(), delivery.partnerId);
   if (!partner) throw new DomainError('NOT_FOUND', `Partner ${delivery.partnerId} of ${delivery.recipientCode} no longer exists.`);
   // Handed over already — the partner gave a receipt, or the package has its place in the pull list:
   // the delivery waits for the recipient's 01. The sweep finds it unfinished; sending again would
@@ -57,8 +59,8 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
   if (delivery.state === 'sending' && (delivery.remoteReceipt !== null || (partner.mode === 'pull' && (await isQueuedForPull(em.fork(), deliveryId))))) return;
   // The hand-over begins: from now on a recall asks the recipient back (13) rather than cancelling
   // the delivery, since the package may reach the partner whatever happens to this call.
-  const started = await em.transactional(async (tx) => {
-    const row = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const started = await inTransaction(em, async (tx) => {
+    const row = await lockDelivery(tx, deliveryId);
     if (!row || !['pending', 'sending'].includes(row.state)) return false;
     move(row, 'sending');
     return true;
@@ -72,8 +74,8 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
     recipientCodes: [delivery.recipientCode],
     deliveryId,
   });
-  await em.transactional(async (tx) => {
-    const row = await tx.findOne(DeliverySchema, { id: deliveryId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await inTransaction(em, async (tx) => {
+    const row = await lockDelivery(tx, deliveryId);
     if (!row) return;
     // The hand-over is recorded whatever happened meanwhile — the recipient's 01 overtook this answer,
     // or a recall crossed it — so that a 13 knows the partner holds the package.
@@ -94,6 +96,5 @@ export async function deliverRemote(em: EntityManager, deps: PipelineDeps, deliv
 
 /** Whether a delivery goes to this node's inbox or through a partner. */
 export async function isRemoteDelivery(em: EntityManager, deliveryId: string): Promise<boolean> {
-  const delivery = await em.fork().findOne(DeliverySchema, { id: deliveryId }, { fields: ['partnerId'] });
-  return Boolean(delivery?.partnerId);
+  return Boolean(await partnerOfDelivery(em.fork(), deliveryId));
 }

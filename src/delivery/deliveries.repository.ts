@@ -1,12 +1,14 @@
 /**
- * The deliveries' rows as the local delivery step reads, locks and writes them (issue 12: only
- * repositories touch SQL; issue 16: the hot path without the unit of work). Plain objects of the
- * Delivery shape: the one writer (writer.ts) changes their state through the graph, and
- * saveDeliveryStates writes what it changed with one statement for the whole batch.
+ * The deliveries as the workflow's steps read, lock and write them (issue 12: only repositories touch
+ * the ORM and SQL). The one writer (writer.ts) changes their state through the graph; a delivery read
+ * through the unit of work is written when its transaction commits. The local delivery step's batch
+ * (issue 16: the hot path without the unit of work) reads plain objects of the Delivery shape, and
+ * saveDeliveryStates writes what the writer changed with one statement for the whole batch.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn } from '../db/sql.js';
-import type { Delivery } from './document.entity.js';
+import type { Tx } from '../db/tx.js';
+import { DeliverySchema, type Delivery } from './document.entity.js';
 
 const COLUMNS = `id, document_id as "documentId", recipient_code as "recipientCode", package_id as "packageId",
   recall_package_id as "recallPackageId", partner_id as "partnerId", remote_receipt as "remoteReceipt",
@@ -23,7 +25,7 @@ export async function openDeliveries(em: EntityManager, ids: readonly string[]):
 
 /**
  * The same, locked FOR UPDATE in id order (every path that locks several deliveries takes them in
- * this order: locks.ts); with `skipLocked`, rows another job holds are left to it.
+ * this order: outgoing.repository.ts lockDocumentRow); with `skipLocked`, rows another job holds are left to it.
  */
 export async function lockOpenDeliveries(tx: EntityManager, ids: readonly string[], opts: { skipLocked?: boolean } = {}): Promise<Delivery[]> {
   if (ids.length === 0) return [];
@@ -47,21 +49,62 @@ export async function saveDeliveryStates(tx: EntityManager, deliveries: readonly
   );
 }
 
-/** The inbox items the recipients already hold for these packages, by "agency package". */
-export async function heldItems(em: EntityManager, wanted: ReadonlyArray<{ agencyCode: string; packageId: string }>): Promise<Map<string, { id: string }>> {
-  if (wanted.length === 0) return new Map();
-  const codes = [...new Set(wanted.map((w) => w.agencyCode))];
-  const packages = [...new Set(wanted.map((w) => w.packageId))];
-  const rows = await sqlOn(em)<Array<{ id: string; agencyCode: string; packageId: string }>>(
-    `select id, agency_code as "agencyCode", package_id as "packageId" from inbox_item
-      where agency_code in (${placeholders(codes.length)}) and package_id in (${placeholders(packages.length)})`,
-    [...codes, ...packages],
-  );
-  return new Map(rows.map((i) => [`${i.agencyCode} ${i.packageId}`, { id: i.id }]));
+// ─── one delivery, by id ────────────────────────────────────────────────────────────────────────
+
+/** A delivery by id, or null (no lock). */
+export const deliveryById = (em: EntityManager, id: string): Promise<Delivery | null> => em.findOne(DeliverySchema, { id });
+
+/** A delivery by id, or NotFoundError (no lock). */
+export const deliveryByIdOrFail = (em: EntityManager, id: string): Promise<Delivery> => em.findOneOrFail(DeliverySchema, { id });
+
+/** A delivery's partner (null for a recipient on this node), or undefined when there is no such delivery. */
+export async function partnerOfDelivery(em: EntityManager, id: string): Promise<string | null | undefined> {
+  const delivery = await em.findOne(DeliverySchema, { id }, { fields: ['partnerId'] });
+  return delivery ? (delivery.partnerId ?? null) : undefined;
 }
 
-/** The 01 of an inbox item that an earlier attempt signed but did not carry to the sender, if any. */
-export async function uncarried01(tx: EntityManager, inboxItemId: string): Promise<string | undefined> {
-  const rows = await sqlOn(tx)<Array<{ id: string }>>(`select id from status_record where inbox_item_id = ? and code = '01' and not carried limit 1`, [inboxItemId]);
-  return rows[0]?.id;
+/**
+ * A delivery by id, locked FOR UPDATE, or null. Lock order (every path that holds several rows takes
+ * them in one order, so two of them can wait for each other but never in a cycle): the document
+ * (lockDocumentRow), then its deliveries in id order (lockDeliveries), then an inbox item.
+ */
+export const lockDelivery = (tx: Tx, id: string): Promise<Delivery | null> => tx.findOne(DeliverySchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+
+/** lockDelivery, or NotFoundError. */
+export const lockDeliveryOrFail = (tx: Tx, id: string): Promise<Delivery> => tx.findOneOrFail(DeliverySchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+
+/**
+ * A delivery locked again and read afresh from its row (`refresh`: the identity map may hold it from
+ * an unlocked read in the same transaction), or NotFoundError.
+ */
+export const relockDelivery = (tx: Tx, id: string): Promise<Delivery> =>
+  tx.findOneOrFail(DeliverySchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+
+// ─── the deliveries of a document ───────────────────────────────────────────────────────────────
+
+/** The deliveries of a document, locked in id order (see lockDelivery for the order every path takes). */
+export function lockDeliveries(tx: Tx, documentId: string): Promise<Delivery[]> {
+  return tx.find(DeliverySchema, { documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+}
+
+/** The delivery of a document to one recipient, locked, or null. */
+export const lockDeliveryTo = (tx: Tx, documentId: string, recipientCode: string): Promise<Delivery | null> =>
+  tx.findOne(DeliverySchema, { documentId, recipientCode }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+
+/** The deliveries of a document still to be made (pending or sending), in id order; no lock. */
+export const unfinishedDeliveriesOf = (em: EntityManager, documentId: string): Promise<Delivery[]> =>
+  em.find(DeliverySchema, { documentId, state: { $in: ['pending', 'sending'] } }, { orderBy: { id: 'asc' } });
+
+/** The deliveries of a document by recipient code; no lock. */
+export const deliveriesByRecipient = (em: EntityManager, documentId: string): Promise<Delivery[]> =>
+  em.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
+
+/** The recipient codes of a document's deliveries, in code order. */
+export async function recipientCodesOf(em: EntityManager, documentId: string): Promise<string[]> {
+  return (await em.find(DeliverySchema, { documentId }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } })).map((d) => d.recipientCode);
+}
+
+/** The recipients a recall package is for (the deliveries that name it), in code order. */
+export async function recipientsOfRecallPackage(em: EntityManager, recallPackageId: string): Promise<string[]> {
+  return (await em.find(DeliverySchema, { recallPackageId }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } })).map((d) => d.recipientCode);
 }

@@ -1,8 +1,14 @@
-/** Lookups of a sender's outgoing documents that the workflow's steps and the routes share. */
-import type { EntityManager, LockMode } from '@mikro-orm/postgresql';
+/**
+ * A sender's outgoing documents and their files as the workflow's steps and the routes read, lock and
+ * write them (issue 12: only repositories touch the ORM and SQL).
+ */
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
+import type { Tx } from '../db/tx.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
-import { OutgoingDocumentSchema, type OutgoingDocument } from './document.entity.js';
+import { DocumentAttachmentSchema, OutgoingDocumentSchema, type OutgoingDocument } from './document.entity.js';
+import type { PdfEvidence } from './pdf-evidence.js';
 
 const UUID = /^[0-9a-f-]{36}$/i;
 
@@ -17,7 +23,7 @@ export const isDocumentId = (id: string): boolean => UUID.test(id);
  * ends the walk should the records ever form a loop.
  */
 async function heldAgencies(em: EntityManager, agencyCode: string): Promise<string[]> {
-  const rows = await em.getConnection().execute<Array<{ code: string }>>(
+  const rows = await sqlOn(em)<Array<{ code: string }>>(
     `with recursive held(code) as (
        select ?::text
        union
@@ -25,8 +31,6 @@ async function heldAgencies(em: EntityManager, agencyCode: string): Promise<stri
      )
      select code from held`,
     [agencyCode],
-    'all',
-    em.getTransactionContext(),
   );
   return rows.map((r) => r.code);
 }
@@ -63,9 +67,7 @@ export async function followUpCondition(em: EntityManager, agencyCode: string, a
 export async function followsUp(em: EntityManager, agencyCode: string, id: string): Promise<boolean> {
   if (!isDocumentId(id)) return false;
   const condition = await followUpCondition(em, agencyCode);
-  const rows = await em
-    .getConnection()
-    .execute<Array<{ id: string }>>(`select o.id from outgoing_document o where o.id = ? and ${condition.sql}`, [id, ...condition.params], 'all', em.getTransactionContext());
+  const rows = await sqlOn(em)<Array<{ id: string }>>(`select o.id from outgoing_document o where o.id = ? and ${condition.sql}`, [id, ...condition.params]);
   return rows.length > 0;
 }
 
@@ -87,4 +89,45 @@ export async function findOwnDocument(
     });
   }
   return doc;
+}
+
+// ─── documents by id, and their locks ───────────────────────────────────────────────────────────
+
+/**
+ * Locks a document's row, first of the rows every path that holds a document and its deliveries
+ * takes, in one order: the document — FOR NO KEY UPDATE, which does not block the key-share locks
+ * PostgreSQL takes for rows that only reference it (a delivery job inserting a timeline event while
+ * it holds a delivery) — then its deliveries in id order (deliveries.repository.ts lockDeliveries),
+ * the order deliverLocal locks them in, then an inbox item. A recall or a seal and a delivery job can
+ * then wait for each other, never in a cycle.
+ */
+export async function lockDocumentRow(tx: Tx, documentId: string): Promise<void> {
+  await sqlOn(tx)('select id from outgoing_document where id = ? for no key update', [documentId]);
+}
+
+/** A document by id, or null (no lock). */
+export const documentById = (em: EntityManager, id: string): Promise<OutgoingDocument | null> => em.findOne(OutgoingDocumentSchema, { id });
+
+/** A document by id, or NotFoundError (no lock). */
+export const documentByIdOrFail = (em: EntityManager, id: string): Promise<OutgoingDocument> => em.findOneOrFail(OutgoingDocumentSchema, { id });
+
+/** A document by id, locked FOR UPDATE (the sign and route steps), or null. */
+export const lockDocument = (tx: Tx, id: string): Promise<OutgoingDocument | null> =>
+  tx.findOne(OutgoingDocumentSchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+
+/** The documents of these ids (those that exist), by id. */
+export async function documentsByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, OutgoingDocument>> {
+  return new Map((await em.find(OutgoingDocumentSchema, { id: { $in: [...ids] } })).map((d) => [d.id, d]));
+}
+
+/** The document of an edXML DocumentId sent from this node, or null. */
+export const documentByDocumentId = (em: EntityManager, documentId: string): Promise<OutgoingDocument | null> =>
+  em.findOne(OutgoingDocumentSchema, { documentId });
+
+// ─── files ──────────────────────────────────────────────────────────────────────────────────────
+
+/** A document's file list becomes `files` (in their order): the rows of the earlier list are deleted. */
+export async function replaceDocumentFiles(tx: Tx, documentId: string, files: ReadonlyArray<{ name: string; contentType: string; size: number; sha256: string; content: Buffer; pdfSignatures: PdfEvidence | null }>): Promise<void> {
+  await tx.nativeDelete(DocumentAttachmentSchema, { documentId });
+  files.forEach((f, index) => tx.create(DocumentAttachmentSchema, { ...f, documentId, index }));
 }

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
-import { AgencySchema, type Agency } from '../directory/agency.entity.js';
+import { inTransaction, type Tx } from '../db/tx.js';
+import type { Agency } from '../directory/agency.entity.js';
+import { findAgencies, findAgencyOrFail } from '../directory/directory.repository.js';
 import type { Clerk } from '../documents/documents.service.js';
 import { buildEdoc } from '../edxml/build.js';
 import { DomainError } from '../errors.js';
@@ -10,10 +12,10 @@ import { withdrawFromPullList } from '../transport/outbound.js';
 import { byDestination } from './destinations.js';
 import type { Delivery } from './document.entity.js';
 import { edocModel } from './edoc-model.js';
-import { recordEvent } from './events.js';
-import { InboxItemSchema } from './inbox.entity.js';
-import { lockDeliveries, lockDocumentRow } from './locks.js';
-import { findOwnDocument, isDocumentId } from './outgoing.repository.js';
+import { lockDeliveries } from './deliveries.repository.js';
+import { recordEvent } from './document-events.repository.js';
+import { deliveriesWithItems, itemOfDelivery } from './inbox-items.repository.js';
+import { findOwnDocument, isDocumentId, lockDocumentRow } from './outgoing.repository.js';
 import { DELIVERED_STATES } from './states.js';
 import { issueStatus } from './statuses.js';
 import { move } from './writer.js';
@@ -33,7 +35,7 @@ import { move } from './writer.js';
  * - anyone else never got it: recalled at once.
  */
 export async function recallDocument(em: EntityManager, pki: PkiService, clerk: Clerk, id: string, reason: string): Promise<{ statusIds: string[] }> {
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     if (isDocumentId(id)) await lockDocumentRow(tx, id);
     const doc = await findOwnDocument(tx, clerk, id);
     if (doc.state === 'recalled') throw new DomainError('ILLEGAL_TRANSITION', 'The document is already recalled.', { vi: 'Văn bản đã được thu hồi rồi.' });
@@ -42,13 +44,13 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
         vi: `Văn bản đang ở trạng thái "${doc.state}"; chỉ văn bản đã gửi mới thu hồi được.`,
       });
     }
-    const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
+    const sender = await findAgencyOrFail(tx, doc.agencyCode);
     const deliveries = (await lockDeliveries(tx, id)).sort((a, b) => (a.recipientCode < b.recipientCode ? -1 : a.recipientCode > b.recipientCode ? 1 : 0));
-    const items = new Set((await tx.find(InboxItemSchema, { deliveryId: { $in: deliveries.map((d) => d.id) } }, { fields: ['deliveryId'] })).map((i) => i.deliveryId));
+    const items = await deliveriesWithItems(tx, deliveries.map((d) => d.id));
     const fates = new Map<string, RecallFate>();
     for (const d of deliveries) fates.set(d.id, await recallFate(tx, d, items.has(d.id)));
     const holders = deliveries.filter((d) => fates.get(d.id) === 'ask');
-    const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
+    const agencies = new Map((await findAgencies(tx, holders.map((d) => d.recipientCode))).map((a) => [a.code, a]));
     const at = new Date();
     const statusIds: string[] = [];
     // One recall package per destination, like the document itself: this node's holders read it here;
@@ -64,7 +66,7 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
     for (const d of deliveries) {
       const fate = fates.get(d.id)!;
       if (fate === 'ask') {
-        const item = await tx.findOne(InboxItemSchema, { deliveryId: d.id });
+        const item = await itemOfDelivery(tx, d.id);
         const status = await issueStatus(tx, pki, {
           from: sender,
           about: { organId: d.recipientCode, documentId: doc.documentId, code: `${doc.numberText}/${doc.notation}`, promulgationDate: doc.promulgationDate.replace(/-/g, '/') },
@@ -101,7 +103,7 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
 /** What a recall does to one delivery: ask the holder (13), cancel it, withdraw it from a pull list, or nothing (final). */
 type RecallFate = 'ask' | 'cancel' | 'withdrawn' | 'none';
 
-async function recallFate(tx: EntityManager, d: Delivery, hasItem: boolean): Promise<RecallFate> {
+async function recallFate(tx: Tx, d: Delivery, hasItem: boolean): Promise<RecallFate> {
   if (DELIVERED_STATES.includes(d.state)) return 'ask';
   if (!['pending', 'sending', 'failed'].includes(d.state)) return 'none'; // refused, or a recall already under way
   if (!d.partnerId) return hasItem ? 'ask' : 'cancel';

@@ -1,6 +1,8 @@
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { DeliverySchema, OutgoingDocumentSchema } from './document.entity.js';
-import { recordEvent } from './events.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { inTransaction } from '../db/tx.js';
+import { unfinishedDeliveriesOf } from './deliveries.repository.js';
+import { recordEvent } from './document-events.repository.js';
+import { lockDocument } from './outgoing.repository.js';
 import { LOCAL_DELIVERY_BATCH } from './deliver-local.js';
 
 /**
@@ -8,14 +10,14 @@ import { LOCAL_DELIVERY_BATCH } from './deliver-local.js';
  * (pending or sending), for the `deliver` jobs, local ones in batches of LOCAL_DELIVERY_BATCH.
  */
 export async function routeDocument(em: EntityManager, documentId: string): Promise<Array<{ deliveryId: string; batch?: string[] }>> {
-  return em.transactional(async (tx) => {
-    const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  return inTransaction(em, async (tx) => {
+    const doc = await lockDocument(tx, documentId);
     if (!doc || !doc.packageId) return [];
     if (doc.state === 'signed') {
       doc.state = 'sent';
       recordEvent(tx, { documentId, type: 'document.sent', state: 'sent' });
     }
-    const open = await tx.find(DeliverySchema, { documentId, state: { $in: ['pending', 'sending'] } }, { orderBy: { id: 'asc' } });
+    const open = await unfinishedDeliveriesOf(tx, documentId);
     const jobs: Array<{ deliveryId: string; batch?: string[] }> = open.filter((d) => d.partnerId).map((d) => ({ deliveryId: d.id }));
     const local = open.filter((d) => !d.partnerId).map((d) => d.id);
     for (let i = 0; i < local.length; i += LOCAL_DELIVERY_BATCH) {

@@ -1,11 +1,12 @@
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { AgencySchema } from '../directory/agency.entity.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { byDestination } from './destinations.js';
-import { DeliverySchema, OutgoingDocumentSchema } from './document.entity.js';
 import { edocModel, type BusinessOf } from './edoc-model.js';
-import { recordEvent } from './events.js';
+import { recordEvent } from './document-events.repository.js';
+import { inTransaction } from '../db/tx.js';
 import { buildEdoc } from '../edxml/build.js';
 import { storeSignedXml } from '../packages/packages.repository.js';
+import { lockDocument } from './outgoing.repository.js';
+import { deliveriesById, documentFiles as storedDocumentFiles, readSigningInput } from './signing.repository.js';
 import type { PipelineDeps } from './verify-received.js';
 
 /**
@@ -17,12 +18,9 @@ import type { PipelineDeps } from './verify-received.js';
  */
 export async function signDocument(em: EntityManager, deps: PipelineDeps, documentId: string): Promise<boolean> {
   const read = em.fork();
-  const draft = await read.findOne(OutgoingDocumentSchema, { id: documentId });
-  if (!draft) return false;
-  if (draft.state !== 'queued') return draft.packageId !== null;
-  const sender = await read.findOneOrFail(AgencySchema, { code: draft.agencyCode });
-  const planned = await read.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
-  const recipients = new Map((await read.find(AgencySchema, { code: { $in: planned.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
+  const input = await readSigningInput(read, documentId);
+  if (!input.sender) return input.draft ? input.draft.packageId !== null : false;
+  const { draft, sender, planned, recipients } = input;
   const attachments = await documentFiles(read, documentId);
   const at = new Date();
   const signer = await deps.pki.signerFor(read, sender.code, at);
@@ -38,11 +36,11 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
     }),
   );
 
-  return em.transactional(async (tx) => {
-    const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  return inTransaction(em, async (tx) => {
+    const doc = await lockDocument(tx, documentId);
     if (!doc) return false;
     if (doc.state !== 'queued') return doc.packageId !== null; // another job signed it meanwhile
-    const deliveries = new Map((await tx.find(DeliverySchema, { documentId })).map((d) => [d.id, d]));
+    const deliveries = await deliveriesById(tx, documentId);
     if (deliveries.size !== planned.length || planned.some((d) => !deliveries.has(d.id))) {
       throw new Error(`the deliveries of document ${documentId} changed while it was signed; signing again`);
     }
@@ -58,23 +56,15 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
   });
 }
 
-/** A document's files, in order, with their bytes (plain SQL: the entity keeps them lazy so listings stay small). */
-export async function documentFiles(em: EntityManager, documentId: string): Promise<Array<{ name: string; contentType: string; content: Buffer }>> {
-  const files = await em
-    .getConnection()
-    .execute<Array<{ name: string; content_type: string; content: Buffer }>>(
-      'select name, content_type, content from document_attachment where document_id = ? order by index',
-      [documentId],
-      'all',
-      em.getTransactionContext(),
-    );
-  return files.map((f) => ({ name: f.name, contentType: f.content_type, content: f.content }));
+/** A document's files, in order, with their bytes (read in slices: signing.repository.ts). */
+export function documentFiles(em: EntityManager, documentId: string): Promise<Array<{ name: string; contentType: string; content: Buffer }>> {
+  return storedDocumentFiles(em, documentId);
 }
 
 /** Marks a document whose package could not be made (after the sign job's last attempt). */
 export async function recordSignFailure(em: EntityManager, documentId: string, error: string, final: boolean): Promise<void> {
-  await em.transactional(async (tx) => {
-    const doc = await tx.findOne(OutgoingDocumentSchema, { id: documentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await inTransaction(em, async (tx) => {
+    const doc = await lockDocument(tx, documentId);
     if (!doc || doc.state !== 'queued') return;
     doc.lastError = error;
     if (final) doc.state = 'failed';

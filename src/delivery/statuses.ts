@@ -9,7 +9,8 @@ import { buildStatus } from '../edxml/build.js';
 import { dateToEdxmlTimestamp } from '../edxml/dates.js';
 import type { ResponseFor } from '../edxml/model.js';
 import { storeSignedXml } from '../packages/packages.repository.js';
-import { StatusRecordSchema, type StatusRecord } from './inbox.entity.js';
+import type { StatusRecord } from './inbox.entity.js';
+import { addStatusRecord } from './status-records.repository.js';
 
 export interface StaffInput {
   department?: string;
@@ -62,7 +63,7 @@ export async function signStatus(pki: PkiService, input: StatusInput & { at: Dat
 /** Stores a status signed by signStatus and its StatusRecord; gives the SHA-256 of the stored bytes. */
 export async function storeStatus(em: EntityManager, input: StatusInput & { at: Date }, xml: string): Promise<{ record: StatusRecord; sha256: string }> {
   const pkg = await storeSignedXml(em, xml, { kind: 'status', senderCode: input.from.code, documentId: input.about.documentId, statusCode: input.code });
-  const record = em.create(StatusRecordSchema, statusRecordRow(input, pkg.id));
+  const record = addStatusRecord(em, statusRecordRow(input, pkg.id));
   return { record, sha256: pkg.sha256 };
 }
 

@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { recordEvent } from './events.js';
+import { inTransaction } from '../db/tx.js';
+import { recordEvent } from './document-events.repository.js';
+import { flagDeliveriesWaitingForArrival, flagUnansweredRecallDeliveries, unfinishedWork } from './unfinished-work.repository.js';
 
 export interface StuckWork {
   sign: string[];
@@ -22,24 +24,8 @@ export interface StuckWork {
  * (items / limit) sweeps.
  */
 export async function findStuckWork(em: EntityManager, graceMs: number, limit = 1_000): Promise<StuckWork> {
-  const before = new Date(Date.now() - graceMs);
-  const conn = em.getConnection();
-  const ids = async (sql: string) => (await conn.execute<Array<{ id: string }>>(sql, [before, limit])).map((r) => r.id);
-  const [sign, route, deliver, status, update] = await Promise.all([
-    ids(`select id from outgoing_document where state = 'queued' and updated_at < ? order by updated_at limit ?`),
-    ids(`select id from outgoing_document where state = 'signed' and updated_at < ? order by updated_at limit ?`),
-    ids(`select d.id from delivery d join outgoing_document o on o.id = d.document_id
-         where d.state in ('pending', 'sending') and o.state in ('sent', 'recalled') and d.updated_at < ?
-           and not (d.state = 'sending' and d.partner_id is not null and ${HANDED_OVER})
-         order by d.updated_at limit ?`),
-    ids(`select id from status_record where carried = false and created_at < ? order by created_at limit ?`),
-    ids(`select id from delivery_update where state = 'requested' and updated_at < ? order by updated_at limit ?`),
-  ]);
-  return { sign, route, deliver, status, update };
+  return unfinishedWork(em, new Date(Date.now() - graceMs), limit);
 }
-
-/** SQL: delivery `d` was taken by its partner (a receipt, or a place in the pull list). */
-const HANDED_OVER = `(d.remote_receipt is not null or exists (select 1 from exchange_message m where m.direction = 'out' and m.dedup_key = 'delivery:' || d.id::text))`;
 
 /**
  * Flags remote deliveries handed over more than `waitingMs` ago whose 01 has not come back: not sent
@@ -50,18 +36,8 @@ export async function flagLongWaits(em: EntityManager, waitingMs: number, limit 
   const before = new Date(Date.now() - waitingMs);
   const hours = Math.round(waitingMs / 3_600_000);
   const reason = `No arrival (01) from the recipient ${hours >= 1 ? `${hours} h` : `${Math.round(waitingMs / 60_000)} min`} after the hand-over to the partner; the package is not sent again. Ask the partner or retry.`;
-  return em.transactional(async (tx) => {
-    const rows = await tx
-      .getConnection()
-      .execute<Array<{ id: string; document_id: string; recipient_code: string }>>(
-        `update delivery d set last_error = ?, updated_at = now()
-          where d.id in (select d.id from delivery d where d.state = 'sending' and d.partner_id is not null and d.last_error is null
-                           and d.updated_at < ? and ${HANDED_OVER} order by d.updated_at limit ? for update skip locked)
-          returning d.id, d.document_id, d.recipient_code`,
-        [reason, before, limit],
-        'all',
-        tx.getTransactionContext(),
-      );
+  return inTransaction(em, async (tx) => {
+    const rows = await flagDeliveriesWaitingForArrival(tx, reason, before, limit);
     for (const r of rows) {
       recordEvent(tx, { documentId: r.document_id, deliveryId: r.id, recipientCode: r.recipient_code, type: 'delivery.waiting-too-long', state: 'sending', details: { waitingMs } });
     }
@@ -83,18 +59,8 @@ export async function flagUnansweredRecalls(em: EntityManager, waitingMs: number
   const reason =
     `No answer (15 or 16) to the recall ${hours >= 1 ? `${hours} h` : `${Math.round(waitingMs / 60_000)} min`} after it was asked: ` +
     'the recipient may hold no copy to answer about (it refused the document, or its system refused the 13). Ask the recipient; the recall stands.';
-  return em.transactional(async (tx) => {
-    const rows = await tx
-      .getConnection()
-      .execute<Array<{ id: string; document_id: string; recipient_code: string }>>(
-        `update delivery d set last_error = ?, updated_at = now()
-          where d.id in (select d.id from delivery d where d.state = 'recall_requested' and d.last_error is null
-                           and d.updated_at < ? order by d.updated_at limit ? for update skip locked)
-          returning d.id, d.document_id, d.recipient_code`,
-        [reason, before, limit],
-        'all',
-        tx.getTransactionContext(),
-      );
+  return inTransaction(em, async (tx) => {
+    const rows = await flagUnansweredRecallDeliveries(tx, reason, before, limit);
     for (const r of rows) {
       recordEvent(tx, { documentId: r.document_id, deliveryId: r.id, recipientCode: r.recipient_code, type: 'delivery.recall-unanswered', state: 'recall_requested', details: { waitingMs } });
     }

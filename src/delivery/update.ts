@@ -12,34 +12,34 @@
  * the partner), `answerUpdate` (a 15/16 from the recipient, local or remote, when an update waits).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
-import { AgencySchema, type Agency } from '../directory/agency.entity.js';
-import { PartnerSchema } from '../directory/partner.entity.js';
+import { inTransaction, type Tx } from '../db/tx.js';
+import type { Agency } from '../directory/agency.entity.js';
+import { findAgencies, findAgencyOrFail, findPartnerOrFail } from '../directory/directory.repository.js';
 import { buildEdoc } from '../edxml/build.js';
 import { parsePackage } from '../edxml/parse.js';
 import { DomainError, type FieldError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
 import { sendToPartner } from '../transport/outbound.js';
-import { InboxItemSchema } from './inbox.entity.js';
+import { lockItemOfDelivery } from './inbox-items.repository.js';
 import { newInboxVersion } from './arrive.js';
 import { packageBytes, storeSignedXml } from '../packages/packages.repository.js';
 import { byDestination } from './destinations.js';
-import {
-  DeliverySchema,
-  DeliveryUpdateSchema,
-  DocumentAttachmentSchema,
-  DocumentEventSchema,
-  DocumentUpdateSchema,
-  OutgoingDocumentSchema,
-  type Delivery,
-  type OutgoingDocument,
-} from './document.entity.js';
+import type { Delivery, OutgoingDocument } from './document.entity.js';
 import type { Clerk } from '../documents/documents.service.js';
-import { findOwnDocument } from './outgoing.repository.js';
+import { deliveryByIdOrFail, lockDeliveries } from './deliveries.repository.js';
+import {
+  addDeliveryUpdate,
+  addDocumentUpdate,
+  deliveryUpdateById,
+  lockAnswerableUpdates,
+  lockDeliveryUpdate,
+  lockOpenDeliveryUpdates,
+} from './document-updates.repository.js';
+import { documentByIdOrFail, findOwnDocument, lockDocumentRow, replaceDocumentFiles } from './outgoing.repository.js';
 import { edocModel } from './edoc-model.js';
-import { recordEvent } from './events.js';
-import { lockDeliveries, lockDocumentRow } from './locks.js';
+import { recordEvent, updateWentOut } from './document-events.repository.js';
 import { documentFiles } from './sign.js';
 import { pdfEvidence, verifyReceivedPdfs } from './pdf-evidence.js';
 import { verifyReceived, type PipelineDeps } from './verify-received.js';
@@ -155,7 +155,7 @@ export async function updateDocument(
   /** The update's files, checked (UpdateFile); empty keeps the document's. */
   files: readonly UpdateFile[] = [],
 ): Promise<{ updateId: string; deliveryUpdateIds: string[] }> {
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     if (/^[0-9a-f-]{36}$/i.test(id)) await lockDocumentRow(tx, id);
     const doc = await findOwnDocument(tx, clerk, id);
     if (doc.state !== 'sent') {
@@ -187,13 +187,13 @@ export async function updateDocument(
     const at = new Date();
     // Files alone do not make the row dirty; the archive looks for documents changed since their seal.
     doc.updatedAt = at;
-    const sender = await tx.findOneOrFail(AgencySchema, { code: doc.agencyCode });
-    const agencies = new Map((await tx.find(AgencySchema, { code: { $in: holders.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
+    const sender = await findAgencyOrFail(tx, doc.agencyCode);
+    const agencies = new Map((await findAgencies(tx, holders.map((d) => d.recipientCode))).map((a) => [a.code, a]));
     const signer = await deps.pki.signerFor(tx, sender.code, at);
-    const update = tx.create(DocumentUpdateSchema, { id: randomUUID(), documentId: doc.id, reason: input.reason, changes, createdBy: clerk.principal.id, createdAt: at });
+    const update = addDocumentUpdate(tx, { id: randomUUID(), documentId: doc.id, reason: input.reason, changes, createdBy: clerk.principal.id, createdAt: at });
     const sent = newFiles ? [...files] : current;
     // An update not yet answered gives way to this one: the recipient answers the newest.
-    const open = await tx.find(DeliveryUpdateSchema, { deliveryId: { $in: holders.map((d) => d.id) }, state: { $in: ['requested', 'sent'] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const open = await lockOpenDeliveryUpdates(tx, holders.map((d) => d.id));
     for (const o of open) o.state = 'superseded';
     const deliveryUpdateIds: string[] = [];
     for (const [, group] of byDestination(holders)) {
@@ -201,7 +201,7 @@ export async function updateDocument(
       const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, sent, { type: 2, reason: input.reason }, at)), signer);
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 2 });
       for (const d of group) {
-        const row = tx.create(DeliveryUpdateSchema, { id: randomUUID(), updateId: update.id, deliveryId: d.id, packageId: pkg.id, state: 'requested', answeredAt: null, createdAt: at, updatedAt: at });
+        const row = addDeliveryUpdate(tx, { id: randomUUID(), updateId: update.id, deliveryId: d.id, packageId: pkg.id, state: 'requested', answeredAt: null, createdAt: at, updatedAt: at });
         deliveryUpdateIds.push(row.id);
         recordEvent(tx, { documentId: doc.id, deliveryId: d.id, recipientCode: d.recipientCode, type: 'update.requested', state: d.state, details: { updateId: update.id, reason: input.reason, sha256: pkg.sha256 } });
       }
@@ -230,7 +230,7 @@ const sameFiles = (a: readonly FileSummary[], b: readonly FileSummary[]): boolea
  * software signed, which has none stored — the files inside that package, so an update of it carries
  * them on as a composed document's update does.
  */
-async function currentFiles(tx: EntityManager, doc: OutgoingDocument): Promise<UpdateFile[]> {
+async function currentFiles(tx: Tx, doc: OutgoingDocument): Promise<UpdateFile[]> {
   const stored = await documentFiles(tx, doc.id);
   if (stored.length || doc.source !== 'edxml' || !doc.packageId) return stored.map((f) => ({ ...f, sha256: sha256Of(f.content) }));
   const parsed = parsePackage(await packageBytes(tx, doc.packageId));
@@ -246,21 +246,13 @@ async function currentFiles(tx: EntityManager, doc: OutgoingDocument): Promise<U
  * the versions that carried them), with their PDFs' legal signatures verified as a new document's are
  * (createDocument; issue 17) and the verdicts on the timeline.
  */
-async function replaceFiles(tx: EntityManager, deps: PipelineDeps, doc: OutgoingDocument, updateId: string, files: readonly UpdateFile[], at: Date): Promise<void> {
+async function replaceFiles(tx: Tx, deps: PipelineDeps, doc: OutgoingDocument, updateId: string, files: readonly UpdateFile[], at: Date): Promise<void> {
   const anchors = (await deps.pki.trust(tx)).store.anchorsPem();
   const evidence = pdfEvidence(files, anchors, doc.agencyCode, at);
-  await tx.nativeDelete(DocumentAttachmentSchema, { documentId: doc.id });
-  files.forEach((f, index) =>
-    tx.create(DocumentAttachmentSchema, {
-      documentId: doc.id,
-      index,
-      name: f.name,
-      contentType: f.contentType,
-      size: f.content.length,
-      sha256: f.sha256,
-      content: f.content,
-      pdfSignatures: evidence[index] ?? null,
-    }),
+  await replaceDocumentFiles(
+    tx,
+    doc.id,
+    files.map((f, index) => ({ name: f.name, contentType: f.contentType, size: f.content.length, sha256: f.sha256, content: f.content, pdfSignatures: evidence[index] ?? null })),
   );
   const checked = evidence.flatMap((e, index) =>
     e ? [{ index, name: files[index]!.name, officiallySigned: e.officiallySigned, problems: e.problems, signers: e.signatures.map((g) => ({ signer: g.signer, role: g.role, valid: g.valid })) }] : [],
@@ -294,14 +286,14 @@ function applyChanges(doc: OutgoingDocument, input: UpdateInput): Record<string,
  * only a `requested` update is sent, and the item takes a package once.
  */
 export async function sendUpdate(em: EntityManager, deps: PipelineDeps, deliveryUpdateId: string): Promise<void> {
-  const pending = await em.fork().findOne(DeliveryUpdateSchema, { id: deliveryUpdateId });
+  const pending = await deliveryUpdateById(em.fork(), deliveryUpdateId);
   if (!pending || pending.state !== 'requested') return;
-  const delivery = await em.fork().findOneOrFail(DeliverySchema, { id: pending.deliveryId });
+  const delivery = await deliveryByIdOrFail(em.fork(), pending.deliveryId);
   const bytes = await packageBytes(em.fork(), pending.packageId);
   let receipt: string | null = null;
   if (delivery.partnerId) {
-    const partner = await em.fork().findOneOrFail(PartnerSchema, { id: delivery.partnerId });
-    const doc = await em.fork().findOneOrFail(OutgoingDocumentSchema, { id: delivery.documentId });
+    const partner = await findPartnerOrFail(em.fork(), delivery.partnerId);
+    const doc = await documentByIdOrFail(em.fork(), delivery.documentId);
     receipt = await sendToPartner(em.fork(), partner, deps.secrets, {
       bytes,
       packageId: pending.packageId,
@@ -313,12 +305,12 @@ export async function sendUpdate(em: EntityManager, deps: PipelineDeps, delivery
   }
   const verified = delivery.partnerId ? null : await verifyReceived(em.fork(), deps, bytes);
   if (verified) verifyReceivedPdfs(verified, (await deps.pki.trust(em)).store.anchorsPem());
-  await em.transactional(async (tx) => {
-    const row = await tx.findOne(DeliveryUpdateSchema, { id: deliveryUpdateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await inTransaction(em, async (tx) => {
+    const row = await lockDeliveryUpdate(tx, deliveryUpdateId);
     if (!row || row.state !== 'requested') return;
     let holder = true;
     if (verified) {
-      const item = await tx.findOne(InboxItemSchema, { deliveryId: delivery.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const item = await lockItemOfDelivery(tx, delivery.id);
       if (item && !item.withdrawnAt) newInboxVersion(tx, item, verified, row.packageId);
       else holder = false;
     }
@@ -346,17 +338,13 @@ export async function sendUpdate(em: EntityManager, deps: PipelineDeps, delivery
  * while the sender makes version 3 — and then it answers version 2, which version 3 superseded here,
  * never version 3, which the recipient has not seen and which must still go out.
  */
-export async function answerUpdate(tx: EntityManager, delivery: Delivery, code: StatusCode, statusId: string, at: Date): Promise<boolean> {
+export async function answerUpdate(tx: Tx, delivery: Delivery, code: StatusCode, statusId: string, at: Date): Promise<boolean> {
   if ((code !== '15' && code !== '16') || delivery.state === 'recall_requested') return false;
-  const candidates = await tx.find(
-    DeliveryUpdateSchema,
-    { deliveryId: delivery.id, state: { $in: ['sent', 'superseded'] }, answeredAt: null, createdAt: { $lte: at } },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 5, lockMode: LockMode.PESSIMISTIC_WRITE },
-  );
+  const candidates = await lockAnswerableUpdates(tx, delivery.id, at);
   let open: (typeof candidates)[number] | undefined;
   for (const c of candidates) {
     // A superseded update may never have gone out (superseded while still `requested`).
-    if (c.state === 'sent' || (await wasSent(tx, c.deliveryId, c.updateId))) {
+    if (c.state === 'sent' || (await updateWentOut(tx, c.deliveryId, c.updateId))) {
       open = c;
       break;
     }
@@ -377,17 +365,12 @@ export async function answerUpdate(tx: EntityManager, delivery: Delivery, code: 
   return true;
 }
 
-/** Whether an update went out to a delivery's recipient (its `update.sent` event: sendUpdate). */
-async function wasSent(tx: EntityManager, deliveryId: string, updateId: string): Promise<boolean> {
-  return (await tx.count(DocumentEventSchema, { deliveryId, type: 'update.sent', details: { updateId } })) > 0;
-}
-
 /** A partner refused an update package for good: the update ends there, on the timeline. */
 export async function refuseUpdate(em: EntityManager, deliveryUpdateId: string, error: string): Promise<void> {
-  await em.transactional(async (tx) => {
-    const row = await tx.findOne(DeliveryUpdateSchema, { id: deliveryUpdateId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await inTransaction(em, async (tx) => {
+    const row = await lockDeliveryUpdate(tx, deliveryUpdateId);
     if (!row || row.state !== 'requested') return;
-    const delivery = await tx.findOneOrFail(DeliverySchema, { id: row.deliveryId });
+    const delivery = await deliveryByIdOrFail(tx, row.deliveryId);
     row.state = 'refused';
     row.answeredAt = new Date();
     recordEvent(tx, { documentId: delivery.documentId, deliveryId: delivery.id, recipientCode: delivery.recipientCode, type: 'update.refused-by-partner', state: delivery.state, details: { updateId: row.updateId, error } });

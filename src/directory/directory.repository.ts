@@ -10,10 +10,18 @@ const openNow = () => ({ active: true, $or: [{ closedAt: null }, { closedAt: { $
 export const findAgency = (em: EntityManager, code: string): Promise<Agency | null> =>
   em.findOne(AgencySchema, { code });
 
+/** An agency by code, or NotFoundError (one the caller's own rows name, such as a document's sender). */
+export const findAgencyOrFail = (em: EntityManager, code: string): Promise<Agency> => em.findOneOrFail(AgencySchema, { code });
+
 /** The agencies of these codes that exist, in no particular order. */
 export async function findAgencies(em: EntityManager, codes: readonly string[]): Promise<Agency[]> {
   if (codes.length === 0) return [];
   return em.find(AgencySchema, { code: { $in: [...new Set(codes)] } });
+}
+
+/** The agencies of these codes that are closed (closedAt set, whenever it is), in no particular order. */
+export async function findClosedAgencies(em: EntityManager, codes: readonly string[]): Promise<Agency[]> {
+  return em.find(AgencySchema, { code: { $in: [...codes] }, closedAt: { $ne: null } });
 }
 
 /** The agencies that name any of these codes among their successors (issue 19), by code. */
@@ -98,6 +106,9 @@ export async function listUsers(
 }
 
 export const findPartner = (em: EntityManager, id: string): Promise<Partner | null> => em.findOne(PartnerSchema, { id });
+
+/** A partner by id, or NotFoundError (one the caller's own rows name, such as a delivery's). */
+export const findPartnerOrFail = (em: EntityManager, id: string): Promise<Partner> => em.findOneOrFail(PartnerSchema, { id });
 
 export const findPartnerByTokenHash = (em: EntityManager, tokenHash: string): Promise<Partner | null> =>
   em.findOne(PartnerSchema, { tokenHash, active: true });

@@ -1,5 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
+import { AgencySchema, type Agency } from '../directory/agency.entity.js';
+import { GroupMemberSchema, GroupSchema } from '../directory/group.entity.js';
 import type { DeliveryState } from '../delivery/states.js';
+import { vietnamToday } from '../util/vietnam-time.js';
 import { searchQuery } from '../util/search-text.js';
 import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from '../delivery/document.entity.js';
 import { deadlineCondition, hasDeadlineFilter, type DeadlineFilter } from '../deadlines/deadlines.repository.js';
@@ -58,14 +62,38 @@ export async function outgoingPage(em: EntityManager, agencyCode: string, query:
 export async function deliveryStateCounts(em: EntityManager, documentIds: readonly string[]): Promise<Map<string, Partial<Record<DeliveryState, number>>>> {
   const counts = new Map<string, Partial<Record<DeliveryState, number>>>(documentIds.map((id) => [id, {}]));
   if (documentIds.length === 0) return counts;
-  const rows = await em
-    .getConnection()
-    .execute<Array<{ document_id: string; state: DeliveryState; n: string }>>(
-      'select document_id, state, count(*) as n from delivery where document_id in (select jsonb_array_elements_text(?::jsonb)::uuid) group by document_id, state',
-      [JSON.stringify(documentIds)],
-      'all',
-      em.getTransactionContext(),
-    );
+  const rows = await sqlOn(em)<Array<{ document_id: string; state: DeliveryState; n: string }>>(
+    'select document_id, state, count(*) as n from delivery where document_id in (select jsonb_array_elements_text(?::jsonb)::uuid) group by document_id, state',
+    [JSON.stringify(documentIds)],
+  );
   for (const r of rows) counts.get(r.document_id)![r.state] = Number(r.n);
   return counts;
 }
+
+// ─── the directory as a document's recipients read it (recipients.ts) ───────────────────────────
+
+/** The agencies of these codes (those that exist), in no particular order. */
+export const agenciesByCode = (em: EntityManager, codes: readonly string[]): Promise<Agency[]> => em.find(AgencySchema, { code: { $in: [...codes] } });
+
+/** The agencies of a group (`group:CODE`), by code, whatever their state; none when there is no such group. */
+export async function groupAgencies(em: EntityManager, groupCode: string): Promise<Agency[]> {
+  const group = await em.findOne(GroupSchema, { code: groupCode });
+  const members = group ? await em.find(GroupMemberSchema, { groupCode }) : [];
+  return members.length ? em.find(AgencySchema, { code: { $in: members.map((m) => m.agencyCode) } }, { orderBy: { code: 'asc' } }) : [];
+}
+
+/** Active at `at`: the flag, the validity dates (codes change when units merge) and not closed (issue 19). */
+function activeFilter(at: Date) {
+  const today = vietnamToday(at);
+  return {
+    active: true,
+    $and: [
+      { $or: [{ validFrom: null }, { validFrom: { $lte: today } }] },
+      { $or: [{ validTo: null }, { validTo: { $gte: today } }] },
+      { $or: [{ closedAt: null }, { closedAt: { $gt: at } }] },
+    ],
+  };
+}
+
+/** The agencies directly under `parentCode` that are active at `at` (`children:CODE`). */
+export const activeChildren = (em: EntityManager, parentCode: string, at: Date): Promise<Agency[]> => em.find(AgencySchema, { parentCode, ...activeFilter(at) });

@@ -1,6 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
-import { LockMode } from '@mikro-orm/postgresql';
 import type { Context } from 'hono';
 import type { PipelineDeps } from '../delivery/verify-received.js';
 import { DomainError } from '../errors.js';
@@ -16,18 +15,19 @@ import { AgencyCode } from '../directory/directory.schemas.js';
 import { canonicalTypeKey } from '../registers/document-types.js';
 import { ProblemSchema } from '../http/problem.js';
 import { xmlText } from '../http/xml-text.js';
-import { StatusRecordSchema } from '../delivery/inbox.entity.js';
+import { statusRecordById } from '../delivery/status-records.repository.js';
+import { deliveryById, lockDeliveryTo, recipientCodesOf } from '../delivery/deliveries.repository.js';
+import { inTransaction } from '../db/tx.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { DeliverySchema, DOCUMENT_STATES, OutgoingDocumentSchema, type OutgoingDocument } from '../delivery/document.entity.js';
+import { DOCUMENT_STATES, type OutgoingDocument } from '../delivery/document.entity.js';
 import { DocumentInputSchema, DocumentViewSchema, EventViewSchema, type DocumentInput } from './documents.schemas.js';
 import { readComposition } from './composition.js';
 import { createDocument, createFromEdxml, documentEvents, fileSha256, listOutgoing, loadDocumentView, type Clerk } from './documents.service.js';
-import { findOwnDocument, followsUp } from '../delivery/outgoing.repository.js';
+import { documentById, findOwnDocument, followsUp, lockDocumentRow } from '../delivery/outgoing.repository.js';
 import { recallDocument } from '../delivery/recall.js';
-import { recordEvent } from '../delivery/events.js';
+import { recordEvent } from '../delivery/document-events.repository.js';
 import { updateDocument } from '../delivery/update.js';
-import { lockDocumentRow } from '../delivery/locks.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { move } from '../delivery/writer.js';
 import { CalendarStore } from '../calendar/calendar.store.js';
@@ -213,14 +213,14 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     if (key !== undefined && (key.length === 0 || key.length > 200)) throw badIdempotencyKey();
     const { input, files, fingerprint } = await readComposition(c, deps, ReplacementInputSchema);
     // One transaction: the replacement and the event on the document it replaces.
-    const answer = await idempotent(c.get('em'), clerk.principal, key, `POST /v1/documents/${id}/replace`, fingerprint, (em) => em.transactional(async (tx) => {
+    const answer = await idempotent(c.get('em'), clerk.principal, key, `POST /v1/documents/${id}/replace`, fingerprint, (em) => inTransaction(em, async (tx) => {
       const original = await findOwnDocument(tx, clerk, id);
       if (original.state !== 'sent') {
         throw new DomainError('ILLEGAL_TRANSITION', `The document is ${original.state}; only a sent document can be replaced.`, {
           vi: `Văn bản đang ở trạng thái "${original.state}"; chỉ văn bản đã gửi mới thay thế được.`,
         });
       }
-      const recipients = (await tx.find(DeliverySchema, { documentId: original.id }, { fields: ['recipientCode'], orderBy: { recipientCode: 'asc' } })).map((d) => d.recipientCode);
+      const recipients = await recipientCodesOf(tx, original.id);
       const { reason, ...composition } = input;
       const view = await createDocument(tx, pipeline.pki, clerk, { ...composition, redirectClosed: composition.redirectClosed ?? deps.redirectClosed }, files, new Date(), { id: original.id, documentId: original.documentId, recipients, reason });
       recordEvent(tx, { documentId: original.id, type: 'document.replaced', details: { by: view.id, documentId: view.documentId, reason } });
@@ -420,8 +420,8 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     const em = c.get('em');
     const doc = await findOwnDocument(em, clerkOf(c), c.req.param('id'));
     const statusId = c.req.param('statusId');
-    const status = /^[0-9a-f-]{36}$/i.test(statusId) ? await em.findOne(StatusRecordSchema, { id: statusId }) : null;
-    const delivery = status ? await em.findOne(DeliverySchema, { id: status.deliveryId }) : null;
+    const status = /^[0-9a-f-]{36}$/i.test(statusId) ? await statusRecordById(em, statusId) : null;
+    const delivery = status?.deliveryId ? await deliveryById(em, status.deliveryId) : null;
     if (!status || !delivery || delivery.documentId !== doc.id) throw new DomainError('NOT_FOUND', `No status ${statusId} for this document.`);
     return xmlResponse(await packageBytes(em, status.packageId), `status-${status.code}-${status.id}.edxml`);
   });
@@ -468,19 +468,19 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
       const actor = retrier(c.get('principal'));
       const { id, recipient } = c.req.valid('param');
       const em = c.get('em');
-      const deliveryId = await em.transactional(async (tx) => {
-        // The lock order of every path that holds a document and its deliveries (locks.ts): a recall
+      const deliveryId = await inTransaction(em, async (tx) => {
+        // The lock order of every path that holds a document and its deliveries (outgoing.repository.ts lockDocumentRow): a recall
         // running at the same time waits for this retry or this retry for it, never both.
         if (!UUID.test(id)) throw new DomainError('NOT_FOUND', `No document ${id}.`);
         await lockDocumentRow(tx, id);
-        const doc = await tx.findOne(OutgoingDocumentSchema, { id });
+        const doc = await documentById(tx, id);
         // Another agency's documents do not exist for its clerks (404, as findOwnDocument answers).
         const onlyAgency = actor.kind === 'user' && !isAdmin(actor) ? actor.agencyCode : null;
         // The sender's clerks, or a successor's that follows the document up after a handover (issue 19).
         if (!doc || (onlyAgency !== null && doc.agencyCode !== onlyAgency && !(await followsUp(tx, onlyAgency, doc.id)))) {
           throw new DomainError('NOT_FOUND', `No document ${id}${onlyAgency ? ` for agency ${onlyAgency}` : ''}.`);
         }
-        const delivery = await tx.findOne(DeliverySchema, { documentId: doc.id, recipientCode: recipient }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        const delivery = await lockDeliveryTo(tx, doc.id, recipient);
         if (!delivery) throw new DomainError('NOT_FOUND', `No delivery to ${recipient}.`);
         // The graph also allows sending → pending (a job's own hand-back); an operator retries only
         // what the transport gave up on.

@@ -3,24 +3,27 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
-import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { edxmlDateToIso } from '../edxml/dates.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { invalidField } from '../http/problem.js';
 import { checkUploadContentType, checkUploadFileName } from '../packages/attachment-policy.js';
 import { storePackage } from '../packages/packages.repository.js';
-import { DeliverySchema, DocumentAttachmentSchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type ReplacesValue, type OutgoingDocument } from '../delivery/document.entity.js';
+import type { Delivery, ReplacesValue, OutgoingDocument } from '../delivery/document.entity.js';
+import { attachmentsOf, insertAttachments, replaceAttachment, setAttachmentPdfSignatures } from './attachments.repository.js';
+import { documentEventRows, documentViewRows, newDelivery, newOutgoingDocument, writePending } from './outgoing-rows.repository.js';
+import { documentByDocumentId } from '../delivery/outgoing.repository.js';
+import { findAgencyOrFail } from '../directory/directory.repository.js';
+import { inTransaction } from '../db/tx.js';
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem, typeSuggestions } from '../registers/document-types.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
-import { recordEvent } from '../delivery/events.js';
+import { recordEvent } from '../delivery/document-events.repository.js';
 import { outgoingPage, type DocumentListQuery } from './documents.repository.js';
 import { verifyReceived, type PipelineDeps } from '../delivery/verify-received.js';
 import { planRecipients, recordRecipientPlan, resolveRecipients, type ClosedMembersWarning } from './recipients.js';
 import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../registers/numbering.js';
 import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
-import { StatusRecordSchema } from '../delivery/inbox.entity.js';
 import { deliveriesDeadlines, type DeadlineClock, type ShownDeadline } from '../deadlines/deadlines.service.js';
 
 /** The number and date of issue a document was just given, for createDocument's `finishFiles`. */
@@ -124,7 +127,8 @@ function unknownType(given: string): DomainError {
 /** Decodes JSON attachments, refusing what is not base64. */
 export function decodeAttachments(input: DocumentInput): UploadedFile[] {
   return input.attachments.map((a, i) => {
-    const clean = a.contentBase64.replace(/\s+/g, '');
+    // Tested first, so that a multi-megabyte single-line payload is not copied.
+    const clean = /\s/.test(a.contentBase64) ? a.contentBase64.replace(/\s+/g, '') : a.contentBase64;
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw fail(`attachments.${i}.contentBase64`, 'is not valid base64', 'không phải là base64 hợp lệ');
     // No type given: the attachment policy reads it from the name (checkDocumentInput).
     return { name: a.name, contentType: a.contentType ?? '', content: Buffer.from(clean, 'base64') };
@@ -173,8 +177,8 @@ export async function createDocument(
       `(${vietnameseDate(input.dueDate)}) không được trước ngày ban hành ${vietnameseDate(date)} (hôm nay, giờ Việt Nam)`,
     );
   }
-  return em.transactional(async (tx) => {
-    const sender = await tx.findOneOrFail(AgencySchema, { code: senderCode });
+  return inTransaction(em, async (tx) => {
+    const sender = await findAgencyOrFail(tx, senderCode);
     if (!sender.active) throw new DomainError('FORBIDDEN', `Agency ${senderCode} is not active.`, { vi: `Cơ quan ${senderCode} không còn hoạt động.` });
     // Agencies closed at registration are refused naming their successor, or redirected to it (issue 19).
     const plan = await planRecipients(tx, senderCode, input.to, { at: now, redirectClosed: input.redirectClosed ?? false });
@@ -186,7 +190,7 @@ export async function createDocument(
     const id = randomUUID();
     // Written first with a provisional number (negative: never a register number) and DocumentId;
     // the real number is taken last, below.
-    const doc = tx.create(OutgoingDocumentSchema, {
+    const doc = newOutgoingDocument(tx, {
       id,
       agencyCode: senderCode,
       documentId: `provisional:${id}`,
@@ -221,20 +225,15 @@ export async function createDocument(
       createdAt: now,
       updatedAt: now,
     });
-    const rows = files.map((f, index) =>
-      tx.create(DocumentAttachmentSchema, {
-        documentId: doc.id,
-        index,
-        name: f.name,
-        contentType: f.contentType,
-        size: f.content.length,
-        sha256: fileSha256(f),
-        content: f.content,
-      }),
-    );
     const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, null, now, plan.redirectedFrom.get(r.code)));
     recordRecipientPlan(tx, doc.id, deliveries, plan);
-    await tx.flush();
+    await writePending(tx);
+    // The files after their document's row, their bytes as binary parameters (issue 16).
+    await insertAttachments(
+      tx,
+      doc.id,
+      files.map((f, index) => ({ index, name: f.name, contentType: f.contentType, sha256: fileSha256(f), content: f.content, pdfSignatures: null })),
+    );
     // The register number as the very last statement before COMMIT, with the event and the audit
     // record that name it (registerOutgoing): the counter row's lock is held only from there.
     const registered = await registerOutgoing(tx, {
@@ -251,46 +250,22 @@ export async function createDocument(
     });
     if (finishFiles) {
       const finished = await finishFiles({ numberText: registered.numberText, notation: input.notation, date, at: now, place: doc.promulgationPlace });
-      if (finished.length !== rows.length) throw new Error('finishFiles must return one file per attachment');
-      finished.forEach((f, i) => {
-        Object.assign(rows[i]!, { name: f.name, contentType: f.contentType, size: f.content.length, sha256: fileSha256(f) });
-        rows[i]!.content.set(f.content);
-      });
+      if (finished.length !== files.length) throw new Error('finishFiles must return one file per attachment');
+      for (const [index, f] of finished.entries()) {
+        await replaceAttachment(tx, doc.id, { index, name: f.name, contentType: f.contentType, sha256: fileSha256(f), content: f.content });
+      }
       files = finished;
     }
     // The legal signatures inside its PDFs, as they are sent (issue 17; after finishFiles: the issued bytes).
     const anchors = (await pki.trust(tx)).store.anchorsPem();
     const evidence = pdfEvidence(files, anchors, senderCode, now);
-    rows.forEach((row, i) => {
-      row.pdfSignatures = evidence[i] ?? null;
-    });
+    for (const [index, e] of evidence.entries()) if (e) await setAttachmentPdfSignatures(tx, doc.id, index, e);
     const checked = evidence.flatMap((e, index) => (e ? [{ index, name: files[index]!.name, officiallySigned: e.officiallySigned, problems: e.problems, signers: e.signatures.map((g) => ({ signer: g.signer, role: g.role, valid: g.valid })) }] : []));
     if (checked.length) recordEvent(tx, { documentId: doc.id, type: 'document.pdf-signatures-checked', details: { attachments: checked } });
     // The entity keeps its provisional values (so the commit writes nothing more); the answer shows the registered ones.
     const numbered = { ...doc, series, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
     const view = documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => ({ ...fileView(f, index), ...pdfSignaturesView(evidence[index] ?? undefined) })));
     return plan.warnings.length ? { ...view, warnings: plan.warnings } : view;
-  });
-}
-
-/** A pending delivery of a document to one recipient (remote ones remember their partner). */
-function newDelivery(em: EntityManager, documentId: string, recipient: Agency, packageId: string | null, now: Date, redirectedFrom?: string): Delivery {
-  return em.create(DeliverySchema, {
-    id: randomUUID(),
-    documentId,
-    recipientCode: recipient.code,
-    packageId,
-    partnerId: recipient.endpointType === 'remote' ? (recipient.partnerId ?? null) : null,
-    recallPackageId: null,
-    remoteReceipt: null,
-    state: 'pending',
-    statusCode: null,
-    statusAt: null,
-    redirectedFrom: redirectedFrom ?? null,
-    attempts: 0,
-    lastError: null,
-    createdAt: now,
-    updatedAt: now,
   });
 }
 
@@ -328,7 +303,7 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
   const date = edxmlDateToIso(header.promulgationInfo.promulgationDate);
   const year = Number(date.slice(0, 4));
   checkImportedHeader(header, date);
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const recipients = await resolveRecipients(tx, senderCode, to);
     // Its software chose the number, not the series: the agency's rule for its type does.
     const type = documentTypeByName(header.documentType.typeName);
@@ -351,7 +326,7 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
         },
       );
     }
-    if (await tx.findOne(OutgoingDocumentSchema, { documentId: header.documentId })) {
+    if (await documentByDocumentId(tx, header.documentId)) {
       throw new DomainError('CONFLICT', `Document ${header.documentId} is already registered.`, { vi: `Văn bản ${header.documentId} đã được đăng ký.` });
     }
     const pkg = await storePackage(tx, {
@@ -363,7 +338,7 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       bytes: verified.bytes,
     });
     const now = new Date();
-    const doc = tx.create(OutgoingDocumentSchema, {
+    const doc = newOutgoingDocument(tx, {
       id: randomUUID(),
       agencyCode: senderCode,
       documentId: header.documentId,
@@ -405,7 +380,7 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       details: { documentId: doc.documentId, sha256: verified.sha256 },
       requestId: clerk.requestId,
     });
-    await tx.flush();
+    await writePending(tx);
     return documentView(doc, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], []);
   });
 }
@@ -559,12 +534,8 @@ export function documentView(
 
 /** The full view of one document (deliveries, statuses, attachments, and each recipient's deadlines at `clock.now()`). */
 export async function loadDocumentView(em: EntityManager, doc: OutgoingDocument, clock?: DeadlineClock): Promise<DocumentView> {
-  const deliveries = await em.find(DeliverySchema, { documentId: doc.id });
-  const agencies: Agency[] = deliveries.length ? await em.find(AgencySchema, { code: { $in: deliveries.map((d) => d.recipientCode) } }) : [];
-  const statuses = deliveries.length
-    ? await em.find(StatusRecordSchema, { deliveryId: { $in: deliveries.map((d) => d.id) } }, { orderBy: { createdAt: 'asc' } })
-    : [];
-  const files = await em.find(DocumentAttachmentSchema, { documentId: doc.id }, { orderBy: { index: 'asc' } });
+  const { deliveries, agencies, statuses } = await documentViewRows(em, doc.id);
+  const files = await attachmentsOf(em, doc.id);
   return documentView(
     doc,
     deliveries,
@@ -577,7 +548,7 @@ export async function loadDocumentView(em: EntityManager, doc: OutgoingDocument,
 
 /** The document's timeline, oldest first. */
 export async function documentEvents(em: EntityManager, documentId: string) {
-  const rows = await em.find(DocumentEventSchema, { documentId }, { orderBy: { id: 'asc' } });
+  const rows = await documentEventRows(em, documentId);
   return rows.map((e) => ({
     id: e.id,
     at: e.at.toISOString(),

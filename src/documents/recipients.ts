@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AgencySchema, type Agency, type AgencyDecisionValue } from '../directory/agency.entity.js';
-import { GroupMemberSchema, GroupSchema } from '../directory/group.entity.js';
+import type { Agency, AgencyDecisionValue } from '../directory/agency.entity.js';
 import {
   closedAgencyInfo,
   closedAgencySentence,
@@ -13,22 +12,9 @@ import {
 } from '../directory/succession.js';
 import { DomainError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
-import { vietnamToday } from '../util/vietnam-time.js';
 import type { Delivery } from '../delivery/document.entity.js';
-import { recordEvent } from '../delivery/events.js';
-
-/** Active at `at`: the flag, the validity dates (codes change when units merge) and not closed (issue 19). */
-function activeFilter(at: Date) {
-  const today = vietnamToday(at);
-  return {
-    active: true,
-    $and: [
-      { $or: [{ validFrom: null }, { validFrom: { $lte: today } }] },
-      { $or: [{ validTo: null }, { validTo: { $gte: today } }] },
-      { $or: [{ closedAt: null }, { closedAt: { $gt: at } }] },
-    ],
-  };
-}
+import { recordEvent } from '../delivery/document-events.repository.js';
+import { activeChildren, agenciesByCode, groupAgencies } from './documents.repository.js';
 
 /** A recipient addressed by a closed agency's code that goes to its open successor instead. */
 export interface Redirect {
@@ -92,16 +78,14 @@ export async function planRecipients(
   const reachedInOwnRight = new Set<string>();
   // The agencies named by plain codes, read with one query rather than one per recipient.
   const plainCodes = [...new Set(spec.map((raw) => raw.trim()).filter((item) => !item.startsWith('group:') && !item.startsWith('children:')))];
-  const named = new Map((plainCodes.length ? await em.find(AgencySchema, { code: { $in: plainCodes } }) : []).map((a) => [a.code, a]));
+  const named = new Map((plainCodes.length ? await agenciesByCode(em, plainCodes) : []).map((a) => [a.code, a]));
   for (const raw of spec) {
     const item = raw.trim();
     let agencies: Agency[];
     let viaRedirect = false;
     if (item.startsWith('group:')) {
       const code = item.slice(6);
-      const group = await em.findOne(GroupSchema, { code });
-      const members = group ? await em.find(GroupMemberSchema, { groupCode: code }) : [];
-      const all = members.length ? await em.find(AgencySchema, { code: { $in: members.map((m) => m.agencyCode) } }, { orderBy: { code: 'asc' } }) : [];
+      const all = await groupAgencies(em, code);
       agencies = all.filter((a) => isOpenAt(a, at));
       const gone = all.filter((a) => isClosedAt(a, at) && a.code !== senderCode);
       if (gone.length) {
@@ -113,7 +97,7 @@ export async function planRecipients(
         });
       }
     } else if (item.startsWith('children:')) {
-      agencies = await em.find(AgencySchema, { parentCode: item.slice(9), ...activeFilter(at) });
+      agencies = await activeChildren(em, item.slice(9), at);
     } else {
       const agency = named.get(item) ?? null;
       if (agency && isClosedAt(agency, at)) {

@@ -4,7 +4,7 @@ import type { PipelineDeps } from '../delivery/verify-received.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AxisClient } from '../transport/axis-client.js';
-import { ExchangeMessageSchema } from '../transport/exchange-message.entity.js';
+import { isReceivedFromAxis } from './exchange.repository.js';
 import { ingestPackage } from './ingest.js';
 import { assertCircuitClosed, axisCredentials, recordPartnerFailure, recordPartnerProblem, recordPartnerSuccess } from '../transport/partners.js';
 import { TransportError } from '../transport/http-client.js';
@@ -31,7 +31,7 @@ export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: P
     const client = new AxisClient(partner.baseUrl, axisCredentials(partner, deps.secrets));
     for (const messageType of ['edoc', 'status'] as const) {
       for (const item of await client.receivedList(messageType)) {
-        const known = await em.fork().findOne(ExchangeMessageSchema, { partnerId: partner.id, direction: 'in', externalId: item.docId });
+        const known = await isReceivedFromAxis(em.fork(), partner.id, item.docId);
         if (known) {
           outcome.duplicates += 1;
           await client.updateStatus(item.docId, 'done');

@@ -9,12 +9,11 @@ import { readBodyLimited } from '../http/body.js';
 import type { AppEnv } from '../http/context.js';
 import { BEARER, COMMON_ERRORS, json, NOT_FOUND } from '../http/openapi.js';
 import { CURSOR_KEYS, decodeCursor, encodeCursor, PageQuery } from '../http/pagination.js';
-import { PackageSchema } from '../packages/package.entity.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import type { JobQueues } from '../../queues/producer.js';
-import { ExchangeMessageSchema } from '../transport/exchange-message.entity.js';
+import { packagesByIds } from './exchange.repository.js';
 import { ingestPackage } from './ingest.js';
-import { acknowledge, markFetched, waitingFor } from '../transport/outbound.js';
+import { acknowledge, markFetched, pulledMessage, waitingFor } from '../transport/outbound.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 export interface ExchangeDeps {
@@ -115,7 +114,7 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
       const em = c.get('em');
       const rows = await waitingFor(em, partner.id, { to: q.to, afterSeq: after, limit: q.limit + 1 });
       const items = rows.slice(0, q.limit);
-      const packages = new Map((await em.find(PackageSchema, { id: { $in: items.map((m) => m.packageId) } })).map((p) => [p.id, p]));
+      const packages = await packagesByIds(em, items.map((m) => m.packageId));
       const last = items[items.length - 1];
       return c.json(
         {
@@ -170,7 +169,7 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
       const partner = await partnerOf(c);
       const { receiptId } = c.req.valid('param');
       const em = c.get('em');
-      const message = /^[0-9a-f-]{36}$/i.test(receiptId) ? await em.findOne(ExchangeMessageSchema, { id: receiptId, partnerId: partner.id, direction: 'out' }) : null;
+      const message = /^[0-9a-f-]{36}$/i.test(receiptId) ? await pulledMessage(em, partner.id, receiptId) : null;
       if (!message) throw new DomainError('NOT_FOUND', `No package ${receiptId} waiting for partner ${partner.id}.`);
       await acknowledge(em, partner.id, receiptId);
       return c.json({ receiptId, state: 'acked' as const }, 200);

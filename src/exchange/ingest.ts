@@ -1,11 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
-import { AgencySchema, type Agency } from '../directory/agency.entity.js';
+import { flushChanges, inTransaction, isUniqueViolation, type Tx } from '../db/tx.js';
+import type { Agency } from '../directory/agency.entity.js';
+import { findAgencies, findClosedAgencies } from '../directory/directory.repository.js';
 import { isClosedAt, isOpenAt, isSuccessorOf, receivingAgencyFor, type ReceivingAgency } from '../directory/succession.js';
 import type { Partner } from '../directory/partner.entity.js';
-import { DeliverySchema, OutgoingDocumentSchema, type Delivery } from '../delivery/document.entity.js';
-import { recordEvent } from '../delivery/events.js';
+import type { Delivery } from '../delivery/document.entity.js';
+import { deliveriesByRecipient, lockDeliveryTo, relockDelivery } from '../delivery/deliveries.repository.js';
+import { documentByDocumentId } from '../delivery/outgoing.repository.js';
+import { recordEvent } from '../delivery/document-events.repository.js';
 import { carriedEvent } from '../delivery/carry-status.js';
 import type { PipelineDeps } from '../delivery/verify-received.js';
 import type { StatusCode, StatusOutcome } from '../delivery/states.js';
@@ -14,11 +18,12 @@ import { applyStatus } from '../delivery/writer.js';
 import { verifyPackage, type VerifiedPackage } from '../edxml/verify-package.js';
 import { verifyReceivedPdfs } from '../delivery/pdf-evidence.js';
 import { DomainError } from '../errors.js';
-import { InboxItemSchema, StatusRecordSchema } from '../delivery/inbox.entity.js';
+import { itemsOfDocument, lockItemAskedBack, lockItemsOfDocument } from '../delivery/inbox-items.repository.js';
+import { addStatusRecord } from '../delivery/status-records.repository.js';
 import { newInboxVersion, receiveIntoInbox } from '../delivery/arrive.js';
 import { issueStatus } from '../delivery/statuses.js';
 import { storePackage } from '../packages/packages.repository.js';
-import { ExchangeMessageSchema } from '../transport/exchange-message.entity.js';
+import { addReceivedMessage, receiptByDedupKey, receiptBySha256 } from './exchange.repository.js';
 
 export interface IngestResult {
   receiptId: string;
@@ -34,18 +39,12 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 
 async function firstReceipt(em: EntityManager, where: { dedupKey?: string; sha?: string }): Promise<string | null> {
   if (where.dedupKey) {
-    const m = await em.fork().findOne(ExchangeMessageSchema, { direction: 'in', dedupKey: where.dedupKey });
-    if (m) return m.id;
+    const m = await receiptByDedupKey(em.fork(), where.dedupKey);
+    if (m) return m;
   }
   if (where.sha) {
-    const rows = await em
-      .fork()
-      .getConnection()
-      .execute<Array<{ id: string }>>(
-        `select m.id from exchange_message m join edxml_package p on p.id = m.package_id where m.direction = 'in' and p.sha256 = ? order by m.created_at limit 1`,
-        [where.sha],
-      );
-    if (rows[0]) return rows[0].id;
+    const first = await receiptBySha256(em.fork(), where.sha);
+    if (first) return first;
   }
   return null;
 }
@@ -86,7 +85,7 @@ export async function ingestPackage(
       : await ingestStatus(em, partner, verified, externalId);
   } catch (error) {
     // The same package sent twice at once: the second answers the first receipt.
-    if (error instanceof UniqueConstraintViolationException) {
+    if (isUniqueViolation(error)) {
       const receipt = await firstReceipt(em, { sha: verified.sha256, dedupKey: dedupKeyOf(verified) });
       if (receipt) return { receiptId: receipt, duplicate: true, statusIds: [] };
     }
@@ -144,7 +143,7 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
 
   const to = [...new Set(edoc.messageHeader.to.map((t) => t.organId))];
   const at = new Date();
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const receivers = await localReceivers(tx, to, at);
     const ours = to.filter((code) => receivers.has(code));
     const notHere = to.filter((code) => !receivers.has(code));
@@ -172,18 +171,14 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
       bytes: pkg.bytes,
     });
     const receiptId = receivedMessage(tx, { partner, packageId: stored.id, kind: 'edoc', senderCode: pkg.senderCode, recipientCodes: ours, dedupKey, externalId });
-    await tx.flush();
+    await flushChanges(tx);
     const statusIds: string[] = [];
     // The items of this document this package is about: those of the agencies that receive it, and
     // those a closed agency it names handed over to its successor (issue 19).
-    const heldHere = {
-      documentId: edoc.messageHeader.documentId,
-      senderCode: pkg.senderCode,
-      $or: [{ agencyCode: { $in: [...targets.keys()] } }, { addressedTo: { $in: ours } }],
-    };
+    const heldHere = [edoc.messageHeader.documentId, pkg.senderCode, [...targets.keys()], ours] as const;
     if (edoc.traceHeaderList.bussiness.bussinessDocType === 1) {
       // A recall package: every copy of that document from that sender is asked back (13).
-      const items = await tx.find(InboxItemSchema, heldHere, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const items = await lockItemsOfDocument(tx, ...heldHere);
       // An item that cannot be asked back (refused, already withdrawn) keeps its state.
       for (const item of items) applyStatus(item, '13', new Date());
       return { receiptId, duplicate: false, statusIds };
@@ -193,7 +188,7 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
       // An update of a document an agency holds is a version of its item, answered with 15/16 —
       // never a second item with a second incoming number. An agency the update adds as a recipient
       // gets its first copy below.
-      const held = await tx.find(InboxItemSchema, heldHere);
+      const held = await itemsOfDocument(tx, ...heldHere);
       for (const item of held) newInboxVersion(tx, item, pkg, stored.id);
       const holders = new Set(held.map((i) => i.agencyCode));
       first = first.filter((r) => !holders.has(r.agency.code));
@@ -223,7 +218,7 @@ async function ingestEdoc(em: EntityManager, deps: PipelineDeps, partner: Partne
           },
         });
       }
-      await tx.flush();
+      await flushChanges(tx);
       const status = await issueStatus(tx, deps.pki, {
         from: agency,
         about: {
@@ -253,7 +248,7 @@ type Receiver = ReceivingAgency & { closed: Agency | null };
  * received by an agency hosted elsewhere — is left out.
  */
 async function localReceivers(em: EntityManager, codes: string[], at: Date): Promise<Map<string, Receiver>> {
-  const found = new Map((await em.find(AgencySchema, { code: { $in: codes } })).map((a) => [a.code, a]));
+  const found = new Map((await findAgencies(em, codes)).map((a) => [a.code, a]));
   const out = new Map<string, Receiver>();
   for (const code of codes) {
     const agency = found.get(code);
@@ -272,7 +267,7 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
   const dedupKey = statusDedupKey(pkg);
   const earlier = await firstReceipt(em, { dedupKey });
   if (earlier) return { receiptId: earlier, duplicate: true, statusIds: [] };
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const stored = await storePackage(tx, {
       sha256: pkg.sha256,
       kind: 'status',
@@ -294,29 +289,25 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
     if (code === '13') {
       // The sender asks for its document back; ResponseFor names the recipient (our agency).
       // The closed agency's copy may be its successor's now (received for it, or handed over: issue 19).
-      const item = await tx.findOne(
-        InboxItemSchema,
-        { documentId: s.responseFor.documentId, senderCode: pkg.senderCode, $or: [{ agencyCode: s.responseFor.organId }, { addressedTo: s.responseFor.organId }] },
-        { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { receivedAt: 'asc' } },
-      );
+      const item = await lockItemAskedBack(tx, s.responseFor.documentId, pkg.senderCode, s.responseFor.organId);
       if (!item) throw new DomainError('NOT_FOUND', `No document ${s.responseFor.documentId} from ${pkg.senderCode} at ${s.responseFor.organId}.`);
       // Recorded whatever it does: an item refused or already withdrawn keeps its state, and the
       // partner's job ends here rather than retrying a 409 for ever.
       const outcome = applyStatus(item, code, at);
-      tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, null, item.id, partner.id, at));
+      addStatusRecord(tx, statusRow(stored.id, code, pkg.senderCode, s.description, null, item.id, partner.id, at));
       return { receiptId, duplicate: false, statusIds: [], outcome };
     }
     // A recipient's status about one of our documents: it moves our delivery to that recipient — or,
     // signed by the successor of a closed recipient (issue 19), our deliveries to the closed agencies
     // it took over from (it received the document for them, or holds their handed-over copy).
-    const doc = await tx.findOne(OutgoingDocumentSchema, { documentId: s.responseFor.documentId });
+    const doc = await documentByDocumentId(tx, s.responseFor.documentId);
     const answered = doc ? await deliveriesAnswered(tx, doc.id, pkg.senderCode) : [];
     if (!doc || answered.length === 0) {
       throw new DomainError('NOT_FOUND', `No delivery of ${s.responseFor.documentId} to ${pkg.senderCode} on this node.`);
     }
     let outcome: StatusOutcome | undefined;
     for (const { delivery, forClosed } of answered) {
-      const record = tx.create(StatusRecordSchema, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
+      const record = addStatusRecord(tx, statusRow(stored.id, code, pkg.senderCode, s.description, delivery.id, null, partner.id, at));
       // A 15/16 answering our update is recorded there; it does not move the delivery.
       if (await answerUpdate(tx, delivery, code, record.id, at)) continue;
       // Through the graph, like a status from this node: a status it refuses, or one crossing our
@@ -333,16 +324,16 @@ async function ingestStatus(em: EntityManager, partner: Partner, pkg: VerifiedPa
  * when there is none, those to closed agencies `signer` succeeds (directly or down a chain, any of a
  * split's successors), by recipient code — each with the closed agency it answers for.
  */
-async function deliveriesAnswered(em: EntityManager, documentId: string, signer: string): Promise<Array<{ delivery: Delivery; forClosed: string | null }>> {
-  const direct = await em.findOne(DeliverySchema, { documentId, recipientCode: signer }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+async function deliveriesAnswered(tx: Tx, documentId: string, signer: string): Promise<Array<{ delivery: Delivery; forClosed: string | null }>> {
+  const direct = await lockDeliveryTo(tx, documentId, signer);
   if (direct) return [{ delivery: direct, forClosed: null }];
-  const all = await em.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
-  const closed = new Map((await em.find(AgencySchema, { code: { $in: all.map((d) => d.recipientCode) }, closedAt: { $ne: null } })).map((a) => [a.code, a]));
+  const all = await deliveriesByRecipient(tx, documentId);
+  const closed = new Map((await findClosedAgencies(tx, all.map((d) => d.recipientCode))).map((a) => [a.code, a]));
   const out: Array<{ delivery: Delivery; forClosed: string | null }> = [];
   for (const d of all) {
     const agency = closed.get(d.recipientCode);
-    if (!agency || !(await isSuccessorOf(em, signer, agency))) continue;
-    const locked = await em.findOneOrFail(DeliverySchema, { id: d.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    if (!agency || !(await isSuccessorOf(tx, signer, agency))) continue;
+    const locked = await relockDelivery(tx, d.id);
     out.push({ delivery: locked, forClosed: d.recipientCode });
   }
   return out;
@@ -350,13 +341,12 @@ async function deliveriesAnswered(em: EntityManager, documentId: string, signer:
 
 /** Records a package received from a partner; its id is the receipt the partner gets. */
 function receivedMessage(
-  em: EntityManager,
+  tx: Tx,
   m: { partner: Partner; packageId: string; kind: 'edoc' | 'status'; senderCode: string; recipientCodes: string[]; dedupKey: string; externalId: string | undefined },
 ): string {
   const id = randomUUID();
-  em.create(ExchangeMessageSchema, {
+  addReceivedMessage(tx, {
     id,
-    direction: 'in',
     partnerId: m.partner.id,
     packageId: m.packageId,
     kind: m.kind,
@@ -364,11 +354,6 @@ function receivedMessage(
     recipientCodes: m.recipientCodes,
     dedupKey: m.dedupKey,
     externalId: m.externalId ?? null,
-    deliveryId: null,
-    statusId: null,
-    state: 'received',
-    ackedAt: null,
-    createdAt: new Date(),
   });
   return id;
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../errors.js';
+import { countInWindow, dropWindowsBefore } from './exchange.repository.js';
 
 /**
  * Fixed one-minute windows counted in PostgreSQL (one upsert per request), so the limit holds
@@ -7,20 +8,13 @@ import { DomainError } from '../errors.js';
  */
 export async function enforceRateLimit(em: EntityManager, key: string, perMinute: number, now = new Date()): Promise<void> {
   const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  const rows = await em
-    .getConnection()
-    .execute<Array<{ count: number }>>(
-      `insert into rate_window (key, window_start, count) values (?, ?, 1)
-       on conflict (key, window_start) do update set count = rate_window.count + 1 returning count`,
-      [key, windowStart],
-    );
-  const count = Number(rows[0]?.count ?? 0);
+  const count = await countInWindow(em, key, windowStart);
   if (count > perMinute) {
     const retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000));
     throw new RateLimited(retryAfter, perMinute);
   }
   // Old windows are dropped now and then by whoever happens to be counting.
-  if (count === 1) await em.getConnection().execute(`delete from rate_window where window_start < ?`, [new Date(windowStart.getTime() - 10 * 60_000)]);
+  if (count === 1) await dropWindowsBefore(em, new Date(windowStart.getTime() - 10 * 60_000));
 }
 
 export class RateLimited extends DomainError {

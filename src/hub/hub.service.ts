@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
-import { recordEvent } from '../delivery/events.js';
+import { recordEvent } from '../delivery/document-events.repository.js';
 import { canMove } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
 import type { PipelineDeps } from '../delivery/verify-received.js';

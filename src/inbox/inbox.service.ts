@@ -1,51 +1,28 @@
 import { pdfSignaturesView } from '../delivery/pdf-evidence.js';
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { PkiService } from '../certificates/pki.service.js';
-import { AgencySchema } from '../directory/agency.entity.js';
+import { flushChanges, inTransaction, type Tx } from '../db/tx.js';
+import { findAgencyOrFail } from '../directory/directory.repository.js';
 import { nextRegisterNumber } from '../registers/numbering.js';
 import { chooseSeries } from '../registers/series.js';
-import { canonicalTypeKey, documentType, documentTypeByName } from '../registers/document-types.js';
-import { searchQuery } from '../util/search-text.js';
-import { vietnamDayStart, vietnamYear } from '../util/vietnam-time.js';
+import { documentTypeByName } from '../registers/document-types.js';
+import { vietnamYear } from '../util/vietnam-time.js';
 import { withArrivalNumber } from '../delivery/arrival-number.js';
-import { assertTransition, CODE_MEANING, STATE_OF_CODE, type DeliveryState, type StatusCode } from '../delivery/states.js';
+import { assertTransition, CODE_MEANING, STATE_OF_CODE, type StatusCode } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
 import { parsePackage } from '../edxml/parse.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
 import { packageBytes } from '../packages/packages.repository.js';
-import { InboxItemSchema, InboxVersionSchema, StatusRecordSchema, type InboxItem, type InboxVersion } from '../delivery/inbox.entity.js';
+import type { InboxItem, InboxVersion } from '../delivery/inbox.entity.js';
+import { inboxItemById, lockPendingVersions, versionsOfItemByArrival } from '../delivery/inbox-items.repository.js';
+import { statusesOfItem } from '../delivery/status-records.repository.js';
 import { issueStatus, type StaffInput } from '../delivery/statuses.js';
-import { deadlineCondition, hasDeadlineFilter, type DeadlineFilter } from '../deadlines/deadlines.repository.js';
+import { inboxPage, itemsByDocumentIds, itemsReplacing, type InboxQuery } from './inbox.repository.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
-
-export interface InboxQuery {
-  state?: DeliveryState | undefined;
-  since?: Date | undefined;
-  /**
-   * Words a clerk types, with or without their marks: each must be in the trích yếu, the sender's
-   * name or the số/ký hiệu (full-text, src/util/search-text.ts).
-   */
-  q?: string | undefined;
-  /** Received on or after / on or before these days (YYYY-MM-DD, Vietnam time). */
-  from?: string | undefined;
-  to?: string | undefined;
-  /** A document type key (NĐ 30/2020 Phụ lục III: CT, QĐ…, CV): the type the sender gave it. */
-  type?: string | undefined;
-  /** The sender's agency code. */
-  sender?: string | undefined;
-  /**
-   * Only items whose deadlines match (issue 18: `?overdue=`, `?dueSoon=`, `?dueBefore=`) at `now`, on
-   * the stored deadline columns: the caller works out first those still waiting (refreshInboxDeadlines).
-   */
-  deadlines?: { filter: DeadlineFilter; now: Date } | undefined;
-  /** The last item of the previous page (newest first). */
-  after?: { at: Date; id: string } | undefined;
-  limit: number;
-}
 
 /**
  * A page of an agency's inbox, newest first; `more` when another page follows. Shared by the API and
@@ -53,31 +30,13 @@ export interface InboxQuery {
  * skipped nor repeated across pages.
  */
 export async function listInbox(em: EntityManager, agencyCode: string, query: InboxQuery): Promise<{ items: InboxItem[]; more: boolean }> {
-  const qb = em.createQueryBuilder(InboxItemSchema, 'i').select('*').where({ agencyCode });
-  if (query.state) qb.andWhere({ state: query.state });
-  if (query.since) qb.andWhere({ receivedAt: { $gte: query.since } });
-  if (query.from) qb.andWhere({ receivedAt: { $gte: vietnamDayStart(query.from) } });
-  if (query.to) qb.andWhere({ receivedAt: { $lt: vietnamDayStart(query.to, 1) } });
-  if (query.sender) qb.andWhere({ senderCode: query.sender });
-  if (query.type) {
-    // Items keep the type as the sender's package names it; our table gives the name of a key.
-    const name = documentType(canonicalTypeKey(query.type))?.name ?? query.type;
-    qb.andWhere(`lower(i.metadata #>> '{messageHeader,documentType,typeName}') = lower(?)`, [name]);
-  }
-  const words = searchQuery(query.q);
-  if (words) qb.andWhere(`i.search @@ to_tsquery('simple', ?)`, [words]);
-  if (query.deadlines && hasDeadlineFilter(query.deadlines.filter)) {
-    const condition = deadlineCondition('d', query.deadlines.filter, query.deadlines.now);
-    qb.andWhere(`exists (select 1 from inbox_item_deadline d where d.item_id = i.id and ${condition.sql})`, condition.params);
-  }
-  if (query.after) qb.andWhere(`(i.received_at, i.id) < (?, ?)`, [query.after.at, query.after.id]);
-  const rows = await qb.orderBy({ receivedAt: 'desc', id: 'desc' }).limit(query.limit + 1).getResultList();
+  const rows = await inboxPage(em, agencyCode, query);
   return { items: rows.slice(0, query.limit), more: rows.length > query.limit };
 }
 
-/** The caller's agency's inbox item, or 404. */
-export async function findOwnItem(em: EntityManager, user: User, id: string, lockMode?: LockMode): Promise<InboxItem> {
-  const item = /^[0-9a-f-]{36}$/i.test(id) ? await em.findOne(InboxItemSchema, { id }, lockMode ? { lockMode } : {}) : null;
+/** The caller's agency's inbox item, or 404; locked FOR UPDATE with `lock`. */
+export async function findOwnItem(em: EntityManager, user: User, id: string, opts: { lock?: boolean } = {}): Promise<InboxItem> {
+  const item = /^[0-9a-f-]{36}$/i.test(id) ? await inboxItemById(em, id, { lock: opts.lock ?? false }) : null;
   if (!item || item.agencyCode !== user.agencyCode) throw new DomainError('NOT_FOUND', `No inbox item ${id} for agency ${user.agencyCode}.`);
   return item;
 }
@@ -127,8 +86,8 @@ export async function reportStatus(
   if (!['02', '03', '04', '05', '06', '15', '16'].includes(input.code)) {
     throw new DomainError('VALIDATION_FAILED', `Status ${input.code} cannot be reported from the inbox.`);
   }
-  return em.transactional(async (tx) => {
-    const item = await findOwnItem(tx, actor.principal, id, LockMode.PESSIMISTIC_WRITE);
+  return inTransaction(em, async (tx) => {
+    const item = await findOwnItem(tx, actor.principal, id, { lock: true });
     const now = new Date();
     // 15/16 answer the sender's recall when one is asked; otherwise its update, when one waits.
     const update = (input.code === '15' || input.code === '16') && item.state !== 'recall_requested' ? await pendingUpdate(tx, item.id) : null;
@@ -147,7 +106,7 @@ export async function reportStatus(
       if (input.code === '15') item.withdrawnAt = now;
       move(item, to, { code: input.code, at: now });
     }
-    const agency = await tx.findOneOrFail(AgencySchema, { code: item.agencyCode });
+    const agency = await findAgencyOrFail(tx, item.agencyCode);
     const header = (item.metadata as { messageHeader: { code: { codeNumber: string; codeNotation: string }; promulgationInfo: { promulgationDate: string } } }).messageHeader;
     let statusId: string | null = null;
     // Back to the sender: straight to its delivery when it is on this node, else through the
@@ -180,14 +139,14 @@ export async function reportStatus(
       details: { documentId: item.documentId, arrivalNumber: item.arrivalNumber ?? undefined, description: input.description },
       requestId: actor.requestId,
     });
-    await tx.flush();
+    await flushChanges(tx);
     return { view: inboxView(item), statusId };
   });
 }
 
 /** The newest update of an item still waiting for the clerk's 15/16, locked; null when none waits. */
-async function pendingUpdate(em: EntityManager, itemId: string): Promise<InboxVersion | null> {
-  const pending = await em.find(InboxVersionSchema, { inboxItemId: itemId, state: 'pending' }, { orderBy: { receivedAt: 'desc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
+async function pendingUpdate(tx: Tx, itemId: string): Promise<InboxVersion | null> {
+  const pending = await lockPendingVersions(tx, itemId);
   // An older update still waiting is answered with the newest: the sender's latest word counts.
   for (const older of pending.slice(1)) {
     older.state = 'refused';
@@ -212,7 +171,7 @@ function answerUpdate(item: InboxItem, update: InboxVersion, accept: boolean, no
 
 /** The versions of an item (updates from its sender), oldest first. */
 export async function itemVersions(em: EntityManager, itemId: string) {
-  const rows = await em.find(InboxVersionSchema, { inboxItemId: itemId }, { orderBy: { receivedAt: 'asc' } });
+  const rows = await versionsOfItemByArrival(em, itemId);
   return rows.map((v) => ({ id: v.id, kind: 'update' as const, subject: v.subject, reason: v.reason ?? null, state: v.state, receivedAt: v.receivedAt.toISOString(), answeredAt: v.answeredAt?.toISOString() ?? null }));
 }
 
@@ -224,15 +183,8 @@ export async function itemVersions(em: EntityManager, itemId: string) {
 export async function itemReplacements(em: EntityManager, item: InboxItem) {
   const bussiness = (item.metadata as { bussiness?: { bussinessDocType?: number; replacementInfoList?: Array<{ documentId: string; organIdList?: string[] }> } }).bussiness;
   const replaced = bussiness?.bussinessDocType === 3 ? (bussiness.replacementInfoList ?? []).map((r) => r.documentId) : [];
-  const replaces = replaced.length
-    ? await em.find(InboxItemSchema, { agencyCode: item.agencyCode, senderCode: item.senderCode, documentId: { $in: replaced } }, { fields: ['id', 'documentId'] })
-    : [];
-  const replacedBy = await em
-    .getConnection()
-    .execute<Array<{ id: string; document_id: string }>>(
-      `select id, document_id from inbox_item where agency_code = ? and sender_code = ? and metadata->'bussiness'->'replacementInfoList' @> ?::jsonb order by received_at`,
-      [item.agencyCode, item.senderCode, JSON.stringify([{ documentId: item.documentId }])],
-    );
+  const replaces = replaced.length ? await itemsByDocumentIds(em, item.agencyCode, item.senderCode, replaced) : [];
+  const replacedBy = await itemsReplacing(em, item);
   return {
     replaces: replaced.map((documentId) => ({ documentId, itemId: replaces.find((r) => r.documentId === documentId)?.id ?? null })),
     replacedBy: replacedBy.map((r) => ({ documentId: r.document_id, itemId: r.id })),
@@ -261,7 +213,7 @@ function servedFile(info: { index: number; name: string; contentType: string }):
 
 /** Statuses this agency reported on an item (for the detail view). */
 export async function itemStatuses(em: EntityManager, itemId: string) {
-  const rows = await em.find(StatusRecordSchema, { inboxItemId: itemId }, { orderBy: { createdAt: 'asc' } });
+  const rows = await statusesOfItem(em, itemId);
   return rows.map((s) => ({ id: s.id, code: s.code, from: s.fromCode, at: s.createdAt.toISOString(), description: s.description ?? null }));
 }
 

@@ -6,15 +6,16 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { receivedVersions, type ReceivedVersion } from '../delivery/arrive.js';
-import { InboxVersionSchema, type InboxItem } from '../delivery/inbox.entity.js';
+import type { InboxItem } from '../delivery/inbox.entity.js';
+import { versionsOfItem } from '../delivery/inbox-items.repository.js';
 import { DomainError } from '../errors.js';
-import { PackageSchema } from '../packages/package.entity.js';
+import { packageDigest } from './inbox.repository.js';
 import { packageBytes } from '../packages/packages.repository.js';
 import { attachmentBytes, inboxView } from './inbox.service.js';
 
 /** Every version of an item, oldest first (receivedVersions). */
 export async function versionsOf(em: EntityManager, item: InboxItem): Promise<ReceivedVersion[]> {
-  return receivedVersions(item, await em.find(InboxVersionSchema, { inboxItemId: item.id }));
+  return receivedVersions(item, await versionsOfItem(em, item.id));
 }
 
 /** Version `number` of an item, or 404 naming the versions it has. */
@@ -59,7 +60,7 @@ export async function updateViews(em: EntityManager, item: InboxItem) {
 /** One version in full (GET /v1/inbox/{id}/versions/{version}): its header, files and package digest. */
 export async function versionView(em: EntityManager, item: InboxItem, number: number) {
   const v = await versionOf(em, item, number);
-  const pkg = await em.findOneOrFail(PackageSchema, { id: v.packageId }, { fields: ['id', 'sha256'] });
+  const pkg = await packageDigest(em, v.packageId);
   const header = (v.metadata as { messageHeader?: Record<string, unknown> }).messageHeader ?? {};
   return {
     version: v.number,

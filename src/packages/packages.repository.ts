@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
 import { DomainError } from '../errors.js';
 import { PackageSchema, type Package } from './package.entity.js';
 
@@ -14,28 +15,39 @@ export interface NewPackage {
 }
 
 /** Stores a package this node just signed: its exact UTF-8 bytes and their SHA-256. */
-export async function storeSignedXml(em: EntityManager, xml: string, meta: Omit<NewPackage, 'sha256' | 'bytes'>): Promise<Package> {
+export async function storeSignedXml(em: EntityManager, xml: string | Buffer, meta: Omit<NewPackage, 'sha256' | 'bytes'>): Promise<StoredPackage> {
   return storePackage(em, { ...meta, ...signedBytes(xml) });
 }
 
-/** The exact UTF-8 bytes of a signed text and their SHA-256. */
-const signedBytes = (xml: string): { bytes: Buffer; sha256: string } => {
-  const bytes = Buffer.from(xml, 'utf8');
+/** The exact UTF-8 bytes of a signed text (or the bytes themselves) and their SHA-256. */
+const signedBytes = (xml: string | Buffer): { bytes: Buffer; sha256: string } => {
+  const bytes = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 };
 
-/** Stores package bytes once: the same bytes (same SHA-256) return the existing row. */
-export async function storePackage(em: EntityManager, input: NewPackage): Promise<Package> {
+/** A stored package as storePackage returns it: its row without the bytes (the caller has them). */
+export type StoredPackage = Omit<Package, 'bytes'>;
+
+/**
+ * Stores package bytes once: the same bytes (same SHA-256) return the existing row. The bytes go to
+ * PostgreSQL as one binary parameter (sqlOn), written at once on `em`'s connection — not by the
+ * unit of work at flush, which would inline them as hex (issue 16: three times the package).
+ */
+export async function storePackage(em: EntityManager, input: NewPackage): Promise<StoredPackage> {
+  const sql = sqlOn(em);
   const existing = await em.findOne(PackageSchema, { sha256: input.sha256 });
   if (existing) {
     // The same bytes again after a retention purge emptied the row: keep them again (same SHA-256,
     // so the archive's evidence still matches).
-    await em
-      .getConnection()
-      .execute('update edxml_package set bytes = ? where id = ? and octet_length(bytes) = 0', [input.bytes, existing.id], 'run', em.getTransactionContext());
+    await sql('update edxml_package set bytes = ? where id = ? and octet_length(bytes) = 0', [input.bytes, existing.id]);
     return existing;
   }
-  return em.create(PackageSchema, packageRow(input));
+  const { bytes, ...row } = packageRow(input);
+  await sql(
+    'insert into edxml_package (id, sha256, kind, sender_code, document_id, business_doc_type, status_code, size, bytes, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [row.id, row.sha256, row.kind, row.senderCode, row.documentId, row.businessDocType, row.statusCode, row.size, bytes, row.createdAt],
+  );
+  return row;
 }
 
 /** A package row as written (the entity holds its bytes as a lazy reference). */
@@ -58,7 +70,7 @@ export function packageRow(input: NewPackage): PackageRow {
 }
 
 /** The row of a package this node just signed (storeSignedXml's, for a batch). */
-export function signedPackageRow(xml: string, meta: Omit<NewPackage, 'sha256' | 'bytes'>): PackageRow {
+export function signedPackageRow(xml: string | Buffer, meta: Omit<NewPackage, 'sha256' | 'bytes'>): PackageRow {
   return packageRow({ ...meta, ...signedBytes(xml) });
 }
 
@@ -72,16 +84,39 @@ export async function packageBytes(em: EntityManager, id: string): Promise<Buffe
   return bytes;
 }
 
-/** The stored bytes as they are, empty after a retention purge (the archive tells the two apart). */
+/** Bytes read per statement: a bytea comes back as hex text, so a whole large package would be a string twice its size. */
+export const PACKAGE_READ_SLICE = 512 * 1024;
+
+/**
+ * The stored bytes as they are, empty after a retention purge (the archive tells the two apart).
+ * Read in slices of PACKAGE_READ_SLICE into one buffer of the package's size: the driver's hex text
+ * of a slice is all that exists beside it (issue 16). The bytes of a package never change (a purge
+ * empties them; storePackage puts the same bytes back): a slice that comes back short means a purge
+ * ran meanwhile, and the read starts again.
+ */
 export async function storedPackageBytes(em: EntityManager, id: string): Promise<Buffer> {
-  // Inside a transaction this must run on the transaction's connection: taking a second pooled
-  // connection while holding one deadlocks the pool under load.
-  const rows = await em
-    .getConnection()
-    .execute<Array<{ bytes: Buffer }>>('select bytes from edxml_package where id = ?', [id], 'all', em.getTransactionContext());
-  const row = rows[0];
-  if (!row) throw new Error(`package ${id} is missing`);
-  return row.bytes;
+  // Inside a transaction this runs on the transaction's connection (sqlOn): taking a second
+  // pooled connection while holding one deadlocks the pool under load.
+  const sql = sqlOn(em);
+  for (let attempt = 0; ; attempt++) {
+    const [first] = await sql<Array<{ size: number; part: Buffer }>>('select octet_length(bytes) as size, substring(bytes from 1 for ?) as part from edxml_package where id = ?', [
+      PACKAGE_READ_SLICE,
+      id,
+    ]);
+    if (!first) throw new Error(`package ${id} is missing`);
+    const size = Number(first.size);
+    if (size <= PACKAGE_READ_SLICE) return first.part;
+    const whole = Buffer.allocUnsafe(size);
+    let filled = first.part.copy(whole, 0);
+    while (filled < size) {
+      const want = Math.min(PACKAGE_READ_SLICE, size - filled);
+      const [next] = await sql<Array<{ part: Buffer }>>('select substring(bytes from ? for ?) as part from edxml_package where id = ?', [filled + 1, want, id]);
+      if (!next || next.part.length !== want) break; // purged meanwhile: read again
+      filled += next.part.copy(whole, filled);
+    }
+    if (filled === size) return whole;
+    if (attempt >= 2) throw new Error(`package ${id} changed while it was read`);
+  }
 }
 
 export const findPackage = (em: EntityManager, id: string): Promise<Package | null> => em.findOne(PackageSchema, { id });

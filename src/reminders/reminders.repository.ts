@@ -4,11 +4,12 @@
  * columns a deadline needs; raw SQL runs on the transaction's own connection.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
 import type { DeliveryState } from '../delivery/states.js';
 import type { ReminderDetails, ReminderSide, ReminderSubject, ReminderType } from './reminder.entity.js';
 
 function sql<T extends Array<Record<string, unknown>> = Array<Record<string, unknown>>>(em: EntityManager, query: string, params: unknown[] = []): Promise<T> {
-  return em.getConnection().execute<T>(query, params, 'all', em.getTransactionContext());
+  return sqlOn(em)<T>(query, params);
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
 
 /** Raw reads of the statistics (issue 18), on the caller's connection and transaction. */
 
 const run = <T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> =>
-  em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
+  sqlOn(em)<T[]>(sql, params);
 
 const list = (codes: readonly string[]): string => JSON.stringify(codes);
 

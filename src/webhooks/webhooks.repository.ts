@@ -3,10 +3,11 @@
  * the transaction's own connection, so an outbox row is written in the transaction that made its event.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '../db/sql.js';
 import { WebhookSchema, type Webhook, type WebhookAttempt, type WebhookDeliveryState, type WebhookEvent } from './webhook.entity.js';
 
 function sql<T extends Array<Record<string, unknown>> = Array<Record<string, unknown>>>(em: EntityManager, query: string, params: unknown[] = []): Promise<T> {
-  return em.getConnection().execute<T>(query, params, 'all', em.getTransactionContext());
+  return sqlOn(em)<T>(query, params);
 }
 
 export async function agencyExists(em: EntityManager, code: string): Promise<boolean> {
