@@ -49,10 +49,31 @@ export const MAX_STORED_RECIPIENTS = 50;
 function itemMetadata(edoc: EdocPackage, agencyCode: string): Record<string, unknown> {
   const header = edoc.messageHeader;
   // `agencyCode`: the entry of To the item is for (the closed agency's, when its successor receives it).
-  const to = header.to.length > MAX_STORED_RECIPIENTS ? header.to.filter((t) => t.organId === agencyCode) : header.to;
+  const to = header.to.length > MAX_STORED_RECIPIENTS ? (recipientIndex(edoc).get(agencyCode) ?? []) : header.to;
   return JSON.parse(
     JSON.stringify({ messageHeader: { ...header, to, ...(to.length < header.to.length ? { toCount: header.to.length } : {}) }, bussiness: edoc.traceHeaderList.bussiness }),
   ) as Record<string, unknown>;
+}
+
+type ToEntry = EdocPackage['messageHeader']['to'][number];
+const recipientIndexes = new WeakMap<EdocPackage, Map<string, ToEntry[]>>();
+
+/**
+ * The package's To entries by OrganId, made once per package: a batch puts one package into many
+ * inboxes, and looking each recipient up in a list of 10,000 made a fan-out quadratic again.
+ */
+function recipientIndex(edoc: EdocPackage): Map<string, ToEntry[]> {
+  let index = recipientIndexes.get(edoc);
+  if (!index) {
+    index = new Map();
+    for (const t of edoc.messageHeader.to) {
+      const same = index.get(t.organId);
+      if (same) same.push(t);
+      else index.set(t.organId, [t]);
+    }
+    recipientIndexes.set(edoc, index);
+  }
+  return index;
 }
 
 /**
@@ -91,7 +112,7 @@ export function inboxItemRow(agency: Agency, pkg: VerifiedPackage, packageId: st
   const edoc = verifiedEdoc(pkg);
   const header = edoc.messageHeader;
   const named = addressedTo ?? agency.code;
-  if (!header.to.some((t) => t.organId === named)) {
+  if (!recipientIndex(edoc).has(named)) {
     throw new DomainError('UNKNOWN_RECIPIENT', `The package is not addressed to ${named}.`);
   }
   return {
