@@ -13,10 +13,10 @@ import { documentsByIds } from './outgoing.repository.js';
 import { inboxItemRow } from './arrive.js';
 import { signStatus, statusRecordRow, type StatusInput } from './statuses.js';
 import { insertStatusPackages, insertStatusRecords, uncarried01 } from './status-records.repository.js';
-import { packageBytes, signedPackageRow, type PackageRow } from '../packages/packages.repository.js';
+import { signedPackageRow, type PackageRow } from '../packages/packages.repository.js';
 import { carriedEvent } from './carry-status.js';
 import { verifyReceivedPdfs } from './pdf-evidence.js';
-import { verifyOnce, type PipelineDeps } from './verify-received.js';
+import { verifyStoredOnce, type PipelineDeps } from './verify-received.js';
 import { applyStatus, move } from './writer.js';
 
 /** At most this many local deliveries of one document are made by one job, in one transaction. */
@@ -127,7 +127,7 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
     const packageId = d.packageId ?? docs.get(d.documentId)?.packageId;
     if (!packageId) continue;
     if (!verified.has(packageId)) {
-      const checked = await verifyOnce(em, deps, await packageBytes(em, packageId));
+      const checked = await verifyStoredOnce(em, deps, packageId);
       verifyReceivedPdfs(checked, anchors);
       verified.set(packageId, checked);
     }

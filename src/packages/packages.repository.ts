@@ -84,6 +84,12 @@ export async function packageBytes(em: EntityManager, id: string): Promise<Buffe
   return bytes;
 }
 
+/** A stored package's SHA-256, and whether retention emptied its bytes, without reading them; null when there is none. */
+export async function storedPackageDigest(em: EntityManager, id: string): Promise<{ sha256: string; purged: boolean } | null> {
+  const [row] = await sqlOn(em)<Array<{ sha256: string; purged: boolean }>>('select sha256, octet_length(bytes) = 0 as purged from edxml_package where id = ?', [id]);
+  return row ?? null;
+}
+
 /** Bytes read per statement: a bytea comes back as hex text, so a whole large package would be a string twice its size. */
 export const PACKAGE_READ_SLICE = 512 * 1024;
 
