@@ -6,7 +6,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn } from '../db/sql.js';
 import { InboxItemSchema, type InboxItem } from '../delivery/inbox.entity.js';
-import { PackageSchema, type Package } from '../packages/package.entity.js';
 import type { DeliveryState } from '../delivery/states.js';
 import { deadlineCondition, hasDeadlineFilter, type DeadlineFilter } from '../deadlines/deadlines.repository.js';
 import { canonicalTypeKey, documentType } from '../registers/document-types.js';
@@ -79,5 +78,3 @@ export function itemsReplacing(em: EntityManager, item: Pick<InboxItem, 'agencyC
   );
 }
 
-/** The id and SHA-256 of a stored package (a version's digest), or NotFoundError; the bytes are not read. */
-export const packageDigest = (em: EntityManager, id: string): Promise<Pick<Package, 'id' | 'sha256'>> => em.findOneOrFail(PackageSchema, { id }, { fields: ['id', 'sha256'] });

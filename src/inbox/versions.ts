@@ -9,8 +9,7 @@ import { receivedVersions, type ReceivedVersion } from '../delivery/arrive.js';
 import type { InboxItem } from '../delivery/inbox.entity.js';
 import { versionsOfItem } from '../delivery/inbox-items.repository.js';
 import { DomainError } from '../errors.js';
-import { packageDigest } from './inbox.repository.js';
-import { packageBytes } from '../packages/packages.repository.js';
+import { packageBytes, storedPackageDigest } from '../packages/packages.repository.js';
 import { attachmentBytes, inboxView } from './inbox.service.js';
 
 /** Every version of an item, oldest first (receivedVersions). */
@@ -60,7 +59,8 @@ export async function updateViews(em: EntityManager, item: InboxItem) {
 /** One version in full (GET /v1/inbox/{id}/versions/{version}): its header, files and package digest. */
 export async function versionView(em: EntityManager, item: InboxItem, number: number) {
   const v = await versionOf(em, item, number);
-  const pkg = await packageDigest(em, v.packageId);
+  const pkg = await storedPackageDigest(em, v.packageId);
+  if (!pkg) throw new Error(`package ${v.packageId} of version ${v.number} is missing`);
   const header = (v.metadata as { messageHeader?: Record<string, unknown> }).messageHeader ?? {};
   return {
     version: v.number,
