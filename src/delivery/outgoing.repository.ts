@@ -1,5 +1,5 @@
 /**
- * A sender's outgoing documents and their files as the workflow's steps and the routes read, lock and
+ * A sender's outgoing documents as the workflow's steps and the routes read, lock and
  * write them (issue 12: only repositories touch the ORM and SQL).
  */
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
@@ -7,8 +7,7 @@ import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
-import { DocumentAttachmentSchema, OutgoingDocumentSchema, type OutgoingDocument } from './document.entity.js';
-import type { PdfEvidence } from './pdf-evidence.js';
+import { OutgoingDocumentSchema, type OutgoingDocument } from './document.entity.js';
 
 const UUID = /^[0-9a-f-]{36}$/i;
 
@@ -123,11 +122,3 @@ export async function documentsByIds(em: EntityManager, ids: readonly string[]):
 /** The document of an edXML DocumentId sent from this node, or null. */
 export const documentByDocumentId = (em: EntityManager, documentId: string): Promise<OutgoingDocument | null> =>
   em.findOne(OutgoingDocumentSchema, { documentId });
-
-// ─── files ──────────────────────────────────────────────────────────────────────────────────────
-
-/** A document's file list becomes `files` (in their order): the rows of the earlier list are deleted. */
-export async function replaceDocumentFiles(tx: Tx, documentId: string, files: ReadonlyArray<{ name: string; contentType: string; size: number; sha256: string; content: Buffer; pdfSignatures: PdfEvidence | null }>): Promise<void> {
-  await tx.nativeDelete(DocumentAttachmentSchema, { documentId });
-  files.forEach((f, index) => tx.create(DocumentAttachmentSchema, { ...f, documentId, index }));
-}

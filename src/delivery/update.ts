@@ -37,7 +37,8 @@ import {
   lockDeliveryUpdate,
   lockOpenDeliveryUpdates,
 } from './document-updates.repository.js';
-import { documentByIdOrFail, findOwnDocument, lockDocumentRow, replaceDocumentFiles } from './outgoing.repository.js';
+import { documentByIdOrFail, findOwnDocument, lockDocumentRow } from './outgoing.repository.js';
+import { replaceDocumentFiles } from './document-files.repository.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent, updateWentOut } from './document-events.repository.js';
 import { documentFiles } from './sign.js';
@@ -252,7 +253,7 @@ async function replaceFiles(tx: Tx, deps: PipelineDeps, doc: OutgoingDocument, u
   await replaceDocumentFiles(
     tx,
     doc.id,
-    files.map((f, index) => ({ name: f.name, contentType: f.contentType, size: f.content.length, sha256: f.sha256, content: f.content, pdfSignatures: evidence[index] ?? null })),
+    files.map((f, index) => ({ name: f.name, contentType: f.contentType, sha256: f.sha256, content: f.content, pdfSignatures: evidence[index] ?? null })),
   );
   const checked = evidence.flatMap((e, index) =>
     e ? [{ index, name: files[index]!.name, officiallySigned: e.officiallySigned, problems: e.problems, signers: e.signatures.map((g) => ({ signer: g.signer, role: g.role, valid: g.valid })) }] : [],

@@ -10,7 +10,8 @@ import { invalidField } from '../http/problem.js';
 import { checkUploadContentType, checkUploadFileName } from '../packages/attachment-policy.js';
 import { storePackage } from '../packages/packages.repository.js';
 import type { Delivery, ReplacesValue, OutgoingDocument } from '../delivery/document.entity.js';
-import { attachmentsOf, insertAttachments, replaceAttachment, setAttachmentPdfSignatures } from './attachments.repository.js';
+import { attachmentsOf, replaceAttachment, setAttachmentPdfSignatures } from './attachments.repository.js';
+import { insertDocumentFiles } from '../delivery/document-files.repository.js';
 import { documentEventRows, documentViewRows, newDelivery, newOutgoingDocument, writePending } from './outgoing-rows.repository.js';
 import { documentByDocumentId } from '../delivery/outgoing.repository.js';
 import { findAgencyOrFail } from '../directory/directory.repository.js';
@@ -229,7 +230,7 @@ export async function createDocument(
     recordRecipientPlan(tx, doc.id, deliveries, plan);
     await writePending(tx);
     // The files after their document's row, their bytes as binary parameters (issue 16).
-    await insertAttachments(
+    await insertDocumentFiles(
       tx,
       doc.id,
       files.map((f, index) => ({ index, name: f.name, contentType: f.contentType, sha256: fileSha256(f), content: f.content, pdfSignatures: null })),
