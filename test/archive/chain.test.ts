@@ -30,9 +30,13 @@ beforeAll(async () => {
   const family = await createDistrict(node, 63, 1);
   district = family.district;
   commune = family.communes[0]!;
-  // Three documents, each refused at once: three sealed records in the district's chain.
-  for (let i = 0; i < 3; i++) documents.push(await sendAndRefuse());
-  await waitForHead(3);
+  // Three documents, each refused at once: three sealed records in the district's chain, in this
+  // order — each sealed before the next is sent (two seal jobs run at once, so documents refused
+  // back to back may take their places in either order).
+  for (let i = 0; i < 3; i++) {
+    documents.push(await sendAndRefuse());
+    await waitForHead(i + 1);
+  }
 }, SLOW);
 afterAll(async () => node?.close());
 
