@@ -19,21 +19,13 @@ export interface DocumentFileRow {
   pdfSignatures: PdfEvidence | null;
 }
 
-/** Inserts files of a document (its row must exist: flushed first), one statement per file. */
+/** Inserts files of a document (its row must exist: flushed first), with one statement. */
 export async function insertDocumentFiles(tx: Tx, documentId: string, files: readonly DocumentFileRow[]): Promise<void> {
-  const sql = sqlOn(tx);
-  for (const f of files) {
-    await sql('insert into document_attachment (document_id, index, name, content_type, size, sha256, content, pdf_signatures) values (?, ?, ?, ?, ?, ?, ?, ?)', [
-      documentId,
-      f.index,
-      f.name,
-      f.contentType,
-      f.content.length,
-      f.sha256,
-      f.content,
-      f.pdfSignatures === null ? null : JSON.stringify(f.pdfSignatures),
-    ]);
-  }
+  if (files.length === 0) return;
+  await sqlOn(tx)(
+    `insert into document_attachment (document_id, index, name, content_type, size, sha256, content, pdf_signatures) values ${files.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    files.flatMap((f) => [documentId, f.index, f.name, f.contentType, f.content.length, f.sha256, f.content, f.pdfSignatures === null ? null : JSON.stringify(f.pdfSignatures)]),
+  );
 }
 
 /** A document's file list becomes `files` (in their order): the rows of the earlier list are deleted. */

@@ -6,7 +6,7 @@ import { inTransaction } from '../db/tx.js';
 import { buildEdoc } from '../edxml/build.js';
 import { storeSignedXml } from '../packages/packages.repository.js';
 import { lockDocument } from './outgoing.repository.js';
-import { deliveriesById, documentFiles as storedDocumentFiles, readSigningInput } from './signing.repository.js';
+import { deliveriesById, documentFiles, readSigningInput } from './signing.repository.js';
 import type { PipelineDeps } from './verify-received.js';
 
 /**
@@ -54,11 +54,6 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
     recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: packages.length } });
     return true;
   });
-}
-
-/** A document's files, in order, with their bytes (read in slices: signing.repository.ts). */
-export function documentFiles(em: EntityManager, documentId: string): Promise<Array<{ name: string; contentType: string; content: Buffer }>> {
-  return storedDocumentFiles(em, documentId);
 }
 
 /** Marks a document whose package could not be made (after the sign job's last attempt). */

@@ -41,7 +41,7 @@ import { documentByIdOrFail, findOwnDocument, lockDocumentRow } from './outgoing
 import { replaceDocumentFiles } from './document-files.repository.js';
 import { edocModel } from './edoc-model.js';
 import { recordEvent, updateWentOut } from './document-events.repository.js';
-import { documentFiles } from './sign.js';
+import { documentFiles } from './signing.repository.js';
 import { pdfEvidence, verifyReceivedPdfs } from './pdf-evidence.js';
 import { verifyReceived, type PipelineDeps } from './verify-received.js';
 import { DELIVERED_STATES, type StatusCode } from './states.js';

@@ -15,7 +15,7 @@ import {
 } from '../../documents/documents.service.js';
 import { findOwnDocument } from '../../delivery/outgoing.repository.js';
 import { recallDocument } from '../../delivery/recall.js';
-import { documentFiles } from '../../delivery/sign.js';
+import { documentFiles } from '../../delivery/signing.repository.js';
 import { DomainError } from '../../errors.js';
 import { requireUser } from '../../http/auth.js';
 import { contentDisposition } from '../../http/content-disposition.js';
