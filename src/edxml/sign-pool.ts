@@ -58,6 +58,19 @@ export interface PackageSigning {
 }
 
 /**
+ * The message that sends a package to a checking thread. Bytes in shared memory (a body read with
+ * readBodyLimited's `shared`, a large stored package) are read by the thread where they are, with no
+ * copy made in a turn of the event loop; nothing writes to them once read. Other bytes get a copy of
+ * their own for each thread they are sent to (a task is tried again on another thread if its thread
+ * dies), moved there without another.
+ */
+export function checkRequest(id: number, bytes: Buffer, options: PackageXmlOptions): { message: ThreadRequest; transfer?: ArrayBuffer[] } {
+  if (bytes.buffer instanceof SharedArrayBuffer) return { message: { type: 'check', id, bytes, options } };
+  const copy = new Uint8Array(bytes);
+  return { message: { type: 'check', id, bytes: copy, options }, transfer: [copy.buffer] };
+}
+
+/**
  * Threads that sign and check (`threads`), or one that only checks (`threads: 0`). `heapMb`
  * overrides each thread's heap cap (default: threadHeapMb(limits)).
  */
@@ -151,11 +164,7 @@ class SigningPool implements PackageSigning {
 
   checkPackage(bytes: Buffer, options: PackageXmlOptions): Promise<PackageXmlCheck> {
     if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
-    return this.submit<PackageXmlCheck>(undefined, (id) => {
-      // A copy of its own for each thread it is sent to, moved there without another copy.
-      const copy = new Uint8Array(bytes);
-      return { message: { type: 'check', id, bytes: copy, options }, transfer: [copy.buffer] };
-    });
+    return this.submit<PackageXmlCheck>(undefined, (id) => checkRequest(id, bytes, options));
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,18 @@ describe('readBodyLimited', () => {
     expect(turns).toBeGreaterThanOrEqual(3);
   });
 
+  it('reads a large body into shared memory when asked, announced or chunked, to the same bytes', async () => {
+    const bytes = randomBytes(2 * JOIN_SLICE_BYTES + 7);
+    for (const headers of [{ 'content-length': String(bytes.length) }, {}] as Array<Record<string, string>>) {
+      const shared = await readBodyLimited(post(bytes, headers), 4 * MiB, undefined, { shared: true });
+      expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(shared.equals(bytes)).toBe(true);
+      const plain = await readBodyLimited(post(bytes, headers), 4 * MiB);
+      expect(plain.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      expect(plain.equals(bytes)).toBe(true);
+    }
+  });
+
   it('refuses 413 past the limit, whether announced or counted, and an empty body is empty', async () => {
     const bytes = randomBytes(2 * MiB);
     for (const headers of [{ 'content-length': String(bytes.length) }, {}] as Array<Record<string, string>>) {

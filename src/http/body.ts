@@ -47,8 +47,12 @@ export function announcedLength(request: Request): number | undefined {
  * (joinChunks). A small announced body (up to JOIN_SLICE_BYTES) is read whole with
  * request.arrayBuffer(), which @hono/node-server serves from the socket without web streams; the
  * HTTP parser never hands over more than the Content-Length, and the length is checked again.
+ *
+ * `shared`: a body of more than JOIN_SLICE_BYTES is read into shared memory (a SharedArrayBuffer),
+ * so that a checking thread reads it where it is (sign-pool.ts checkPackage) instead of being handed
+ * a copy made in one turn of the event loop. Nothing writes to a body once it is read.
  */
-export async function readBodyLimited(request: Request, maxBytes: number, onProgress?: (bytesRead: number) => void): Promise<Buffer> {
+export async function readBodyLimited(request: Request, maxBytes: number, onProgress?: (bytesRead: number) => void, options: { shared?: boolean } = {}): Promise<Buffer> {
   const announced = announcedLength(request);
   if (announced !== undefined && announced > maxBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `The body (${announced} bytes) exceeds the limit of ${maxBytes} bytes.`);
@@ -68,7 +72,8 @@ export async function readBodyLimited(request: Request, maxBytes: number, onProg
   if (!request.body) return Buffer.alloc(0);
   // The announced length, filled as the chunks come; anything else (no length, or more bytes than
   // it said, which the HTTP parser never hands over) as a list of chunks.
-  let whole = announced ? Buffer.allocUnsafeSlow(announced) : undefined;
+  const allocate = (length: number) => (options.shared ? Buffer.from(new SharedArrayBuffer(length)) : Buffer.allocUnsafeSlow(length));
+  let whole = announced ? allocate(announced) : undefined;
   let chunks: Buffer[] = [];
   let total = 0;
   const reader = request.body.getReader();
@@ -103,7 +108,7 @@ export async function readBodyLimited(request: Request, maxBytes: number, onProg
     total += value.byteLength;
   }
   if (whole) return total === whole.length ? whole : whole.subarray(0, total);
-  return joinChunks(chunks);
+  return joinChunks(chunks, allocate);
 }
 
 /** Bytes copied between two turns of the event loop when a body is joined (a few ms of copying). */
@@ -114,12 +119,12 @@ export const JOIN_SLICE_BYTES = 1024 * 1024;
  * event loop between them, so a large body never holds the loop (and a /healthz probe) for its
  * whole length.
  */
-export async function joinChunks(chunks: readonly Buffer[]): Promise<Buffer> {
+export async function joinChunks(chunks: readonly Buffer[], allocate: (length: number) => Buffer = Buffer.allocUnsafeSlow): Promise<Buffer> {
   if (chunks.length === 1) return chunks[0]!;
   let total = 0;
   for (const chunk of chunks) total += chunk.length;
   if (total <= JOIN_SLICE_BYTES) return Buffer.concat(chunks, total);
-  const joined = Buffer.allocUnsafeSlow(total);
+  const joined = allocate(total);
   let offset = 0;
   let sinceTurn = 0;
   for (const chunk of chunks) {

@@ -98,7 +98,8 @@ export const PACKAGE_READ_SLICE = 512 * 1024;
  * Read in slices of PACKAGE_READ_SLICE into one buffer of the package's size: the driver's hex text
  * of a slice is all that exists beside it (issue 16). The bytes of a package never change (a purge
  * empties them; storePackage puts the same bytes back): a slice that comes back short means a purge
- * ran meanwhile, and the read starts again.
+ * ran meanwhile, and the read starts again. A package of more than one slice is read into shared
+ * memory, which a checking thread reads without being handed a copy.
  */
 export async function storedPackageBytes(em: EntityManager, id: string): Promise<Buffer> {
   // Inside a transaction this runs on the transaction's connection (sqlOn): taking a second
@@ -112,7 +113,8 @@ export async function storedPackageBytes(em: EntityManager, id: string): Promise
     if (!first) throw new Error(`package ${id} is missing`);
     const size = Number(first.size);
     if (size <= PACKAGE_READ_SLICE) return first.part;
-    const whole = Buffer.allocUnsafe(size);
+    // In shared memory: a checking thread reads it where it is, without a copy (sign-pool.ts).
+    const whole = Buffer.from(new SharedArrayBuffer(size));
     let filled = first.part.copy(whole, 0);
     while (filled < size) {
       const want = Math.min(PACKAGE_READ_SLICE, size - filled);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa, issueAgencyCertificate } from '../../src/crypto/ca.js';
 import type { PackageSigner } from '../../src/crypto/signer.js';
 import { createPackageSigner } from '../../src/crypto/signer.js';
-import { createSigning, IN_THREAD_MAX_CHARS, type PackageSigning } from '../../src/edxml/sign-pool.js';
+import { checkRequest, createSigning, IN_THREAD_MAX_CHARS, type PackageSigning } from '../../src/edxml/sign-pool.js';
 import { checkPackageXml } from '../../src/edxml/verify-package.js';
 import { signPackage, verifyXmlSignature } from '../../src/edxml/xmldsig.js';
 import { DomainError } from '../../src/errors.js';
@@ -101,6 +101,21 @@ describe('the signing pool', () => {
     // The caller's buffer is not handed over (the thread gets a copy).
     expect(signed.byteLength).toBeGreaterThan(0);
     expect(checkPackageXml(signed).sha256).toBe(createHash('sha256').update(signed).digest('hex'));
+  });
+
+  it('hands bytes in shared memory to the thread where they are, and other bytes as a copy of their own', async () => {
+    const signed = Buffer.from(signPackage(unsignedEdoc({ at }), signer));
+    const shared = Buffer.from(new SharedArrayBuffer(signed.length));
+    signed.copy(shared);
+    const toShared = checkRequest(1, shared, {});
+    expect(toShared.transfer).toBeUndefined();
+    expect((toShared.message as { bytes: Uint8Array }).bytes).toBe(shared);
+    const toPlain = checkRequest(2, signed, {});
+    expect((toPlain.message as { bytes: Uint8Array }).bytes).not.toBe(signed);
+    expect(toPlain.transfer).toEqual([(toPlain.message as { bytes: Uint8Array }).bytes.buffer]);
+    // Checked in a thread to the same result, and still whole here afterwards (shared, not moved).
+    expect(await pool.checkPackage(shared, {})).toEqual(checkPackageXml(signed));
+    expect(shared.equals(signed)).toBe(true);
   });
 
   it('signs a package past IN_THREAD_MAX_CHARS in the calling thread and checks it in a thread, to the same bytes', async () => {
