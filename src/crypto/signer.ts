@@ -17,12 +17,6 @@ export interface PackageSigner {
   readonly certificatePem: string;
   /** RSA-SHA256 PKCS#1 v1.5 over data */
   sign(data: Buffer): Buffer;
-  /**
-   * The same signature, made in libuv's thread pool (crypto.sign with a callback), for a caller that
-   * can wait: the event loop serves requests meanwhile. The key stays where it is, a KeyObject of this
-   * module; only the RSA computation runs on the pool's thread.
-   */
-  signLater?(data: Buffer): Promise<Buffer>;
 }
 
 /** Hashes allowed with RSA PKCS#1 v1.5 verification. sha1 exists only for partners marked legacy. */
@@ -60,9 +54,6 @@ export function createPackageSigner(certificatePem: string, privateKeyPem: strin
     certificatePem: certPem,
     sign(data: Buffer): Buffer {
       return sign('sha256', data, key);
-    },
-    signLater(data: Buffer): Promise<Buffer> {
-      return new Promise((resolve, reject) => sign('sha256', data, key, (error, signature) => (error ? reject(error) : resolve(signature))));
     },
   });
 }

@@ -3,7 +3,7 @@
  * hardening scan, DOM parses, exclusive canonicalisation, digests — far above its RSA verification.
  * Signing one of our own packages no longer is (issue 16): signPackage canonicalises the builder's
  * text in one pass without a DOM and checks its result without one (xmldsig.ts, c14n-stream.ts,
- * sign-check.ts), so the RSA signature, made with the key where it is, is most of its cost
+ * sign-check.ts), so the RSA signature, done on the main thread where the key is, is most of its cost
  * (a 01 status: ~0.1–0.2 ms of text work beside ~0.25 ms of RSA-2048). On a busy node both compete
  * with the event loop that serves HTTP and runs the jobs, and Node gives one process one core.
  *
@@ -23,10 +23,8 @@
  *
  * The keys stay where they are: a thread computes the canonical SignedInfo and asks the main thread
  * for the RSA signature through the PackageSigner port (DESIGN.md §2: keys never leave src/crypto;
- * an HSM or a remote signer would answer the same question). The main thread has it made in libuv's
- * thread pool when the signer offers `signLater` (crypto.sign with a callback, on the same KeyObject),
- * so the event loop does not wait for the RSA either. The bytes are exactly those of `signPackage` —
- * the same function body, with an asynchronous RSA step.
+ * an HSM or a remote signer would answer the same question). The bytes are exactly those of
+ * `signPackage` — the same function body, with an asynchronous RSA step.
  */
 import { Worker } from 'node:worker_threads';
 import type { PackageSigner } from '../crypto/signer.js';
@@ -269,21 +267,14 @@ class SigningPool implements PackageSigning {
     const task = slot.tasks.get(message.id);
     if (!task) return;
     if (message.type === 'rsa') {
-      const { id } = message;
-      const answer = (signature?: Buffer, error?: unknown): void => {
-        if (!slot.alive || !slot.tasks.has(id)) return; // the thread stopped meanwhile: its tasks went elsewhere
-        slot.worker.postMessage(signature ? { type: 'rsa', id, signature } : { type: 'rsa', id, error: error instanceof Error ? error.message : String(error) });
-      };
+      let answer: ThreadRequest;
       try {
         if (!task.signer) throw new Error('a verification asked for a signature');
-        const data = Buffer.from(message.data);
-        // In libuv's thread pool when the signer can (the RSA step was ~9 % of the main thread under
-        // load); the key stays with the signer either way.
-        if (task.signer.signLater) task.signer.signLater(data).then((signature) => answer(signature), (error: unknown) => answer(undefined, error));
-        else answer(task.signer.sign(data));
+        answer = { type: 'rsa', id: message.id, signature: task.signer.sign(Buffer.from(message.data)) };
       } catch (error) {
-        answer(undefined, error);
+        answer = { type: 'rsa', id: message.id, error: error instanceof Error ? error.message : String(error) };
       }
+      slot.worker.postMessage(answer);
       return;
     }
     this.settle(slot, message.id);

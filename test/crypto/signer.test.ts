@@ -35,15 +35,9 @@ describe('createPackageSigner', () => {
     expect(signer.certificatePem).toBe(cert);
   });
 
-  it('makes the same signature in the thread pool (signLater)', async () => {
-    const signer = createPackageSigner(cert, key);
-    const data = Buffer.from('<SignedInfo>…</SignedInfo>', 'utf8');
-    expect((await signer.signLater!(data)).equals(signer.sign(data))).toBe(true);
-  });
-
   it('does not expose the key', () => {
     const signer = createPackageSigner(cert, key);
-    expect(Object.keys(signer)).toEqual(['certificatePem', 'sign', 'signLater']);
+    expect(Object.keys(signer)).toEqual(['certificatePem', 'sign']);
     expect(JSON.stringify(signer)).not.toContain('PRIVATE');
     expect(Object.isFrozen(signer)).toBe(true);
   });

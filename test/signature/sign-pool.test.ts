@@ -45,21 +45,6 @@ describe('the signing pool', () => {
     }
   });
 
-  it('has the RSA step made in the thread pool when the signer can (signLater), to the same bytes, and carries its failure back', async () => {
-    const calls = { now: 0, later: 0 };
-    const later: PackageSigner = {
-      certificatePem: signer.certificatePem,
-      sign: (data) => (calls.now++, signer.sign(data)),
-      signLater: (data) => (calls.later++, signer.signLater!(data)),
-    };
-    const inputs = Array.from({ length: 12 }, (_, i) => unsignedStatus({ at: new Date(at.getTime() - i * 1000) }));
-    const signed = await Promise.all(inputs.map((xml) => pool.sign(xml, later)));
-    expect(calls).toEqual({ now: 0, later: 12 });
-    for (const [i, xml] of signed.entries()) expect(xml).toBe(signPackage(inputs[i]!, signer));
-    const failing: PackageSigner = { certificatePem: signer.certificatePem, sign: (data) => signer.sign(data), signLater: () => Promise.reject(new Error('the HSM is offline')) };
-    await expect(pool.sign(unsignedStatus({ at }), failing)).rejects.toThrow('the HSM is offline');
-  });
-
   it('carries the signer’s failure back, and keeps working after it', async () => {
     const broken: PackageSigner = {
       certificatePem: signer.certificatePem,
