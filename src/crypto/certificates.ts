@@ -5,6 +5,7 @@
  * node-forge parses certificates (it reads extensions and name attributes that Node's
  * `X509Certificate` does not expose); every signature check uses Node's native crypto.
  */
+import type { KeyObject } from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { DomainError } from '../errors.js';
@@ -237,19 +238,35 @@ export function describeCertificate(pem: string): CertificateDescription {
 }
 
 /** DER SubjectPublicKeyInfo of a private key's public half. */
-function spkiOfPrivateKey(keyPem: string): Buffer {
+/** A PEM private key, parsed; VALIDATION_FAILED when it is not a readable unencrypted key. */
+export function readPrivateKey(keyPem: string): KeyObject {
   try {
-    return createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+    return createPrivateKey(keyPem);
   } catch (cause) {
     throw new DomainError('VALIDATION_FAILED', `not a readable unencrypted private key: ${(cause as Error).message}`, { cause });
   }
 }
 
-/** Throws VALIDATION_FAILED unless the private key is the one the certificate certifies. */
-export function assertKeyMatchesCertificate(certPem: string, keyPem: string): void {
-  const cert = parseCertificate(certPem);
-  const certSpki = cert.x509.publicKey.export({ type: 'spki', format: 'der' });
-  if (!certSpki.equals(spkiOfPrivateKey(keyPem))) {
+function spkiOfPrivateKey(keyPem: string): Buffer {
+  return createPublicKey(readPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+}
+
+/**
+ * Throws VALIDATION_FAILED unless the private key (PEM, or a key already parsed) is the one the
+ * certificate certifies. Compared natively (KeyObject.equals), without node-forge or a DER export: a
+ * fan-out to 10,000 communes opens 10,000 signers (createPackageSigner), and the old comparison was
+ * 1.3 ms of each.
+ */
+export function assertKeyMatchesCertificate(certPem: string, key: string | KeyObject): void {
+  let certKey: KeyObject;
+  try {
+    certKey = new X509Certificate(pemToDer(certPem, 'CERTIFICATE')).publicKey;
+  } catch (cause) {
+    if (cause instanceof DomainError) throw cause;
+    throw new DomainError('VALIDATION_FAILED', `not a readable X.509 RSA certificate: ${(cause as Error).message}`, { cause });
+  }
+  const privateKey = typeof key === 'string' ? readPrivateKey(key) : key;
+  if (!createPublicKey(privateKey).equals(certKey)) {
     throw new DomainError('VALIDATION_FAILED', 'the private key does not match the certificate');
   }
 }
