@@ -294,6 +294,36 @@ describe('deliverLocal called directly (no worker)', () => {
   });
 });
 
+describe('a fan-out\'s later batches (verifyStoredOnce)', () => {
+  it('reuse the package\'s recent verification by its stored SHA-256 without reading its bytes again, and check the certificate again every time', async () => {
+    const { district } = await createDistrict(idle, 84, 10);
+    const deps = pipelineDeps(idle);
+    const sent = await sendDocument(idle, district.clerk, directive({ to: [`children:${district.code}`] }));
+    expect(sent.status, sent.text).toBe(201);
+    const id = sent.json.id as string;
+    expect(await signDocument(idle.runtime.orm.em.fork(), deps, id)).toBe(true);
+    const ids = (await deliveryRows(idle, id)).map((r) => r.id);
+    const fork = () => idle.runtime.orm.em.fork();
+    const conn = fork().getConnection();
+
+    await deliverLocal(fork(), deps, ids.slice(0, 4));
+    // The stored bytes replaced behind the node's back (not emptied: that is a purge, answered 410).
+    // Reading and verifying them would refuse the package; a later batch does not read them.
+    const [{ package_id: packageId }] = (await conn.execute(`select package_id from delivery where id = ?`, [ids[0]])) as [{ package_id: string }];
+    await conn.execute(`update edxml_package set bytes = ? where id = ?`, [Buffer.from('<not-a-package/>'), packageId]);
+    expect(await deliverLocal(fork(), deps, ids.slice(4, 7))).toEqual([]);
+    const rows = await deliveryRows(idle, id);
+    expect(rows.filter((r) => r.state === 'arrived').map((r) => r.id).sort()).toEqual(ids.slice(0, 7).sort());
+    // Without the recent verification (another process), the bytes are read, and refused.
+    await expect(deliverLocal(fork(), { ...deps, verified: new VerifiedCache() }, [ids[7]!])).rejects.toThrow();
+
+    // The certificate is checked again with every reuse: withdrawn, the recent verification is not enough.
+    await conn.execute(`update agency_certificate set active = false where agency_code = ?`, [district.code]);
+    await expect(deliverLocal(fork(), deps, [ids[8]!])).rejects.toThrow(/certificate/i);
+    expect((await deliveryRows(idle, id)).filter((r) => r.state === 'arrived')).toHaveLength(7);
+  });
+});
+
 describe('the recipients an inbox item keeps', () => {
   it(
     'past MAX_STORED_RECIPIENTS an item keeps its own To entry and toCount; a package to 3 keeps all 3',
