@@ -140,7 +140,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     let answer: { status: number; body: unknown };
     let next: { job: 'sign' | 'route'; documentId: string } | undefined;
     if (type.startsWith('application/xml') || type.startsWith('text/xml')) {
-      const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes, undefined, { shared: true });
+      const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes, { shared: true });
       answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', { sha256: createHash('sha256').update(bytes).digest('hex') }, async (tx) => {
         const view = await createFromEdxml(tx, pipeline, clerk, bytes);
         return { status: 201, body: view };

@@ -54,7 +54,7 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
       throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send one edXML package as application/xml.');
     }
     // Streamed with the size limit: an oversize body is refused without being buffered whole.
-    const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes, undefined, { shared: true });
+    const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes, { shared: true });
     const result = await ingestPackage(c.get('em'), deps.pipeline, partner, bytes);
     if (result.statusIds.length) await deps.queues.enqueueMany('status', result.statusIds.map((statusId) => ({ statusId }))).catch(() => undefined);
     // A status the graph kept or refused is received and recorded all the same: the answer says so.

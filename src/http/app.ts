@@ -185,7 +185,7 @@ function boundBody(config: Config, admission: Admission): MiddlewareHandler<AppE
     try {
       if (!streamed) {
         // Read here, counted chunk by chunk, so that no parser downstream can be handed more.
-        c.req.raw = new Request(request, { body: await readBodyLimited(request, max, ticket.grow) });
+        c.req.raw = new Request(request, { body: await readBodyLimited(request, max, { onProgress: ticket.grow }) });
       } else if (announced === undefined) {
         // The route reads it; the budget follows as it does. (An announced length needs no meter:
         // the HTTP parser never delivers more than Content-Length.)

@@ -38,7 +38,7 @@ describe('readBodyLimited', () => {
   it('reads a body with a Content-Length into one buffer, chunk by chunk, reporting progress', async () => {
     const bytes = randomBytes(3 * MiB + 123);
     const progress: number[] = [];
-    const read = await readBodyLimited(post(bytes, { 'content-length': String(bytes.length) }), 4 * MiB, (n) => progress.push(n));
+    const read = await readBodyLimited(post(bytes, { 'content-length': String(bytes.length) }), 4 * MiB, { onProgress: (n) => progress.push(n) });
     expect(read.equals(bytes)).toBe(true);
     expect(progress.at(-1)).toBe(bytes.length);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
@@ -68,7 +68,7 @@ describe('readBodyLimited', () => {
   it('reads a large body into shared memory when asked, announced or chunked, to the same bytes', async () => {
     const bytes = randomBytes(2 * JOIN_SLICE_BYTES + 7);
     for (const headers of [{ 'content-length': String(bytes.length) }, {}] as Array<Record<string, string>>) {
-      const shared = await readBodyLimited(post(bytes, headers), 4 * MiB, undefined, { shared: true });
+      const shared = await readBodyLimited(post(bytes, headers), 4 * MiB, { shared: true });
       expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
       expect(shared.equals(bytes)).toBe(true);
       const plain = await readBodyLimited(post(bytes, headers), 4 * MiB);

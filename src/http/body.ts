@@ -52,7 +52,8 @@ export function announcedLength(request: Request): number | undefined {
  * so that a checking thread reads it where it is (sign-pool.ts checkPackage) instead of being handed
  * a copy made in one turn of the event loop. Nothing writes to a body once it is read.
  */
-export async function readBodyLimited(request: Request, maxBytes: number, onProgress?: (bytesRead: number) => void, options: { shared?: boolean } = {}): Promise<Buffer> {
+export async function readBodyLimited(request: Request, maxBytes: number, options: { onProgress?: (bytesRead: number) => void; shared?: boolean } = {}): Promise<Buffer> {
+  const { onProgress } = options;
   const announced = announcedLength(request);
   if (announced !== undefined && announced > maxBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `The body (${announced} bytes) exceeds the limit of ${maxBytes} bytes.`);
