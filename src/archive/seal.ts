@@ -24,7 +24,7 @@ import { receivedVersions, type ReceivedVersion } from '../delivery/arrive.js';
 import type { DeliveryUpdate, DocumentEvent, DocumentUpdate, OutgoingDocument } from '../delivery/document.entity.js';
 import { FINAL_STATES } from '../delivery/states.js';
 import type { XmlLimits } from '../edxml/harden.js';
-import { createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
+import { attachmentBytes, createOfflineCertificateCheck, verifyPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import type { StatusRecord } from '../delivery/inbox.entity.js';
 import type { Package } from '../packages/package.entity.js';
@@ -364,7 +364,7 @@ class Evidence {
       attachments:
         verified.model.kind === 'edoc'
           ? verified.model.edoc.attachments.map((a, index) => {
-              const decoded = Buffer.from(a.contentBase64, 'base64');
+              const decoded = attachmentBytes(a);
               return { index, name: a.attachmentName, contentType: a.contentType ?? 'application/octet-stream', size: decoded.length, sha256: sha256Hex(decoded) };
             })
           : [],

@@ -12,7 +12,7 @@ import { verifyRsaSha256 } from '../crypto/signer.js';
 import type { TrustStore } from '../crypto/trust.js';
 import { dateToEdxmlTimestamp } from '../edxml/dates.js';
 import type { XmlLimits } from '../edxml/harden.js';
-import { createOfflineCertificateCheck, MAX_FUTURE_SKEW_MS, verifyPackage } from '../edxml/verify-package.js';
+import { attachmentBytes, createOfflineCertificateCheck, MAX_FUTURE_SKEW_MS, verifyPackage } from '../edxml/verify-package.js';
 import { isDomainError } from '../errors.js';
 import { canonicalBytes, parseCanonical } from './canonical-json.js';
 import {
@@ -575,7 +575,7 @@ async function checkPackage(
       return;
     }
     if (v.model.kind === 'edoc') {
-      const digests = v.model.edoc.attachments.map((a) => sha256Hex(Buffer.from(a.contentBase64, 'base64')));
+      const digests = v.model.edoc.attachments.map((a) => sha256Hex(attachmentBytes(a)));
       const sealed = p.attachments.map((a) => a.sha256);
       if (digests.length !== sealed.length || digests.some((d, i) => d !== sealed[i])) {
         report.fail(name, 'its attachments do not have the SHA-256 digests the record seals');

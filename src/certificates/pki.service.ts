@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { loadOrCreateDevCa } from '../crypto/ca.js';
 import { describeCertificate, splitPemCertificates, type CertificateDescription } from '../crypto/certificates.js';
 import type { PackageSigner } from '../crypto/signer.js';
+import type { Payload } from '../edxml/sign-payloads.js';
 import { inlineSigning, type PackageSigning } from '../edxml/sign-pool.js';
 import { TrustStore, type ValidatedCertificate } from '../crypto/trust.js';
 import type { KeyVault, SealedKeyPair } from '../crypto/vault.js';
@@ -86,6 +87,14 @@ export class PkiService {
   /** Signs a package (xmldsig.signPackage's contract) — in the node's signing threads when it has them. */
   signPackage(unsignedXml: string, signer: PackageSigner): Promise<string> {
     return this.signing.sign(unsignedXml, signer);
+  }
+
+  /**
+   * signPackage for a package whose large files the signer writes into it from their bytes
+   * (sign-payloads.ts): the package's bytes. Without payloads, signPackage's text.
+   */
+  signPackageWithPayloads(unsignedXml: string, payloads: readonly Payload[], signer: PackageSigner): Promise<string | Buffer> {
+    return payloads.length ? this.signing.signWithPayloads(unsignedXml, payloads, signer) : this.signing.sign(unsignedXml, signer);
   }
 
   /** verifyPackage's XML steps (checkPackageXml's contract) — in a memory-capped thread on a server. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Agency } from '../directory/agency.entity.js';
 import type { EdocPackage } from '../edxml/model.js';
-import type { VerifiedPackage } from '../edxml/verify-package.js';
+import { attachmentSize, type VerifiedPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
 import type { AttachmentInfo, InboxItem, InboxVersion } from './inbox.entity.js';
@@ -22,14 +22,12 @@ export function verifiedEdoc(pkg: VerifiedPackage): EdocPackage {
  */
 export function attachmentInfos(edoc: EdocPackage, pdfs?: ReadonlyArray<PdfEvidence | null>): AttachmentInfo[] {
   return edoc.attachments.map((a, index) => {
-    const b64 = a.contentBase64;
-    const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
     const evidence = pdfs?.[index];
     return {
       index,
       name: normaliseFileName(a.attachmentName, `attachment-${index + 1}`),
       contentType: servedContentType(a.contentType),
-      size: Math.floor((b64.length * 3) / 4) - padding,
+      size: attachmentSize(a),
       contentId: a.contentId,
       // The legal signatures inside a PDF, as verified on arrival (issue 17; see verifyReceivedPdfs).
       ...(evidence ? { pdfSignatures: evidence } : {}),

@@ -1,5 +1,6 @@
 import type { Agency } from '../directory/agency.entity.js';
 import { dateToEdxmlTimestamp, isoToEdxmlDate } from '../edxml/dates.js';
+import { newPlaceholder, PAYLOAD_MIN_BYTES, type Payload } from '../edxml/sign-payloads.js';
 import type { Attachment, EdocPackage, ManifestReference, Organization, Priority, StaffInfo } from '../edxml/model.js';
 import type { OutgoingDocument } from './document.entity.js';
 import { documentType } from '../registers/document-types.js';
@@ -37,6 +38,15 @@ export type BusinessOf =
   | { type: 2; reason: string }
   | { type: 3; reason: string; replaces: Array<{ documentId: string; organIdList: string[] }> };
 
+/**
+ * A package to sign: its model, where each large file's base64 is a placeholder, and those files,
+ * which the signer writes into the package from their bytes (src/edxml/sign-payloads.ts).
+ */
+export interface EdocToSign {
+  edoc: EdocPackage;
+  payloads: Payload[];
+}
+
 /** The edoc package model of a composed document (BussinessDocType 0 new, 1 recall, 2 update, 3 replacement). */
 export function edocModel(
   doc: OutgoingDocument,
@@ -45,16 +55,22 @@ export function edocModel(
   attachments: AttachmentBytes[],
   business: BusinessOf,
   at: Date,
-): EdocPackage {
+): EdocToSign {
   const type = documentType(doc.type);
   const manifest: ManifestReference[] = [];
   const encoded: Attachment[] = [];
+  const payloads: Payload[] = [];
   attachments.forEach((a, i) => {
     const contentId = `cid:${i + 1}`;
+    let contentBase64: string;
+    if (a.content.length >= PAYLOAD_MIN_BYTES) {
+      contentBase64 = newPlaceholder();
+      payloads.push({ placeholder: contentBase64, content: a.content });
+    } else contentBase64 = a.content.toString('base64');
     manifest.push({ contentId, contentType: a.contentType, description: a.name, attachmentName: a.name });
-    encoded.push({ contentId, attachmentName: a.name, description: a.name, contentType: a.contentType, contentBase64: a.content.toString('base64') });
+    encoded.push({ contentId, attachmentName: a.name, description: a.name, contentType: a.contentType, contentBase64 });
   });
-  return {
+  const edoc: EdocPackage = {
     messageHeader: {
       from: organization(sender),
       to: recipients.map(organization),
@@ -104,4 +120,5 @@ export function edocModel(
     manifest,
     attachments: encoded,
   };
+  return { edoc, payloads };
 }

@@ -5,7 +5,7 @@
  * so the API, the console, the timeline and the sealed archive record all show the same evidence —
  * what the node saw at that time, with the trust anchors it had then.
  */
-import type { VerifiedPackage } from '../edxml/verify-package.js';
+import { attachmentBytes, type VerifiedPackage } from '../edxml/verify-package.js';
 import { verifyPdfSignatures, type PdfDocumentProblem, type PdfSignatureReport } from '../pdf/verify.js';
 
 /** One signature as the API shows it (`pdfSignatures[]` of an attachment). */
@@ -69,7 +69,7 @@ const RECEIVED = new WeakMap<VerifiedPackage, Array<PdfEvidence | null>>();
  */
 export function verifyReceivedPdfs(pkg: VerifiedPackage, anchorsPem: readonly string[]): void {
   if (pkg.model.kind !== 'edoc' || RECEIVED.has(pkg)) return;
-  const files = pkg.model.edoc.attachments.map((a) => ({ name: a.attachmentName, contentType: a.contentType ?? '', content: Buffer.from(a.contentBase64, 'base64') }));
+  const files = pkg.model.edoc.attachments.map((a) => ({ name: a.attachmentName, contentType: a.contentType ?? '', content: attachmentBytes(a) }));
   RECEIVED.set(pkg, pdfEvidence(files, anchorsPem, pkg.senderCode, pkg.checkedAt));
 }
 

@@ -58,7 +58,7 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
     const signer = holders.length ? await pki.signerFor(tx, sender.code, at) : undefined;
     for (const [, group] of byDestination(holders)) {
       const to = group.map((d) => agencies.get(d.recipientCode)).filter((a): a is Agency => a !== undefined);
-      const xml = await pki.signPackage(buildEdoc(edocModel(doc, sender, to, [], { type: 1, reason }, at)), signer!);
+      const xml = await pki.signPackage(buildEdoc(edocModel(doc, sender, to, [], { type: 1, reason }, at).edoc), signer!);
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 1 });
       for (const d of group) d.recallPackageId = pkg.id;
       doc.recallPackageId ??= pkg.id;

@@ -31,7 +31,8 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
       const business: BusinessOf = draft.replaces
         ? { type: 3, reason: draft.replaces.reason, replaces: [{ documentId: draft.replaces.documentId, organIdList: draft.replaces.recipients }] }
         : { type: 0 };
-      const xml = await deps.pki.signPackage(buildEdoc(edocModel(draft, sender, to, attachments, business, at)), signer);
+      const { edoc, payloads } = edocModel(draft, sender, to, attachments, business, at);
+      const xml = await deps.pki.signPackageWithPayloads(buildEdoc(edoc), payloads, signer);
       return { destination, deliveryIds: group.map((d) => d.id), xml };
     }),
   );

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn } from '../db/sql.js';
+import { PAYLOAD_MIN_BYTES } from '../edxml/sign-payloads.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { DeliverySchema, OutgoingDocumentSchema, type Delivery, type OutgoingDocument } from './document.entity.js';
 
@@ -52,7 +53,8 @@ export async function documentFiles(em: EntityManager, documentId: string): Prom
     const files: Array<{ name: string; contentType: string; content: Buffer }> = [];
     for (const row of rows) {
       const size = Number(row.size);
-      const content = size === row.head.length ? row.head : Buffer.allocUnsafe(size);
+      // A large file is read into shared memory: the signing thread reads it there, without a copy.
+      const content = size === row.head.length ? row.head : size >= PAYLOAD_MIN_BYTES ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
       const hash = createHash('sha256').update(row.head);
       if (content !== row.head) row.head.copy(content, 0);
       for (let filled = row.head.length; filled < size; ) {

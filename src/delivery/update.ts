@@ -199,7 +199,8 @@ export async function updateDocument(
     const deliveryUpdateIds: string[] = [];
     for (const [, group] of byDestination(holders)) {
       const to = group.map((d) => agencies.get(d.recipientCode)).filter((a): a is Agency => a !== undefined);
-      const xml = await deps.pki.signPackage(buildEdoc(edocModel(doc, sender, to, sent, { type: 2, reason: input.reason }, at)), signer);
+      const { edoc, payloads } = edocModel(doc, sender, to, sent, { type: 2, reason: input.reason }, at);
+      const xml = await deps.pki.signPackageWithPayloads(buildEdoc(edoc), payloads, signer);
       const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: 2 });
       for (const d of group) {
         const row = addDeliveryUpdate(tx, { id: randomUUID(), updateId: update.id, deliveryId: d.id, packageId: pkg.id, state: 'requested', answeredAt: null, createdAt: at, updatedAt: at });

@@ -18,17 +18,17 @@ export interface PipelineDeps {
 }
 
 /** Verifies received bytes as the exchange API does (DESIGN.md §5), with this node's registry. */
-export async function verifyReceived(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
-  return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits, checkXml: deps.pki.checkPackageXml });
+export async function verifyReceived(em: EntityManager, deps: PipelineDeps, bytes: Buffer, opts: { handOver?: boolean } = {}): Promise<VerifiedPackage> {
+  return verifyPackage(bytes, { checkCertificate: await deps.pki.certificateCheck(em), limits: deps.limits, checkXml: deps.pki.checkPackageXml, handOver: opts.handOver === true });
 }
 
 /** verifyReceived, reusing a recent result for the same bytes (the same package to many recipients). */
-export async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer): Promise<VerifiedPackage> {
+export async function verifyOnce(em: EntityManager, deps: PipelineDeps, bytes: Buffer, opts: { handOver?: boolean } = {}): Promise<VerifiedPackage> {
   const sha = createHash('sha256').update(bytes).digest('hex');
   // Looked up without yielding first, so two callers cannot both miss a verification one of them starts.
   const known = recentResult(deps, sha);
   if (known) return reuse(em, deps, known);
-  const verifying = verifyReceived(em, deps, bytes);
+  const verifying = verifyReceived(em, deps, bytes, opts);
   deps.verified?.track(sha, verifying);
   return verifying;
 }
@@ -43,7 +43,8 @@ export async function verifyStoredOnce(em: EntityManager, deps: PipelineDeps, pa
   const stored = await storedPackageDigest(em, packageId);
   const known = stored && !stored.purged ? recentResult(deps, stored.sha256) : undefined;
   if (known) return reuse(em, deps, known);
-  return verifyOnce(em, deps, await packageBytes(em, packageId));
+  // Bytes read for this call alone: handed over, not copied again.
+  return verifyOnce(em, deps, await packageBytes(em, packageId), { handOver: true });
 }
 
 const recentResult = (deps: PipelineDeps, sha256: string): VerifiedPackage | Promise<VerifiedPackage> | undefined =>

@@ -27,12 +27,18 @@
  * not cover (a comment, CDATA, a reference in an attribute: never in what the builder writes), step 4
  * cannot vouch for the digest and says so; the signer then verifies with the DOM verifier, as before.
  *
+ * A package whose files were written from their bytes (sign-payloads.ts) is checked further on its
+ * bytes (checkOwnPayloads, checks 5 and 6 below): each file's run is decoded and compared with the
+ * file, and the digest recomputed from this textual canonical form and the runs as emitted.
+ *
  * Cost: indexOf searches and string comparisons over the package (memchr/memcmp speed), one RSA
  * public-key operation (~0.03 ms). No XML library is used here.
  */
+import { createHash } from 'node:crypto';
 import { pemToDer } from '../crypto/certificates.js';
 import { verifyRsaSha256 } from '../crypto/signer.js';
 import { DomainError } from '../errors.js';
+import { isBase64Run } from '../util/base64.js';
 
 const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
 const SIGNATURE_RE = new RegExp(
@@ -120,6 +126,92 @@ export function checkOwnSignature(facts: OwnSignatureFacts): boolean {
   const rootEnd = unsigned.lastIndexOf('>') + 1;
   if (rootStart < 0 || rootEnd <= rootStart) return false;
   return sameText(facts.canonical, builderCanonicalForm(unsigned.slice(rootStart, rootEnd)));
+}
+
+/** What signPackageWithPayloads is about to return: the facts of its text, and its bytes. */
+export interface OwnPayloadFacts extends OwnSignatureFacts {
+  /** The signed package as emitted: `signed` in UTF-8 with each placeholder replaced by its file's base64. */
+  readonly output: Buffer;
+  readonly payloads: ReadonlyArray<{ readonly placeholder: string; readonly content: Uint8Array }>;
+}
+
+/** Base64 characters decoded per comparison (a multiple of 4). */
+const RUN_SLICE = 4 * 64 * 1024;
+
+/**
+ * For a package whose files were written from their bytes (sign-payloads.ts), after checkOwnSignature
+ * passed on its text:
+ *
+ *   5. the bytes are the signed text's UTF-8 with each placeholder (exactly once in it) replaced by a
+ *      run of canonical base64 that decodes to its file — decoded here and compared, not encoded again;
+ *   6. the DigestValue (check 4 matched it to `digest`) is the SHA-256 of check 4's textual canonical
+ *      form with each placeholder replaced by its run as emitted — the bytes a verifier hashes.
+ *
+ * Returns false when the textual derivation cannot be made (as checkOwnSignature); throws on any
+ * mismatch.
+ */
+export function checkOwnPayloads(f: OwnPayloadFacts): boolean {
+  const { signed, output } = f;
+  const order = f.payloads
+    .map((p) => {
+      const at = signed.indexOf(p.placeholder);
+      if (at < 0 || signed.indexOf(p.placeholder, at + 1) >= 0) throw broken('a placeholder is not in the signed text exactly once');
+      return { at, p };
+    })
+    .sort((a, b) => a.at - b.at);
+
+  // 5. The bytes, segment by segment.
+  const runs = new Map<string, Buffer>();
+  let pos = 0;
+  let last = 0;
+  const sameAs = (text: string): void => {
+    const bytes = Buffer.from(text, 'utf8');
+    if (!output.subarray(pos, pos + bytes.length).equals(bytes)) throw broken('the bytes are not the signed text');
+    pos += bytes.length;
+  };
+  for (const { at, p } of order) {
+    sameAs(signed.slice(last, at));
+    const end = output.indexOf(0x3c /* < */, pos);
+    if (end < 0) throw broken('a file run is not followed by markup');
+    const run = output.subarray(pos, end);
+    const content = Buffer.from(p.content.buffer, p.content.byteOffset, p.content.byteLength);
+    if (!isBase64Run(run)) throw broken('a file run is not canonical base64');
+    let decoded = 0;
+    for (let i = 0; i < run.length; i += RUN_SLICE) {
+      const bytes = Buffer.from(run.toString('latin1', i, Math.min(i + RUN_SLICE, run.length)), 'base64');
+      if (!bytes.equals(content.subarray(decoded, decoded + bytes.length))) throw broken('a file run does not decode to its file');
+      decoded += bytes.length;
+    }
+    if (decoded !== content.length) throw broken('a file run does not decode to its whole file');
+    runs.set(p.placeholder, run);
+    pos = end;
+    last = at + p.placeholder.length;
+  }
+  sameAs(signed.slice(last));
+  if (pos !== output.length) throw broken('the bytes go on past the signed text');
+
+  // 6. The digest, from the textual canonical form and the runs as emitted.
+  const rootStart = firstElement(f.unsigned);
+  const rootEnd = f.unsigned.lastIndexOf('>') + 1;
+  if (rootStart < 0 || rootEnd <= rootStart) return false;
+  const canonical = builderCanonicalForm(f.unsigned.slice(rootStart, rootEnd)).join('');
+  const hash = createHash('sha256');
+  last = 0;
+  const inCanonical = [...runs.keys()]
+    .map((placeholder) => {
+      const at = canonical.indexOf(placeholder);
+      if (at < 0 || canonical.indexOf(placeholder, at + 1) >= 0) throw broken('a placeholder is not in the canonical form exactly once');
+      return { at, placeholder };
+    })
+    .sort((a, b) => a.at - b.at);
+  for (const { at, placeholder } of inCanonical) {
+    hash.update(canonical.slice(last, at), 'utf8');
+    hash.update(runs.get(placeholder)!);
+    last = at + placeholder.length;
+  }
+  hash.update(canonical.slice(last), 'utf8');
+  if (hash.digest('base64') !== f.digest) throw broken('DigestValue is not the digest of the emitted bytes');
+  return true;
 }
 
 /** Offset of the first `<` that opens an element (after the declaration, comments). */

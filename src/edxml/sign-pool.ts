@@ -19,7 +19,15 @@
  * calling thread (one checking thread still starts). Packages past IN_THREAD_MAX_CHARS are
  * signed in the calling thread: handing one to a thread copies its text there and the result back
  * (a package with Vietnamese text is a two-byte string: 50 MB for a 25 MiB package), which costs
- * more memory than the event loop's pause costs time, and what we sign is our own.
+ * more memory than the event loop's pause costs time, and what we sign is our own. Large files do
+ * not make a package long: they travel as payloads (`signWithPayloads`, sign-payloads.ts), the text
+ * holding a placeholder for each, and are signed in a thread whatever their size — files in shared
+ * memory are read there, and the package's bytes come back without a copy.
+ *
+ * A received package's files stay where they are in its bytes: the thread answers with where their
+ * base64 lies (`checkPackageXmlLeavingRuns`), and the pool completes the result from the caller's
+ * bytes (restoreElided), so a 27 MB base64 string is not made in the thread, cloned into the reply,
+ * and made again here.
  *
  * The keys stay where they are: a thread computes the canonical SignedInfo and asks the main thread
  * for the RSA signature through the PackageSigner port (DESIGN.md §2: keys never leave src/crypto;
@@ -31,12 +39,15 @@ import type { PackageSigner } from '../crypto/signer.js';
 import { DomainError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_XML_LIMITS, type XmlLimits } from './harden.js';
+import { restoreElided, type ElidedCheck } from './verify-elided.js';
 import { checkPackageXml, type PackageXmlCheck, type PackageXmlOptions } from './verify-package.js';
+import { signPackageWithPayloads, type Payload } from './sign-payloads.js';
 import { signPackage } from './xmldsig.js';
 
 /** Messages from the pool to a thread. */
 export type ThreadRequest =
   | { type: 'sign'; id: number; xml: string; certificatePem: string }
+  | { type: 'sign-payloads'; id: number; xml: string; certificatePem: string; payloads: Payload[] }
   | { type: 'rsa'; id: number; signature?: Uint8Array; error?: string }
   | { type: 'check'; id: number; bytes: Uint8Array; options: PackageXmlOptions };
 
@@ -44,7 +55,8 @@ export type ThreadRequest =
 export type ThreadReply =
   | { type: 'rsa'; id: number; data: Uint8Array }
   | { type: 'signed'; id: number; xml: string }
-  | { type: 'checked'; id: number; result: PackageXmlCheck }
+  | { type: 'signed-bytes'; id: number; bytes: Uint8Array }
+  | { type: 'checked'; id: number; result: ElidedCheck }
   | { type: 'failed'; id: number; error: { message: string; code?: ErrorCode; status?: number } };
 
 /** Signs packages (signPackage's contract) and checks received ones (checkPackageXml's). */
@@ -52,7 +64,9 @@ export interface PackageSigning {
   /** Worker threads that sign; 0 when signing happens in the calling thread. */
   readonly threads: number;
   sign(unsignedXml: string, signer: PackageSigner): Promise<string>;
-  /** checkPackageXml's contract: in a memory-capped thread, whatever the size. */
+  /** signPackageWithPayloads' contract: the package's bytes, its files written from theirs. */
+  signWithPayloads(unsignedXml: string, payloads: readonly Payload[], signer: PackageSigner): Promise<Buffer>;
+  /** checkPackageXml's contract: in a memory-capped thread, whatever the size. The bytes must not change until it settles (verifyPackage checks its private copy). */
   checkPackage(bytes: Buffer, options: PackageXmlOptions): Promise<PackageXmlCheck>;
   close(): Promise<void>;
 }
@@ -86,9 +100,29 @@ export function inlineSigning(limits?: Partial<XmlLimits>): PackageSigning {
   return {
     threads: 0,
     sign: async (xml, signer) => signPackage(xml, signer, limits),
+    signWithPayloads: (xml, payloads, signer) => signPackageWithPayloads(xml, payloads, asyncSigner(signer), limits),
     checkPackage: async (bytes, options) => checkPackageXml(bytes, options),
     close: async () => undefined,
   };
+}
+
+/** The port as signPackageWithPayloads takes it (the RSA step is synchronous here). */
+const asyncSigner = (signer: PackageSigner) => ({ certificatePem: signer.certificatePem, sign: async (data: Buffer) => signer.sign(data) });
+
+/**
+ * The message that sends a package with its files to a signing thread. Files in shared memory are
+ * read there where they are; others get a copy of their own (a task may be tried again on another
+ * thread), moved there without another.
+ */
+export function signPayloadsRequest(id: number, xml: string, payloads: readonly Payload[], certificatePem: string): { message: ThreadRequest; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const sent = payloads.map(({ placeholder, content }) => {
+    if (content.buffer instanceof SharedArrayBuffer) return { placeholder, content };
+    const copy = new Uint8Array(content);
+    transfer.push(copy.buffer);
+    return { placeholder, content: copy };
+  });
+  return { message: { type: 'sign-payloads', id, xml, certificatePem, payloads: sent }, transfer };
 }
 
 // The threads run the TypeScript sources through tsx's loader, like the main thread (bin/ts-thread.js).
@@ -162,9 +196,17 @@ class SigningPool implements PackageSigning {
     return this.submit<string>(signer, (id) => ({ message: { type: 'sign', id, xml: unsignedXml, certificatePem: signer.certificatePem } }));
   }
 
+  signWithPayloads(unsignedXml: string, payloads: readonly Payload[], signer: PackageSigner): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
+    // The text is small (the files are not in it), so a thread takes it whatever the files' size.
+    if (this.threads === 0 || !this.slots.some((s) => s.alive)) return signPackageWithPayloads(unsignedXml, payloads, asyncSigner(signer), this.limits);
+    return this.submit<Buffer>(signer, (id) => signPayloadsRequest(id, unsignedXml, payloads, signer.certificatePem));
+  }
+
   checkPackage(bytes: Buffer, options: PackageXmlOptions): Promise<PackageXmlCheck> {
     if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
-    return this.submit<PackageXmlCheck>(undefined, (id) => checkRequest(id, bytes, options));
+    // The thread leaves the files' base64 where it is in the bytes; it is put in here, from them.
+    return this.submit<ElidedCheck>(undefined, (id) => checkRequest(id, bytes, options)).then((result) => restoreElided(result, bytes));
   }
 
   async close(): Promise<void> {
@@ -279,6 +321,7 @@ class SigningPool implements PackageSigning {
     }
     this.settle(slot, message.id);
     if (message.type === 'signed') task.resolve(message.xml as never);
+    else if (message.type === 'signed-bytes') task.resolve(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength) as never);
     else if (message.type === 'checked') task.resolve(message.result as never);
     else {
       const { message: detail, code, status } = message.error;

@@ -8,8 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../errors.js';
 import type { XmlLimits } from './harden.js';
 import type { ThreadReply, ThreadRequest } from './sign-pool.js';
-import { checkPackageXml } from './verify-package.js';
-import { signPackageAsync } from './xmldsig.js';
+import { checkPackageXmlLeavingRuns } from './verify-package.js';
+import { signPackageWithPayloads } from './sign-payloads.js';
+import { signPackageAsync, type AsyncPackageSigner } from './xmldsig.js';
 
 const port = parentPort;
 if (!port) throw new Error('sign-thread runs only as a worker thread');
@@ -24,23 +25,24 @@ port.on('message', (message: ThreadRequest) => {
   switch (message.type) {
     case 'sign': {
       const { id, xml, certificatePem } = message;
-      const signer = {
-        certificatePem,
-        sign: (data: Buffer) =>
-          new Promise<Buffer>((resolve, reject) => {
-            waiting.set(id, { resolve, reject });
-            reply({ type: 'rsa', id, data });
-          }),
-      };
-      signPackageAsync(xml, signer, limits).then(
+      signPackageAsync(xml, signerFor(id, certificatePem), limits).then(
         (signed) => reply({ type: 'signed', id, xml: signed }),
+        (error: unknown) => reply({ type: 'failed', id, error: describe(error) }),
+      );
+      break;
+    }
+    case 'sign-payloads': {
+      const { id, xml, certificatePem, payloads } = message;
+      signPackageWithPayloads(xml, payloads, signerFor(id, certificatePem), limits).then(
+        // The package's own memory moves to the main thread without a copy.
+        (bytes) => port.postMessage({ type: 'signed-bytes', id, bytes } satisfies ThreadReply, [bytes.buffer as ArrayBuffer]),
         (error: unknown) => reply({ type: 'failed', id, error: describe(error) }),
       );
       break;
     }
     case 'check': {
       try {
-        reply({ type: 'checked', id: message.id, result: checkPackageXml(message.bytes, message.options) });
+        reply({ type: 'checked', id: message.id, result: checkPackageXmlLeavingRuns(message.bytes, message.options) });
       } catch (error) {
         reply({ type: 'failed', id: message.id, error: describe(error) });
       }
@@ -56,6 +58,18 @@ port.on('message', (message: ThreadRequest) => {
     }
   }
 });
+
+/** The PackageSigner port as a thread sees it: the RSA step is asked of the main thread. */
+function signerFor(id: number, certificatePem: string): AsyncPackageSigner {
+  return {
+    certificatePem,
+    sign: (data: Buffer) =>
+      new Promise<Buffer>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        reply({ type: 'rsa', id, data });
+      }),
+  };
+}
 
 function describe(error: unknown): { message: string; code?: DomainError['code']; status?: number } {
   if (error instanceof DomainError) return { message: error.message, code: error.code, status: error.status };

@@ -8,16 +8,8 @@ import type { FieldError } from '../errors.js';
 import { isEdxmlDate, isEdxmlTimestamp } from './dates.js';
 import { STATUS_CODES, isStatusCode } from './model.js';
 import type { Attachment, Bussiness, EdocPackage, ManifestReference, Organization, ResponseFor, StaffInfo, StatusPackage } from './model.js';
+import { isBase64 } from '../util/base64.js';
 import { firstNonXmlChar } from './xml-chars.js';
-
-const NOT_BASE64_RE = /[^A-Za-z0-9+/=]/;
-
-/** True when `s` is canonical unwrapped base64 (RFC 4648 §4 alphabet, padded). Linear, no backtracking. */
-export function isBase64(s: string): boolean {
-  if (s.length % 4 !== 0 || NOT_BASE64_RE.test(s)) return false;
-  const pad = s.indexOf('=');
-  return pad < 0 || (pad >= s.length - 2 && (pad === s.length - 1 || s[s.length - 1] === '='));
-}
 
 class Checker {
   readonly errors: FieldError[] = [];

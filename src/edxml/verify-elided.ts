@@ -51,9 +51,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RsaHash } from '../crypto/signer.js';
 import { DEFAULT_XML_LIMITS, assertSafeXml } from './harden.js';
-import type { EdxmlPackage } from './model.js';
+import type { Attachment, EdxmlPackage } from './model.js';
 import { parsePackage } from './parse.js';
-import { assertValidEdoc, isBase64 } from './validate.js';
+import { decodeBase64Run, isBase64Run } from '../util/base64.js';
+import { assertValidEdoc } from './validate.js';
 import type { PackageXmlCheck, PackageXmlOptions } from './verify-package.js';
 import { verifyXmlSignature } from './xmldsig.js';
 
@@ -113,21 +114,74 @@ function digestWithRuns(canonical: string, hash: RsaHash, input: Buffer, runs: r
   return h.digest('base64');
 }
 
-/** Condition (f): the model of F from the model of R, or undefined. */
-function restoreModel(model: EdxmlPackage, input: Buffer, runs: readonly Run[]): EdxmlPackage | undefined {
+/** Where a file's base64 was cut out: attachment `attachment` holds a placeholder for F[start, end). */
+export interface ElidedRun {
+  readonly attachment: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** checkPackageXml's result with the runs left in F: `elided` says where (restoreElided puts them in). */
+export interface ElidedCheck extends PackageXmlCheck {
+  readonly elided?: readonly ElidedRun[];
+}
+
+/**
+ * Condition (f), without copying a run: which attachment each run is, once the model of R checks
+ * out with F's runs in place (each run canonical base64, read slice by slice). Undefined otherwise.
+ */
+function locateRuns(model: EdxmlPackage, input: Buffer, runs: readonly Run[]): ElidedRun[] | undefined {
   if (model.kind !== 'edoc') return undefined;
   const whole = JSON.stringify(model);
   const attachments = model.edoc.attachments;
+  const located: ElidedRun[] = [];
   for (const run of runs) {
     if (occurrences(whole, run.placeholder) !== 1) return undefined;
     const i = attachments.findIndex((a) => a.contentBase64 === run.placeholder);
-    if (i < 0) return undefined;
-    const content = input.toString('latin1', run.start, run.end);
-    if (!isBase64(content)) return undefined;
-    attachments[i] = { ...attachments[i]!, contentBase64: content };
+    if (i < 0 || !isBase64Run(input.subarray(run.start, run.end))) return undefined;
+    located.push({ attachment: i, start: run.start, end: run.end });
   }
+  // The model's other checks; a placeholder is itself canonical base64, as the run in its place is.
   assertValidEdoc(model.edoc);
-  return model;
+  return located;
+}
+
+/** The run of F that holds an attachment's base64, for attachments restoreElided made. */
+const RUNS = new WeakMap<Attachment, Buffer>();
+
+/**
+ * The result with each run's base64 put in its attachment, read from F when it is asked for: each
+ * such attachment's `contentBase64` is a getter over its run (a new string at each read: read it
+ * once, or better, use attachmentBytes / attachmentSize, which make none). F must not change while
+ * the result lives (verifyPackage checks its private copy).
+ */
+export function restoreElided(check: ElidedCheck, input: Buffer): PackageXmlCheck {
+  const { elided, ...result } = check;
+  if (!elided?.length || result.model.kind !== 'edoc') return result;
+  const attachments = [...result.model.edoc.attachments];
+  for (const r of elided) {
+    const run = input.subarray(r.start, r.end);
+    const { contentBase64: _placeholder, ...rest } = attachments[r.attachment]!;
+    const restored = Object.defineProperty(rest, 'contentBase64', { get: () => run.toString('latin1'), enumerable: true }) as Attachment;
+    RUNS.set(restored, run);
+    attachments[r.attachment] = restored;
+  }
+  return { ...result, model: { ...result.model, edoc: { ...result.model.edoc, attachments } } };
+}
+
+/** An attachment's file, decoded from its run without a string of its base64 when it has one. */
+export function attachmentBytes(a: Attachment): Buffer {
+  const run = RUNS.get(a);
+  return run ? decodeBase64Run(run) : Buffer.from(a.contentBase64, 'base64');
+}
+
+/** An attachment's file size in bytes, from the length of its (canonical) base64. */
+export function attachmentSize(a: Attachment): number {
+  const run = RUNS.get(a);
+  const length = run ? run.length : a.contentBase64.length;
+  const last = (i: number): number => (run ? (run[run.length - i] ?? 0) : a.contentBase64.charCodeAt(length - i));
+  const padding = length === 0 ? 0 : last(1) !== 0x3d ? 0 : last(2) === 0x3d ? 2 : 1;
+  return (length / 4) * 3 - padding;
 }
 
 /**
@@ -136,6 +190,16 @@ function restoreModel(model: EdxmlPackage, input: Buffer, runs: readonly Run[]):
  * check). `sha256` is the input's. Never throws.
  */
 export function checkElided(input: Buffer, options: PackageXmlOptions, sha256: string): PackageXmlCheck | undefined {
+  const check = checkLeavingRuns(input, options, sha256);
+  return check && restoreElided(check, input);
+}
+
+/**
+ * checkElided with the runs left where they are in `input` (`elided` says where): for a checking
+ * thread whose caller holds the same bytes, so that the files' base64 is not copied into the
+ * thread's heap, into the reply, and into the caller's heap again. Never throws.
+ */
+export function checkLeavingRuns(input: Buffer, options: PackageXmlOptions, sha256: string): ElidedCheck | undefined {
   try {
     const maxBytes = options.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
     if (input.length > maxBytes || input.length < MIN_RUN) return undefined;
@@ -178,9 +242,10 @@ export function checkElided(input: Buffer, options: PackageXmlOptions, sha256: s
     const canonicalBytes = Buffer.byteLength(sig.signedXml, 'utf8') + runs.reduce((n, r) => n + (r.end - r.start) - r.placeholder.length, 0);
     const modelMaxBytes = Math.max(4 * input.length, 4096);
     if (canonicalBytes > modelMaxBytes) return undefined;
-    const model = restoreModel(parsePackage(sig.signedXml, { ...options.limits, maxBytes: modelMaxBytes }), input, runs);
-    if (!model) return undefined;
-    return { sha256, model, certificatePem: sig.certificatePem, signatureAlgorithm: sig.signatureAlgorithm };
+    const model = parsePackage(sig.signedXml, { ...options.limits, maxBytes: modelMaxBytes });
+    const elided = locateRuns(model, input, runs);
+    if (!elided) return undefined;
+    return { sha256, model, certificatePem: sig.certificatePem, signatureAlgorithm: sig.signatureAlgorithm, elided };
   } catch {
     return undefined; // whatever went wrong, the full check decides
   }

@@ -24,7 +24,10 @@ import { assertSafeXml } from './harden.js';
 import type { XmlLimits } from './harden.js';
 import type { EdocPackage, EdxmlPackage } from './model.js';
 import { parsePackage, peekSender } from './parse.js';
-import { checkElided } from './verify-elided.js';
+import { checkLeavingRuns, restoreElided, type ElidedCheck } from './verify-elided.js';
+
+/** A verified attachment's file and its size, without a string of its base64 (see restoreElided). */
+export { attachmentBytes, attachmentSize } from './verify-elided.js';
 import { verifyXmlSignature } from './xmldsig.js';
 
 /** What a certificate check reports about the signer certificate it accepted. */
@@ -89,12 +92,25 @@ export interface PackageXmlOptions {
  * and keys: what a verification thread runs.
  */
 export function checkPackageXml(bytes: Uint8Array, options: PackageXmlOptions = {}): PackageXmlCheck {
-  const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const input = asBuffer(bytes);
+  return restoreElided(checkPackageXmlLeavingRuns(input, options), input);
+}
+
+/**
+ * checkPackageXml for a caller that holds the same bytes and completes the result with
+ * restoreElided(result, bytes): the files' base64 it cut out stays in the bytes. What a checking
+ * thread runs (sign-pool.ts), so that a large file's base64 is not copied into the thread's heap,
+ * into its reply, and into the caller's heap again.
+ */
+export function checkPackageXmlLeavingRuns(bytes: Uint8Array, options: PackageXmlOptions = {}): ElidedCheck {
+  const input = asBuffer(bytes);
   const sha256 = createHash('sha256').update(input).digest('hex');
   // A package with large files: the same checks with the files' base64 cut out before the parsers,
   // when that is provably the same verdict (verify-elided.ts); anything else, the full check below.
-  return checkElided(input, options, sha256) ?? checkPackageXmlInFull(input, options, sha256);
+  return checkLeavingRuns(input, options, sha256) ?? checkPackageXmlInFull(input, options, sha256);
 }
+
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 /** checkPackageXml on the whole text: the hardening gate, the DOM verifier, the model. */
 export function checkPackageXmlInFull(input: Buffer, options: PackageXmlOptions = {}, sha256 = createHash('sha256').update(input).digest('hex')): PackageXmlCheck {
@@ -115,6 +131,11 @@ export interface VerifyPackageDeps {
   /** Accept rsa-sha1/sha1 (partner explicitly marked legacy). */
   readonly allowLegacy?: boolean;
   readonly now?: () => Date;
+  /**
+   * The caller hands the bytes over: it made them for this call (read them from the database, say)
+   * and nothing else holds them, so no private copy is made (a large package would be held twice).
+   */
+  readonly handOver?: boolean;
   /** Steps 1–3 elsewhere (a memory-capped thread, sign-pool.ts); `checkPackageXml` in this thread by default. */
   readonly checkXml?: (bytes: Buffer, options: PackageXmlOptions) => Promise<PackageXmlCheck>;
 }
@@ -126,6 +147,9 @@ export function isVerifiedPackage(value: unknown): value is VerifiedPackage {
   return typeof value === 'object' && value !== null && verified.has(value);
 }
 
+/** Received packages longer than this are copied into shared memory (verifyPackage). */
+const SHARED_COPY_MIN = 512 * 1024;
+
 /** Signing times later than now + this are refused: a future-dated package would outlive its certificate's checks. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
@@ -135,7 +159,8 @@ function deepFreeze<T>(value: T): T {
     const v = stack.pop();
     if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
     Object.freeze(v);
-    for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+    // Values only: a getter (an attachment's base64 read from the bytes, restoreElided) is not called.
+    for (const d of Object.values(Object.getOwnPropertyDescriptors(v))) if ('value' in d) stack.push(d.value);
   }
   return value;
 }
@@ -159,8 +184,14 @@ function edocSigningTimestamp(edoc: EdocPackage): string {
  */
 export async function verifyPackage(input: Buffer, deps: VerifyPackageDeps): Promise<VerifiedPackage> {
   if (!Buffer.isBuffer(input)) throw new TypeError('verifyPackage expects the received bytes as a Buffer');
-  // A private copy: the caller cannot change the bytes between the check and their use.
-  const bytes = Buffer.from(input);
+  // A private copy: the caller cannot change the bytes between the check and their use, nor later
+  // (a large file's base64 is read from them, restoreElided). A large one in shared memory, which a
+  // checking thread reads where it is (sign-pool.ts).
+  let bytes = input;
+  if (!deps.handOver) {
+    bytes = input.length > SHARED_COPY_MIN ? Buffer.from(new SharedArrayBuffer(input.length)) : Buffer.allocUnsafe(input.length);
+    input.copy(bytes);
+  }
   const now = deps.now?.() ?? new Date();
 
   // 1–3. The XML steps, up to the model parsed from the signed content.

@@ -11,7 +11,9 @@
  * into the caller's text just before the `edXMLHeader` end tag — the rest of the document is never
  * re-serialised — and the result is checked before it is returned (sign-check.ts: the RSA signature
  * verified with the certificate, the digest against a second derivation of the canonical form from
- * the emitted text), so a package that would not verify is never emitted.
+ * the emitted text), so a package that would not verify is never emitted. A package with large files
+ * is signed by sign-payloads.ts with the same steps (`canonicalizeOwn`, `ownSigning`,
+ * `insertSignature`), its files written into its bytes rather than into the text.
  *
  * Signing text we did not build (`signForeignPackage`): xml-crypto parses it, canonicalises and builds
  * the Signature, with the RSA step through the port (a per-call `SignatureAlgorithm` whose
@@ -533,7 +535,7 @@ function signedInfoText(digest: string, canonical: boolean): string {
   );
 }
 
-interface OwnSigning {
+export interface OwnSigning {
   /** The unsigned text after the hardening gate. */
   readonly text: string;
   readonly canonical: CanonicalPackage;
@@ -552,24 +554,41 @@ const SIGNATURE_DEPTH = 8;
 
 /** The hardening gate, the canonical form and its digest, and the SignedInfo to sign. */
 function prepareOwnSigning(unsignedXml: string, certificatePem: string, limits?: Partial<XmlLimits>): OwnSigning {
+  const { text, canonical } = canonicalizeOwn(unsignedXml, limits);
+  return ownSigning(text, canonical, sha256Base64(canonical.chunks), certificatePem);
+}
+
+/**
+ * The hardening gate (with room for the Signature, so that the signed package passes the same gate,
+ * which receivers apply first) and the exclusive canonical form of one of our unsigned packages.
+ */
+export function canonicalizeOwn(unsignedXml: string, limits?: Partial<XmlLimits>): { text: string; canonical: CanonicalPackage } {
   const maxNodes = limits?.maxNodes ?? DEFAULT_XML_LIMITS.maxNodes;
   const maxDepth = limits?.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth;
   if (maxDepth < SIGNATURE_DEPTH) throw new DomainError('XML_FORBIDDEN', `element nesting deeper than ${maxDepth}: a signed package nests ${SIGNATURE_DEPTH} deep`);
   const text = assertSafeXml(unsignedXml, { ...limits, maxNodes: Math.max(1, maxNodes - SIGNATURE_NODES) });
-  const canonical = canonicalizePackage(text);
-  const digest = sha256Base64(canonical.chunks);
+  return { text, canonical: canonicalizePackage(text) };
+}
+
+/** The SignedInfo over `digest` (the base64 SHA-256 of the canonical form) and what the Signature needs. */
+export function ownSigning(text: string, canonical: CanonicalPackage, digest: string, certificatePem: string): OwnSigning {
   const keyInfo = keyInfoContent({ publicCert: certificatePem });
   if (!keyInfo) throw new Error('signPackage: the signer certificate gives no KeyInfo');
   return { text, canonical, digest, signedInfo: Buffer.from(signedInfoText(digest, true), 'utf8'), certificatePem, keyInfo };
 }
 
-/** Inserts the Signature, then checks the result (sign-check.ts) before it is returned: fail closed. */
-function finishOwnSigning(p: OwnSigning, signatureValue: Buffer, limits?: Partial<XmlLimits>): string {
+/** The unsigned text with the Signature inserted at the end of edXMLHeader. Not yet checked. */
+export function insertSignature(p: OwnSigning, signatureValue: Buffer): string {
   const signature =
     `<Signature xmlns="${XMLDSIG_NS}">${signedInfoText(p.digest, false)}` +
     `<SignatureValue>${signatureValue.toString('base64')}</SignatureValue><KeyInfo>${p.keyInfo}</KeyInfo></Signature>`;
   const at = p.canonical.headerEndTag;
-  const signed = p.text.slice(0, at) + signature + p.text.slice(at);
+  return p.text.slice(0, at) + signature + p.text.slice(at);
+}
+
+/** Inserts the Signature, then checks the result (sign-check.ts) before it is returned: fail closed. */
+function finishOwnSigning(p: OwnSigning, signatureValue: Buffer, limits?: Partial<XmlLimits>): string {
+  const signed = insertSignature(p, signatureValue);
 
   // What receivers refuse is not emitted (the DOM path's self-check ran the size gate on the result).
   const maxBytes = limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
@@ -577,6 +596,7 @@ function finishOwnSigning(p: OwnSigning, signatureValue: Buffer, limits?: Partia
     throw new DomainError('PAYLOAD_TOO_LARGE', `the signed package would exceed ${maxBytes} bytes`);
   }
 
+  const at = p.canonical.headerEndTag;
   const vouched = checkOwnSignature({ unsigned: p.text, signed, at, certificatePem: p.certificatePem, canonical: p.canonical.chunks, digest: p.digest });
   if (!vouched) {
     // Text the builder does not write (comments, CDATA…): the digest is checked by the DOM verifier.
