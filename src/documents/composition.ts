@@ -1,7 +1,9 @@
 import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DomainError } from '../errors.js';
+import { createHash } from 'node:crypto';
 import { jsonDocumentLimit, readBodyLimited, readMultipart } from '../http/body.js';
+import { parseJson, parseJsonBody, type JsonPath } from '../http/json-body.js';
 import type { AppEnv } from '../http/context.js';
 import { edgeSchema } from '../http/edge-input.js';
 import { validationError } from '../http/problem.js';
@@ -14,12 +16,15 @@ import { checkDocumentInput, decodeAttachments, type UploadedFile } from './docu
  * base64 attachments, or multipart/form-data with a `metadata` JSON part and one part per file.
  */
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DomainError('BAD_REQUEST', `Malformed JSON: ${(error as Error).message}`);
-  }
+/** Where a JSON document carries a file's base64: kept as bytes when long (json-body.ts). */
+const isAttachmentContent = (path: JsonPath): boolean => path.length === 3 && path[0] === 'attachments' && typeof path[1] === 'number' && path[2] === 'contentBase64';
+
+/**
+ * What a request with an Idempotency-Key is compared by: the document, each JSON file by the SHA-256
+ * of its bytes (the same file sent again is the same request, however its base64 arrived).
+ */
+function fingerprintOf(input: DocumentInput, decoded: readonly UploadedFile[]): unknown {
+  return { ...input, attachments: input.attachments.map((a, i) => ({ ...a, contentBase64: createHash('sha256').update(decoded[i]!.content).digest('hex') })) };
 }
 
 /**
@@ -62,9 +67,10 @@ export async function readComposition<S extends z.ZodType<DocumentInput>>(
     fingerprint = { metadata: input, files: form.files.map((f) => f.sha256) };
   } else if (type.startsWith('application/json') || type === '') {
     const raw = await readBodyLimited(c.req.raw, jsonDocumentLimit(deps.maxBodyBytes));
-    input = parse(parseJson(raw.toString('utf8')));
-    files = decodeAttachments(input);
-    fingerprint = input;
+    const { value, kept } = parseJsonBody(raw, isAttachmentContent);
+    input = parse(value);
+    files = decodeAttachments(input, kept);
+    fingerprint = fingerprintOf(input, files);
   } else {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE', unsupported);
   }

@@ -26,6 +26,7 @@ import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../regi
 import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
 import { deliveriesDeadlines, type DeadlineClock, type ShownDeadline } from '../deadlines/deadlines.service.js';
+import { decodeBase64Run, isBase64Run } from '../util/base64.js';
 
 /** The number and date of issue a document was just given, for createDocument's `finishFiles`. */
 export interface NumberGiven {
@@ -125,9 +126,17 @@ function unknownType(given: string): DomainError {
   return fail('type', en, vi);
 }
 
-/** Decodes JSON attachments, refusing what is not base64. */
-export function decodeAttachments(input: DocumentInput): UploadedFile[] {
+/**
+ * Decodes JSON attachments, refusing what is not base64. `kept`: the bytes of long base64 strings
+ * the body parser left as bytes, by the placeholder that stands for them (src/http/json-body.ts).
+ */
+export function decodeAttachments(input: DocumentInput, kept: ReadonlyMap<string, Buffer> = new Map()): UploadedFile[] {
   return input.attachments.map((a, i) => {
+    const run = kept.get(a.contentBase64);
+    if (run) {
+      if (!isBase64Run(run)) throw fail(`attachments.${i}.contentBase64`, 'is not valid base64', 'không phải là base64 hợp lệ');
+      return { name: a.name, contentType: a.contentType ?? '', content: decodeBase64Run(run) };
+    }
     // Tested first, so that a multi-megabyte single-line payload is not copied.
     const clean = /\s/.test(a.contentBase64) ? a.contentBase64.replace(/\s+/g, '') : a.contentBase64;
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw fail(`attachments.${i}.contentBase64`, 'is not valid base64', 'không phải là base64 hợp lệ');

@@ -1,0 +1,116 @@
+/**
+ * A JSON request body whose long base64 strings — a document's files, as API.md shows them — stay
+ * bytes (issue 16). JSON.parse needs the body as one string, and one Vietnamese letter anywhere
+ * makes it a two-byte string: a 20 MB file sent as JSON was held as its 27 MB of body, 54 MB of
+ * text, 27 MB of parsed string and the decoded file.
+ *
+ * Here each long run of base64 characters between two double quotes is cut out of the bytes before
+ * the text is made, a random placeholder put in its place, and the reduced text parsed. The result
+ * is the parse of the whole body, with these differences only where `keep` says so:
+ *
+ *   - A placeholder (32 random base64 characters, absent from the body) that the parse shows as one
+ *     whole string value, exactly once and nowhere else — no key or other string holds it — was the
+ *     whole of a JSON string token `"…"` in the reduced text. The body has the same tokens but for
+ *     that one, which holds the run: base64 characters need no escape, so that string's value is the
+ *     run. The body parses exactly when the reduced text does, to the same value with the run there.
+ *   - Anything else (a placeholder split, repeated, or in a key): the body is parsed whole, as before.
+ *
+ * Where `keep(path)` is false the run is put back as a string; where it is true the value stays the
+ * placeholder and `kept` maps it to the run's bytes (a view of the body: decode it, do not keep it).
+ */
+import { randomBytes } from 'node:crypto';
+import { DomainError } from '../errors.js';
+
+/** Strings shorter than this are parsed as they are: only files are worth cutting out. */
+export const LONG_STRING = 64 * 1024;
+
+const QUOTE = 0x22;
+const BASE64 = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') BASE64[c.charCodeAt(0)] = 1;
+
+/** JSON.parse, a malformed body answered 400. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DomainError('BAD_REQUEST', `Malformed JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A path in a parsed value: keys and array indexes from the root. */
+export type JsonPath = ReadonlyArray<string | number>;
+
+/** The runs of base64 characters of at least LONG_STRING between two double quotes, in order. */
+function findRuns(body: Buffer): Array<{ start: number; end: number }> {
+  const runs: Array<{ start: number; end: number }> = [];
+  let quote = body.indexOf(QUOTE);
+  while (quote >= 0) {
+    const start = quote + 1;
+    let end = start;
+    while (end < body.length && BASE64[body[end] as number] === 1) end++;
+    if (end - start >= LONG_STRING && body[end] === QUOTE) runs.push({ start, end });
+    quote = body.indexOf(QUOTE, Math.max(end, start));
+  }
+  return runs;
+}
+
+/** Each string value and key of `value`, with its path (keys at their object's path). */
+function* strings(value: unknown, path: Array<string | number> = []): Generator<{ text: string; path: JsonPath; key: boolean }> {
+  if (typeof value === 'string') yield { text: value, path: [...path], key: false };
+  else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) yield* strings(value[i], [...path, i]);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      yield { text: k, path: [...path], key: true };
+      yield* strings(v, [...path, k]);
+    }
+  }
+}
+
+function setAt(root: unknown, path: JsonPath, v: unknown): void {
+  let node = root as Record<string | number, unknown>;
+  for (const step of path.slice(0, -1)) node = node[step] as Record<string | number, unknown>;
+  node[path[path.length - 1]!] = v;
+}
+
+/**
+ * The body parsed as JSON (400 when it is not), its long base64 strings at the paths `keep` accepts
+ * left as placeholders whose bytes are in `kept` (see the top of this file).
+ */
+export function parseJsonBody(body: Buffer, keep: (path: JsonPath) => boolean): { value: unknown; kept: Map<string, Buffer> } {
+  const whole = () => ({ value: parseJson(body.toString('utf8')), kept: new Map<string, Buffer>() });
+  const runs = findRuns(body);
+  if (runs.length === 0) return whole();
+  const cut = runs.map((r) => ({ ...r, placeholder: randomBytes(24).toString('base64') }));
+  if (cut.some((r, i) => body.indexOf(r.placeholder, 0, 'latin1') >= 0 || cut.findIndex((o) => o.placeholder === r.placeholder) !== i)) return whole();
+  const pieces: Buffer[] = [];
+  let last = 0;
+  for (const r of cut) {
+    pieces.push(body.subarray(last, r.start), Buffer.from(r.placeholder, 'latin1'));
+    last = r.end;
+  }
+  pieces.push(body.subarray(last));
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(pieces).toString('utf8'));
+  } catch {
+    return whole(); // the body's own error message
+  }
+
+  const found = new Map(cut.map((r) => [r.placeholder, { run: r, paths: [] as JsonPath[], elsewhere: false }]));
+  for (const s of strings(value)) {
+    for (const [placeholder, f] of found) {
+      if (!s.text.includes(placeholder)) continue;
+      if (s.key || s.text !== placeholder) f.elsewhere = true;
+      else f.paths.push(s.path);
+    }
+  }
+  const kept = new Map<string, Buffer>();
+  for (const [placeholder, f] of found) {
+    if (f.elsewhere || f.paths.length !== 1) return whole();
+    const path = f.paths[0]!;
+    if (keep(path)) kept.set(placeholder, body.subarray(f.run.start, f.run.end));
+    else setAt(value, path, body.toString('latin1', f.run.start, f.run.end));
+  }
+  return { value, kept };
+}
