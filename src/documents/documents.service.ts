@@ -27,6 +27,7 @@ import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
 import { deliveriesDeadlines, type DeadlineClock, type ShownDeadline } from '../deadlines/deadlines.service.js';
 import { decodeBase64Run, isBase64Run } from '../util/base64.js';
+import { promulgationPlace } from '../directory/place.js';
 
 /** The number and date of issue a document was just given, for createDocument's `finishFiles`. */
 export interface NumberGiven {
@@ -212,9 +213,8 @@ export async function createDocument(
       type: documentType(input.type)!.key,
       subject: input.subject,
       content: input.content ?? null,
-      // Phụ lục I II.4.a: the place is the administrative unit's name (địa danh); the agency name
-      // only for an agency whose unit the directory does not know.
-      promulgationPlace: input.promulgation.place ?? sender.administrativeUnit ?? sender.name,
+      // Phụ lục I II.4.a: the place is the administrative unit's name (địa danh; src/directory/place.ts).
+      promulgationPlace: input.promulgation.place ?? promulgationPlace(sender),
       promulgationDate: date,
       signer: input.signer,
       priority: input.priority,

@@ -14,6 +14,7 @@ import { activeSignerKey, draftFiles, findOwnDraft, findStampTemplate } from './
 import { sameContentAsDraft } from './pdf-checks.js';
 import { assertDraftMove, moveDraft } from './states.js';
 import { draftView, type DraftView } from './views.js';
+import { promulgationPlace } from '../directory/place.js';
 
 /**
  * Step 2, the leader (role `signer`) approves a draft with a personal signature in its PDF (NĐ 30
@@ -61,7 +62,7 @@ export async function approveWithNodeKey(em: EntityManager, pki: PkiService, lea
     appearance: { page: place.page, rect: { x: place.x, y: place.y, width: place.width, height: place.height } },
     signingTime: now,
     reason: 'Phê duyệt',
-    location: agency?.administrativeUnit ?? agency?.name ?? agencyCode,
+    location: agency ? promulgationPlace(agency) : agencyCode,
   });
   const leaderSignature: LeaderSignatureValue = {
     signer: commonNameOf(key.certificatePem),

@@ -263,7 +263,7 @@ function AgencyForm(props: { viewer: Viewer; create: boolean; values: AgencyValu
         <Field {...f('code')} label="Mã định danh" hint="Dạng XXX.YY.ZZ.Lnn do tỉnh cấp, ví dụ 000.00.33.H33." required maxlength={13} code />
       ) : null}
       <Field {...f('name')} label="Tên cơ quan" required maxlength={500} />
-      <Field {...f('administrativeUnit')} label="Địa danh" hint="Nơi ban hành ghi trên văn bản, ví dụ Kiên Lương; để trống thì dùng tên cơ quan." maxlength={200} />
+      <Field {...f('administrativeUnit')} label="Địa danh" hint="Nơi ban hành ghi trên văn bản, ví dụ Kiên Lương. Để trống thì lấy từ tên UBND (UBND xã Bình An → Bình An; UBND phường 5 → Phường 5), cơ quan khác thì ghi tên cơ quan." maxlength={200} />
       <SelectField {...f('level')} label="Cấp" options={AGENCY_LEVELS.map((l) => [l, LEVEL_TEXT[l]] as const)} />
       <Field {...f('parentCode')} label="Mã cơ quan cấp trên" hint="Để trống nếu không có." maxlength={13} code />
       <Field {...f('address')} label="Địa chỉ" maxlength={500} />

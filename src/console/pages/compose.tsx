@@ -18,6 +18,7 @@ import type { ConsoleDeps } from '../deps.js';
 import { Csrf, Page } from '../layout.js';
 import { checkCsrfToken, csrf, needViewer, type ConsoleContext, type ConsoleEnv, type Viewer } from '../session.js';
 import { fileSize, PRIORITY_TEXT } from '../texts.js';
+import { promulgationPlace } from '../../directory/place.js';
 
 /**
  * Soạn văn bản (UI.md "Compose"): every NĐ 30 field POST /v1/documents takes, checked by the same
@@ -469,7 +470,7 @@ export function mountCompose(ui: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
         viewer={viewer}
         values={values}
         idempotencyKey={extra.key ?? randomUUID()}
-        defaultPlace={agency?.administrativeUnit ?? agency?.name ?? ''}
+        defaultPlace={agency ? promulgationPlace(agency) : ''}
         ownChildren={children ? { spec: `children:${agencyCode}`, count: children } : undefined}
         problem={extra.problem}
         lostFiles={extra.lostFiles ?? []}
