@@ -12,6 +12,7 @@ import { startWorkers, type WorkerHandle } from '../queues/worker.js';
 import type { Config } from './config.js';
 import { deriveMasterKey } from './crypto/keys.js';
 import { createSecrets } from './crypto/secret-box.js';
+import { RsaThread } from './crypto/rsa-pool.js';
 import { KeyVault } from './crypto/vault.js';
 import { registerCertificateRoutes } from './certificates/certificates.routes.js';
 import { activeCertificateExpiries } from './certificates/certificates.repository.js';
@@ -83,6 +84,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const queues = new JobQueues(backend);
   let workers: WorkerHandle | undefined;
   let signing: PackageSigning | undefined;
+  let rsa: RsaThread | undefined;
   let closed: Promise<void> | undefined;
 
   const close = () =>
@@ -92,6 +94,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await backend.close();
       await orm.close(true);
       await signing?.close();
+      await rsa?.close();
     })());
 
   try {
@@ -100,8 +103,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
     signing = createSigning({ threads: config.signingThreads, limits: { maxBytes: config.maxBodyBytes }, logger });
+    // With signing threads, the RSA step of their signatures goes to a key thread, not the event loop.
+    if (config.signingThreads > 0) rsa = new RsaThread(logger);
     const pki = new PkiService({
-      vault: new KeyVault(masterKey),
+      vault: new KeyVault(masterKey, rsa),
       signing,
       logger,
       trustDir: config.trustDir,

@@ -278,7 +278,12 @@ export class PkiService {
       );
     }
     const signer = this.options.vault.signer(cert.id, { certificatePem: cert.certificatePem, privateKeyEncrypted: cert.privateKeyEncrypted });
-    return { certificateId: cert.id, certificatePem: signer.certificatePem, sign: (data) => signer.sign(data) };
+    return {
+      certificateId: cert.id,
+      certificatePem: signer.certificatePem,
+      sign: (data) => signer.sign(data),
+      ...(signer.signLater ? { signLater: (data: Buffer) => signer.signLater!(data) } : {}),
+    };
   }
 
   /**

@@ -17,6 +17,11 @@ export interface PackageSigner {
   readonly certificatePem: string;
   /** RSA-SHA256 PKCS#1 v1.5 over data */
   sign(data: Buffer): Buffer;
+  /**
+   * The same signature made off the calling thread (the vault's key thread, rsa-pool.ts), when the
+   * signer has one: what the signing pool asks for, so that RSA does not hold up the event loop.
+   */
+  signLater?(data: Buffer): Promise<Buffer>;
 }
 
 /** Hashes allowed with RSA PKCS#1 v1.5 verification. sha1 exists only for partners marked legacy. */

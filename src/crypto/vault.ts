@@ -1,6 +1,8 @@
 import { assertKeyMatchesCertificate, importPkcs12 } from './certificates.js';
 import { generateCa, issueAgencyCertificate, issuePersonalCertificate, type CaMaterial } from './ca.js';
 import { decryptPrivateKey, encryptPrivateKey } from './keys.js';
+import { derToPem, pemToDer } from './certificates.js';
+import type { RsaThread } from './rsa-pool.js';
 import { createPackageSigner, type PackageSigner } from './signer.js';
 
 /** A key pair as the rest of the service sees it: the certificate, and the key only encrypted. */
@@ -20,7 +22,11 @@ const MAX_CACHED_SIGNERS = 1_000;
 export class KeyVault {
   private readonly signers = new Map<string, PackageSigner>();
 
-  constructor(private readonly masterKey: Buffer) {}
+  /** `rsa`: the key thread that makes signatures off the event loop (a server has one). */
+  constructor(
+    private readonly masterKey: Buffer,
+    private readonly rsa?: RsaThread,
+  ) {}
 
   /** Encrypts a private key after checking that it belongs to `certificatePem`. */
   sealPrivateKey(certificatePem: string, privateKeyPem: string): string {
@@ -73,7 +79,8 @@ export class KeyVault {
   signer(certificateId: string, pair: SealedKeyPair): PackageSigner {
     const cached = this.signers.get(certificateId);
     if (cached) return cached;
-    const signer = createPackageSigner(pair.certificatePem, decryptPrivateKey(pair.privateKeyEncrypted, this.masterKey));
+    const privateKeyPem = decryptPrivateKey(pair.privateKeyEncrypted, this.masterKey);
+    const signer = this.rsa ? threadSigner(this.rsa, certificateId, pair.certificatePem, privateKeyPem) : createPackageSigner(pair.certificatePem, privateKeyPem);
     if (this.signers.size >= MAX_CACHED_SIGNERS) {
       const oldest = this.signers.keys().next().value;
       if (oldest !== undefined) this.signers.delete(oldest);
@@ -81,4 +88,19 @@ export class KeyVault {
     this.signers.set(certificateId, signer);
     return signer;
   }
+}
+
+/**
+ * A signer whose signatures are made in the key thread (`signLater`), its key opened there. The key
+ * is opened here too only if a signature is asked for synchronously (`sign`: the CLI, tools); either
+ * place refuses a key that is not RSA ≥ 2048 bits or not the certificate's, at its first signature.
+ */
+function threadSigner(rsa: RsaThread, keyId: string, certificatePem: string, privateKeyPem: string): PackageSigner {
+  const certPem = derToPem(pemToDer(certificatePem));
+  let here: PackageSigner | undefined;
+  return Object.freeze({
+    certificatePem: certPem,
+    sign: (data: Buffer): Buffer => (here ??= createPackageSigner(certPem, privateKeyPem)).sign(data),
+    signLater: (data: Buffer): Promise<Buffer> => rsa.sign(keyId, { certificatePem: certPem, privateKeyPem }, data),
+  });
 }

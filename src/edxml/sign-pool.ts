@@ -309,12 +309,22 @@ class SigningPool implements PackageSigning {
     const task = slot.tasks.get(message.id);
     if (!task) return;
     if (message.type === 'rsa') {
+      const failed = (error: unknown): ThreadRequest => ({ type: 'rsa', id: message.id, error: error instanceof Error ? error.message : String(error) });
+      const signer = task.signer;
+      if (signer?.signLater) {
+        // The key thread signs; this thread only passes the bytes on and the signature back.
+        signer.signLater(Buffer.from(message.data)).then(
+          (signature) => slot.worker.postMessage({ type: 'rsa', id: message.id, signature } satisfies ThreadRequest),
+          (error: unknown) => slot.worker.postMessage(failed(error)),
+        );
+        return;
+      }
       let answer: ThreadRequest;
       try {
-        if (!task.signer) throw new Error('a verification asked for a signature');
-        answer = { type: 'rsa', id: message.id, signature: task.signer.sign(Buffer.from(message.data)) };
+        if (!signer) throw new Error('a verification asked for a signature');
+        answer = { type: 'rsa', id: message.id, signature: signer.sign(Buffer.from(message.data)) };
       } catch (error) {
-        answer = { type: 'rsa', id: message.id, error: error instanceof Error ? error.message : String(error) };
+        answer = failed(error);
       }
       slot.worker.postMessage(answer);
       return;
