@@ -19,6 +19,7 @@ import type { Agency } from '../directory/agency.entity.js';
 import { findAgencies, findAgencyOrFail, findPartnerOrFail } from '../directory/directory.repository.js';
 import { buildEdoc } from '../edxml/build.js';
 import { parsePackage } from '../edxml/parse.js';
+import { attachmentBytes, parseStoredElided } from '../edxml/verify-package.js';
 import { DomainError, type FieldError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
 import { sendToPartner } from '../transport/outbound.js';
@@ -235,10 +236,11 @@ const sameFiles = (a: readonly FileSummary[], b: readonly FileSummary[]): boolea
 async function currentFiles(tx: Tx, doc: OutgoingDocument): Promise<UpdateFile[]> {
   const stored = await documentFiles(tx, doc.id);
   if (stored.length || doc.source !== 'edxml' || !doc.packageId) return stored.map((f) => ({ ...f, sha256: sha256Of(f.content) }));
-  const parsed = parsePackage(await packageBytes(tx, doc.packageId));
+  const bytes = await packageBytes(tx, doc.packageId);
+  const parsed = parseStoredElided(bytes) ?? parsePackage(bytes);
   if (parsed.kind !== 'edoc') return [];
   return parsed.edoc.attachments.map((a) => {
-    const content = Buffer.from(a.contentBase64, 'base64');
+    const content = attachmentBytes(a);
     return { name: a.attachmentName, contentType: a.contentType ?? '', content, sha256: sha256Of(content) };
   });
 }

@@ -50,7 +50,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { RsaHash } from '../crypto/signer.js';
-import { DEFAULT_XML_LIMITS, assertSafeXml } from './harden.js';
+import { DEFAULT_XML_LIMITS, assertSafeXml, type XmlLimits } from './harden.js';
 import type { Attachment, EdxmlPackage } from './model.js';
 import { parsePackage } from './parse.js';
 import { decodeBase64Run, isBase64Run } from '../util/base64.js';
@@ -184,6 +184,58 @@ export function attachmentSize(a: Attachment): number {
   return (length / 4) * 3 - padding;
 }
 
+/** Conditions (a) and (b): F's runs with their placeholders, and R; undefined when they do not hold. */
+function cutRuns(input: Buffer): { runs: Run[]; reduced: Buffer } | undefined {
+  if (input.length < MIN_RUN) return undefined;
+  // (b)
+  if (input[0] !== LT || input.indexOf('<!', 0, 'latin1') >= 0) return undefined;
+  const pi = input.indexOf('<?', 0, 'latin1');
+  if (pi > 0 || (pi === 0 && input.indexOf('<?', 1, 'latin1') >= 0)) return undefined;
+  // (a)
+  const found = findRuns(input);
+  if (found.length === 0) return undefined;
+  const taken = new Set<string>();
+  const runs: Run[] = [];
+  for (const r of found) {
+    const placeholder = placeholderFor(input, taken);
+    if (!placeholder) return undefined;
+    taken.add(placeholder);
+    runs.push({ ...r, placeholder });
+  }
+  const pieces: Buffer[] = [];
+  let last = 0;
+  for (const run of runs) {
+    pieces.push(input.subarray(last, run.start), Buffer.from(run.placeholder, 'latin1'));
+    last = run.end;
+  }
+  pieces.push(input.subarray(last));
+  const reduced = Buffer.concat(pieces);
+  for (const run of runs) {
+    const at = reduced.indexOf(run.placeholder, 0, 'latin1');
+    if (at < 0 || reduced.indexOf(run.placeholder, at + 1, 'latin1') >= 0) return undefined;
+  }
+  return { runs, reduced };
+}
+
+/**
+ * parsePackage for a package this node stores and verified when it arrived (or signed itself), with
+ * its files' base64 left in the bytes: read them with attachmentBytes. Serving one file of a large
+ * package parsed the whole text before (the base64 of every file as strings, and the text itself
+ * two bytes a character). The same reduction as the check (conditions a–c, f) without the signature
+ * check, which the stored bytes passed; undefined when a condition does not hold (parse it whole).
+ */
+export function parseStoredElided(input: Buffer, limits?: Partial<XmlLimits>): EdxmlPackage | undefined {
+  try {
+    const cut = cutRuns(input);
+    if (!cut) return undefined;
+    const model = parsePackage(cut.reduced, limits);
+    const elided = locateRuns(model, input, cut.runs);
+    return elided && restoreElided({ sha256: '', model, certificatePem: '', signatureAlgorithm: '', elided }, input).model;
+  } catch {
+    return undefined; // the whole parse decides
+  }
+}
+
 /**
  * checkPackageXml's result for `input`, computed on the text with its long base64 runs cut out, when
  * every condition in this file's header holds; undefined otherwise (the caller then runs the full
@@ -202,34 +254,10 @@ export function checkElided(input: Buffer, options: PackageXmlOptions, sha256: s
 export function checkLeavingRuns(input: Buffer, options: PackageXmlOptions, sha256: string): ElidedCheck | undefined {
   try {
     const maxBytes = options.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
-    if (input.length > maxBytes || input.length < MIN_RUN) return undefined;
-    // (b)
-    if (input[0] !== LT || input.indexOf('<!', 0, 'latin1') >= 0) return undefined;
-    const pi = input.indexOf('<?', 0, 'latin1');
-    if (pi > 0 || (pi === 0 && input.indexOf('<?', 1, 'latin1') >= 0)) return undefined;
-    // (a)
-    const found = findRuns(input);
-    if (found.length === 0) return undefined;
-    const taken = new Set<string>();
-    const runs: Run[] = [];
-    for (const r of found) {
-      const placeholder = placeholderFor(input, taken);
-      if (!placeholder) return undefined;
-      taken.add(placeholder);
-      runs.push({ ...r, placeholder });
-    }
-    const pieces: Buffer[] = [];
-    let last = 0;
-    for (const run of runs) {
-      pieces.push(input.subarray(last, run.start), Buffer.from(run.placeholder, 'latin1'));
-      last = run.end;
-    }
-    pieces.push(input.subarray(last));
-    const reduced = Buffer.concat(pieces);
-    for (const run of runs) {
-      const at = reduced.indexOf(run.placeholder, 0, 'latin1');
-      if (at < 0 || reduced.indexOf(run.placeholder, at + 1, 'latin1') >= 0) return undefined;
-    }
+    if (input.length > maxBytes) return undefined;
+    const cut = cutRuns(input);
+    if (!cut) return undefined;
+    const { runs, reduced } = cut;
 
     // (c)–(e): the checked pipeline of checkPackageXml, on R, with the digest of (d).
     const text = assertSafeXml(reduced, options.limits);

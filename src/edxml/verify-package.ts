@@ -26,8 +26,11 @@ import type { EdocPackage, EdxmlPackage } from './model.js';
 import { parsePackage, peekSender } from './parse.js';
 import { checkLeavingRuns, restoreElided, type ElidedCheck } from './verify-elided.js';
 
-/** A verified attachment's file and its size, without a string of its base64 (see restoreElided). */
-export { attachmentBytes, attachmentSize } from './verify-elided.js';
+/**
+ * A verified attachment's file and its size, without a string of its base64 (see restoreElided); a
+ * stored package parsed with its files left in its bytes.
+ */
+export { attachmentBytes, attachmentSize, parseStoredElided } from './verify-elided.js';
 import { verifyXmlSignature } from './xmldsig.js';
 
 /** What a certificate check reports about the signer certificate it accepted. */

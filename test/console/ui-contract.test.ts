@@ -45,7 +45,7 @@ class Checks {
   /** `getByText(text)` and `getByText(text, { exact: true })` each resolve to exactly one element. */
   async text(scope: Page | Locator, text: string, where: string, timeout = T): Promise<boolean> {
     const a = await this.one(scope.getByText(text), `${where}: getByText(${JSON.stringify(text)})`, timeout);
-    const b = await this.one(scope.getByText(text, { exact: true }), `[exact] ${where}: getByText(${JSON.stringify(text)}, { exact: true })`, a ? 500 : timeout);
+    const b = await this.one(scope.getByText(text, { exact: true }), `[exact] ${where}: getByText(${JSON.stringify(text)}, { exact: true })`, timeout);
     return a || b;
   }
   async absent(loc: Locator, what: string): Promise<void> {
@@ -308,7 +308,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
     const labels = ['Loại văn bản', 'Ký hiệu', 'Trích yếu', 'Người ký', 'Chức vụ', 'Nơi nhận', 'Độ khẩn', 'Hạn xử lý', 'Tệp đính kèm'];
     for (const l of labels) {
       await c.one(page.getByLabel(l), `compose: getByLabel('${l}')`);
-      await c.one(page.getByLabel(l, { exact: true }), `[exact] compose: getByLabel('${l}', { exact: true })`, 500);
+      await c.one(page.getByLabel(l, { exact: true }), `[exact] compose: getByLabel('${l}', { exact: true })`);
     }
     await c.one(page.getByRole('combobox', { name: 'Loại văn bản' }), "compose: getByRole('combobox', { name: 'Loại văn bản' })");
     for (const l of ['Ký hiệu', 'Trích yếu', 'Người ký', 'Chức vụ', 'Nơi nhận']) await c.one(page.getByRole('textbox', { name: l }), `compose: getByRole('textbox', { name: '${l}' })`);
@@ -364,7 +364,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
     await to.pressSequentially('Thử 79-03', { delay: 40 });
     const suggestion = page.getByRole('option', { name: commune(2).agencyName });
     if (await c.one(suggestion, `suggestions: getByRole('option', { name: '${commune(2).agencyName}' })`)) {
-      await c.one(page.getByRole('option', { name: commune(2).agencyName, exact: true }), `[exact] suggestions: getByRole('option', { name: '${commune(2).agencyName}', exact: true })`, 500);
+      await c.one(page.getByRole('option', { name: commune(2).agencyName, exact: true }), `[exact] suggestions: getByRole('option', { name: '${commune(2).agencyName}', exact: true })`);
       await suggestion.click();
       const value = await to.inputValue();
       c.check(value.includes(commune(2).agencyCode), `choosing the suggestion did not add its code: Nơi nhận = ${JSON.stringify(value)}`);
@@ -442,7 +442,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
     await c.one(page.getByText('Lê Văn Ký'), "outgoing page: getByText('Lê Văn Ký') (signer)");
     for (const f of ['chi-thi-01.pdf', 'phu-luc.pdf']) {
       await c.one(page.getByRole('link', { name: f }), `outgoing page: getByRole('link', { name: '${f}' })`);
-      await c.one(page.getByRole('link', { name: f, exact: true }), `[exact] outgoing page: getByRole('link', { name: '${f}', exact: true })`, 500);
+      await c.one(page.getByRole('link', { name: f, exact: true }), `[exact] outgoing page: getByRole('link', { name: '${f}', exact: true })`);
     }
     for (const n of [0, 1, 2]) {
       const r = row(page, commune(n).agencyName);
@@ -482,7 +482,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
 
     // Thu hồi asks for Lý do, then recalls.
     await c.one(page.getByRole('button', { name: 'Thu hồi' }), "outgoing page: getByRole('button', { name: 'Thu hồi' })");
-    await c.one(page.getByRole('button', { name: 'Thu hồi', exact: true }), "[exact] outgoing page: getByRole('button', { name: 'Thu hồi', exact: true })", 500);
+    await c.one(page.getByRole('button', { name: 'Thu hồi', exact: true }), "[exact] outgoing page: getByRole('button', { name: 'Thu hồi', exact: true })");
     await page.getByRole('button', { name: 'Thu hồi' }).click();
     const reason = page.getByRole('textbox', { name: 'Lý do' });
     await c.one(reason, "after Thu hồi: getByRole('textbox', { name: 'Lý do' })");
@@ -507,7 +507,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
       await c.text(p, 'Đề nghị thu hồi', `recall requested, item page of ${commune(n).agencyName}`);
       await c.one(p.getByRole('button', { name: 'Đồng ý thu hồi' }), `recall requested: getByRole('button', { name: 'Đồng ý thu hồi' })`);
       await c.one(p.getByRole('button', { name: 'Từ chối thu hồi' }), `recall requested: getByRole('button', { name: 'Từ chối thu hồi' })`);
-      for (const b of ['Đồng ý thu hồi', 'Từ chối thu hồi']) await c.one(p.getByRole('button', { name: b, exact: true }), `[exact] recall requested: getByRole('button', { name: '${b}', exact: true })`, 500);
+      for (const b of ['Đồng ý thu hồi', 'Từ chối thu hồi']) await c.one(p.getByRole('button', { name: b, exact: true }), `[exact] recall requested: getByRole('button', { name: '${b}', exact: true })`);
       await c.absent(p.getByRole('button', { name: 'Tiếp nhận' }), 'recall requested: button Tiếp nhận');
       await p.getByRole('button', { name: button }).click();
       const r = p.getByRole('textbox', { name: 'Lý do' });
@@ -561,8 +561,8 @@ describe('console acceptance against UI.md (outside QA)', () => {
       c.check(r.includes('Đã đến'), `inbox row "${s}": no state text "Đã đến": ${JSON.stringify(r)}`);
     }
     await c.one(page.getByLabel('Tìm kiếm'), "inbox: getByLabel('Tìm kiếm')");
-    await c.one(page.getByLabel('Tìm kiếm', { exact: true }), "[exact] inbox: getByLabel('Tìm kiếm', { exact: true })", 500);
-    await c.one(page.getByRole('searchbox', { name: 'Tìm kiếm' }), "inbox: getByRole('searchbox', { name: 'Tìm kiếm' })", 500);
+    await c.one(page.getByLabel('Tìm kiếm', { exact: true }), "[exact] inbox: getByLabel('Tìm kiếm', { exact: true })");
+    await c.one(page.getByRole('searchbox', { name: 'Tìm kiếm' }), "inbox: getByRole('searchbox', { name: 'Tìm kiếm' })");
     await page.getByLabel('Tìm kiếm').fill('tiêm chủng');
     await page.getByLabel('Tìm kiếm').press('Enter');
     await c.one(page.getByRole('link', { name: older }), `search "tiêm chủng": the link ${older}`);
@@ -632,7 +632,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
         const loc = page.getByRole('button', { name: b, exact: true });
         if (allowed.includes(b)) {
           await c.one(page.getByRole('button', { name: b }), `${when}: getByRole('button', { name: '${b}' })`);
-          await c.one(loc, `[exact] ${when}: getByRole('button', { name: '${b}', exact: true })`, 500);
+          await c.one(loc, `[exact] ${when}: getByRole('button', { name: '${b}', exact: true })`);
         } else await c.absent(loc, `${when}: button ${b}`);
       }
     };
@@ -681,7 +681,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
     await page.getByRole('button', { name: 'Từ chối' }).click();
     const reason = page.getByRole('textbox', { name: 'Lý do' });
     await c.one(reason, "after Từ chối: getByRole('textbox', { name: 'Lý do' })");
-    await c.one(page.getByLabel('Lý do', { exact: true }), "[exact] after Từ chối: getByLabel('Lý do', { exact: true })", 500);
+    await c.one(page.getByLabel('Lý do', { exact: true }), "[exact] after Từ chối: getByLabel('Lý do', { exact: true })");
     const item = await inboxItem(commune(2), subject);
     const early = await api('GET', `/v1/inbox/${item.id}`, commune(2).token);
     c.check(early.json.state !== 'refused', 'Từ chối refused before a reason was given');
@@ -711,9 +711,9 @@ describe('console acceptance against UI.md (outside QA)', () => {
     await page.getByRole('link', { name: subject }).click();
     await c.eventually(async () => (await row(page, failing.name).innerText().catch(() => '')).includes('Gửi lỗi'), `row ${failing.name}: never "Gửi lỗi"`, 15_000);
     await c.one(row(page, failing.name).getByText('Gửi lỗi'), `row ${failing.name}: getByText('Gửi lỗi')`);
-    await c.one(row(page, failing.name).getByText('Gửi lỗi', { exact: true }), `[exact] row ${failing.name}: getByText('Gửi lỗi', { exact: true })`, 500);
+    await c.one(row(page, failing.name).getByText('Gửi lỗi', { exact: true }), `[exact] row ${failing.name}: getByText('Gửi lỗi', { exact: true })`);
     await c.one(row(page, waiting.name).getByText('Đang gửi'), `row ${waiting.name}: getByText('Đang gửi')`);
-    await c.one(row(page, waiting.name).getByText('Đang gửi', { exact: true }), `[exact] row ${waiting.name}: getByText('Đang gửi', { exact: true })`, 500);
+    await c.one(row(page, waiting.name).getByText('Đang gửi', { exact: true }), `[exact] row ${waiting.name}: getByText('Đang gửi', { exact: true })`);
     // The document's own state, where the table names it, reads the same in Văn bản đi.
     const id = ((await res.json()) as { id: string }).id;
     const docState = (await api('GET', `/v1/documents/${id}`, district().token)).json.state as string;
@@ -737,7 +737,7 @@ describe('console acceptance against UI.md (outside QA)', () => {
     for (const name of names) {
       const link = page.getByRole('link', { name });
       const ok = await c.one(link, `${label}: getByRole('link', { name: '${name}' })`);
-      await c.one(page.getByRole('link', { name, exact: true }), `[exact] ${label}: getByRole('link', { name: '${name}', exact: true })`, 500);
+      await c.one(page.getByRole('link', { name, exact: true }), `[exact] ${label}: getByRole('link', { name: '${name}', exact: true })`);
       if (!ok) continue;
       if (click.includes(name) || !canonical.has(name)) {
         if (page.url() !== here) await page.goto(url);
