@@ -48,12 +48,12 @@
  * So whatever this module accepts, the full check accepts with the same certificate, algorithm and
  * model; everything else goes to the full check.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RsaHash } from '../crypto/signer.js';
 import { DEFAULT_XML_LIMITS, assertSafeXml, type XmlLimits } from './harden.js';
 import type { Attachment, EdxmlPackage } from './model.js';
 import { parsePackage } from './parse.js';
-import { decodeBase64Run, isBase64Run } from '../util/base64.js';
+import { cutBase64Runs, decodeBase64Run, isBase64Run, type CutRun } from '../util/base64.js';
 import { assertValidEdoc } from './validate.js';
 import type { PackageXmlCheck, PackageXmlOptions } from './verify-package.js';
 import { verifyXmlSignature } from './xmldsig.js';
@@ -63,34 +63,7 @@ export const MIN_RUN = 64 * 1024;
 
 const LT = 0x3c;
 const GT = 0x3e;
-const BASE64 = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') BASE64[c.charCodeAt(0)] = 1;
-
-interface Run {
-  readonly start: number;
-  readonly end: number;
-  readonly placeholder: string;
-}
-
-/** Condition (a): the runs of F, in order, each between `>` and `<`. */
-function findRuns(input: Buffer): Array<{ start: number; end: number }> {
-  const runs: Array<{ start: number; end: number }> = [];
-  let gt = input.indexOf(GT);
-  while (gt >= 0) {
-    const start = gt + 1;
-    let end = start;
-    while (end < input.length && BASE64[input[end] as number] === 1) end++;
-    if (end - start >= MIN_RUN && input[end] === LT) runs.push({ start, end });
-    gt = input.indexOf(GT, Math.max(end, start));
-  }
-  return runs;
-}
-
-/** A placeholder of condition (a), absent from F. */
-function placeholderFor(input: Buffer, taken: ReadonlySet<string>): string | undefined {
-  const p = randomBytes(24).toString('base64'); // 32 characters of A–Z a–z 0–9 + /
-  return input.indexOf(p, 0, 'latin1') < 0 && !taken.has(p) ? p : undefined;
-}
+type Run = CutRun;
 
 /** Occurrences of `needle` in `text` (at most 2 counted). */
 function occurrences(text: string, needle: string): number {
@@ -185,36 +158,14 @@ export function attachmentSize(a: Attachment): number {
 }
 
 /** Conditions (a) and (b): F's runs with their placeholders, and R; undefined when they do not hold. */
-function cutRuns(input: Buffer): { runs: Run[]; reduced: Buffer } | undefined {
+function cutRuns(input: Buffer): { runs: readonly Run[]; reduced: Buffer } | undefined {
   if (input.length < MIN_RUN) return undefined;
   // (b)
   if (input[0] !== LT || input.indexOf('<!', 0, 'latin1') >= 0) return undefined;
   const pi = input.indexOf('<?', 0, 'latin1');
   if (pi > 0 || (pi === 0 && input.indexOf('<?', 1, 'latin1') >= 0)) return undefined;
   // (a)
-  const found = findRuns(input);
-  if (found.length === 0) return undefined;
-  const taken = new Set<string>();
-  const runs: Run[] = [];
-  for (const r of found) {
-    const placeholder = placeholderFor(input, taken);
-    if (!placeholder) return undefined;
-    taken.add(placeholder);
-    runs.push({ ...r, placeholder });
-  }
-  const pieces: Buffer[] = [];
-  let last = 0;
-  for (const run of runs) {
-    pieces.push(input.subarray(last, run.start), Buffer.from(run.placeholder, 'latin1'));
-    last = run.end;
-  }
-  pieces.push(input.subarray(last));
-  const reduced = Buffer.concat(pieces);
-  for (const run of runs) {
-    const at = reduced.indexOf(run.placeholder, 0, 'latin1');
-    if (at < 0 || reduced.indexOf(run.placeholder, at + 1, 'latin1') >= 0) return undefined;
-  }
-  return { runs, reduced };
+  return cutBase64Runs(input, GT, LT, MIN_RUN);
 }
 
 /**

@@ -18,15 +18,13 @@
  * Where `keep(path)` is false the run is put back as a string; where it is true the value stays the
  * placeholder and `kept` maps it to the run's bytes (a view of the body: decode it, do not keep it).
  */
-import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
+import { cutBase64Runs } from '../util/base64.js';
 
 /** Strings shorter than this are parsed as they are: only files are worth cutting out. */
 export const LONG_STRING = 64 * 1024;
 
 const QUOTE = 0x22;
-const BASE64 = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') BASE64[c.charCodeAt(0)] = 1;
 
 /** JSON.parse, a malformed body answered 400. */
 export function parseJson(text: string): unknown {
@@ -39,20 +37,6 @@ export function parseJson(text: string): unknown {
 
 /** A path in a parsed value: keys and array indexes from the root. */
 export type JsonPath = ReadonlyArray<string | number>;
-
-/** The runs of base64 characters of at least LONG_STRING between two double quotes, in order. */
-function findRuns(body: Buffer): Array<{ start: number; end: number }> {
-  const runs: Array<{ start: number; end: number }> = [];
-  let quote = body.indexOf(QUOTE);
-  while (quote >= 0) {
-    const start = quote + 1;
-    let end = start;
-    while (end < body.length && BASE64[body[end] as number] === 1) end++;
-    if (end - start >= LONG_STRING && body[end] === QUOTE) runs.push({ start, end });
-    quote = body.indexOf(QUOTE, Math.max(end, start));
-  }
-  return runs;
-}
 
 /** Each string value and key of `value`, with its path (keys at their object's path). */
 function* strings(value: unknown, path: Array<string | number> = []): Generator<{ text: string; path: JsonPath; key: boolean }> {
@@ -79,25 +63,16 @@ function setAt(root: unknown, path: JsonPath, v: unknown): void {
  */
 export function parseJsonBody(body: Buffer, keep: (path: JsonPath) => boolean): { value: unknown; kept: Map<string, Buffer> } {
   const whole = () => ({ value: parseJson(body.toString('utf8')), kept: new Map<string, Buffer>() });
-  const runs = findRuns(body);
-  if (runs.length === 0) return whole();
-  const cut = runs.map((r) => ({ ...r, placeholder: randomBytes(24).toString('base64') }));
-  if (cut.some((r, i) => body.indexOf(r.placeholder, 0, 'latin1') >= 0 || cut.findIndex((o) => o.placeholder === r.placeholder) !== i)) return whole();
-  const pieces: Buffer[] = [];
-  let last = 0;
-  for (const r of cut) {
-    pieces.push(body.subarray(last, r.start), Buffer.from(r.placeholder, 'latin1'));
-    last = r.end;
-  }
-  pieces.push(body.subarray(last));
+  const cut = cutBase64Runs(body, QUOTE, QUOTE, LONG_STRING);
+  if (!cut) return whole();
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(pieces).toString('utf8'));
+    value = JSON.parse(cut.reduced.toString('utf8'));
   } catch {
     return whole(); // the body's own error message
   }
 
-  const found = new Map(cut.map((r) => [r.placeholder, { run: r, paths: [] as JsonPath[], elsewhere: false }]));
+  const found = new Map(cut.runs.map((r) => [r.placeholder, { run: r, paths: [] as JsonPath[], elsewhere: false }]));
   for (const s of strings(value)) {
     for (const [placeholder, f] of found) {
       if (!s.text.includes(placeholder)) continue;

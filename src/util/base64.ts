@@ -4,6 +4,8 @@
  * file, twice that when it is joined to text with any non-Latin-1 letter (issue 16).
  */
 
+import { randomBytes } from 'node:crypto';
+
 const NOT_BASE64_RE = /[^A-Za-z0-9+/=]/;
 
 /** True when `s` is canonical unwrapped base64 (RFC 4648 §4 alphabet, padded). Linear, no backtracking. */
@@ -43,3 +45,52 @@ export function decodeBase64Run(bytes: Uint8Array): Buffer {
 
 /** Length of the padded base64 of `bytes` bytes. */
 export const base64Length = (bytes: number): number => 4 * Math.ceil(bytes / 3);
+
+const ALPHABET = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') ALPHABET[c.charCodeAt(0)] = 1;
+
+/** A run of base64 characters cut out of some bytes, and the placeholder that stands in its place. */
+export interface CutRun {
+  readonly start: number;
+  readonly end: number;
+  /** 32 random base64 characters, found nowhere in the bytes and once in the reduced bytes. */
+  readonly placeholder: string;
+}
+
+/**
+ * Cuts each run of at least `min` base64 characters that lies directly between a byte `open` and a
+ * byte `close` out of `bytes`, and puts a placeholder in its place (the large files of a package,
+ * between `>` and `<`, or of a JSON body, between quotes). Returns the runs in order and the reduced
+ * bytes; undefined when there is none, or when a placeholder could not be made unique.
+ */
+export function cutBase64Runs(bytes: Buffer, open: number, close: number, min: number): { runs: CutRun[]; reduced: Buffer } | undefined {
+  const runs: CutRun[] = [];
+  const taken = new Set<string>();
+  let at = bytes.indexOf(open);
+  while (at >= 0) {
+    const start = at + 1;
+    let end = start;
+    while (end < bytes.length && ALPHABET[bytes[end] as number] === 1) end++;
+    if (end - start >= min && bytes[end] === close) {
+      const placeholder = randomBytes(24).toString('base64'); // 32 characters of A–Z a–z 0–9 + /
+      if (taken.has(placeholder) || bytes.indexOf(placeholder, 0, 'latin1') >= 0) return undefined;
+      taken.add(placeholder);
+      runs.push({ start, end, placeholder });
+    }
+    at = bytes.indexOf(open, Math.max(end, start));
+  }
+  if (runs.length === 0) return undefined;
+  const pieces: Buffer[] = [];
+  let last = 0;
+  for (const run of runs) {
+    pieces.push(bytes.subarray(last, run.start), Buffer.from(run.placeholder, 'latin1'));
+    last = run.end;
+  }
+  pieces.push(bytes.subarray(last));
+  const reduced = Buffer.concat(pieces);
+  for (const run of runs) {
+    const first = reduced.indexOf(run.placeholder, 0, 'latin1');
+    if (first < 0 || reduced.indexOf(run.placeholder, first + 1, 'latin1') >= 0) return undefined;
+  }
+  return { runs, reduced };
+}
