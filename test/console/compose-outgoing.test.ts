@@ -77,6 +77,8 @@ describe('console: compose and the outgoing documents', () => {
     await expect(page.getByRole('link', { name: 'chi-thi.pdf' }).isVisible()).resolves.toBe(true);
     await expect(page.getByRole('link', { name: 'phu-luc.pdf' }).isVisible()).resolves.toBe(true);
     await expect(page.locator('main').textContent()).resolves.toContain('TM. Chủ tịch Nguyễn Văn An');
+    // Gửi đến says children: of the clerk's own agency in words, with its name.
+    await expect(page.locator('main').textContent()).resolves.toContain(`các cơ quan trực thuộc ${world.district.agencyName} (${world.district.agencyCode})`);
     for (const commune of [first, second]) {
       await expect(row(page, commune).textContent()).resolves.toMatch(/Đang gửi|Đã đến/);
     }

@@ -204,6 +204,19 @@ function Recipients(props: { view: DocumentView }) {
   );
 }
 
+/**
+ * The recipients as the clerk gave them, in words: an agency by its name (and code), a group and
+ * "all under" an agency as such — the codes alone meant nothing to the reader.
+ */
+function recipientsText(view: DocumentView, viewer: Viewer): string {
+  const names = new Map(view.deliveries.map((d) => [d.recipient, d.recipientName ?? d.recipient]));
+  names.set(viewer.principal.agencyCode, viewer.agencyName);
+  const named = (code: string): string => (names.has(code) && names.get(code) !== code ? `${names.get(code)} (${code})` : code);
+  return view.to
+    .map((spec) => (spec.startsWith('group:') ? `nhóm ${spec.slice('group:'.length)}` : spec.startsWith('children:') ? `các cơ quan trực thuộc ${named(spec.slice('children:'.length))}` : named(spec)))
+    .join('; ');
+}
+
 /** What a done action says at the top of the page (fixed texts: nothing from the URL is echoed). */
 const DONE: Record<string, string> = {
   gui: 'Văn bản đã được vào sổ và đang được ký số, chuyển đi. Trạng thái của từng nơi nhận tự cập nhật trên trang này.',
@@ -260,7 +273,7 @@ function DocumentPage(props: { viewer: Viewer; view: DocumentView; hasPackage: b
             </>
           ) : null}
           <dt>Gửi đến</dt>
-          <dd class="wrap">{view.to.join(', ')}</dd>
+          <dd class="wrap">{recipientsText(view, props.viewer)}</dd>
           <dt>Vào sổ lúc</dt>
           <dd>{vnDateTime(view.createdAt)}</dd>
           {view.state === 'recalled' ? (
