@@ -31,8 +31,10 @@
  *
  * The keys stay where they are: a thread computes the canonical SignedInfo and asks the main thread
  * for the RSA signature through the PackageSigner port (DESIGN.md §2: keys never leave src/crypto;
- * an HSM or a remote signer would answer the same question). The bytes are exactly those of
- * `signPackage` — the same function body, with an asynchronous RSA step.
+ * an HSM or a remote signer would answer the same question). The main thread passes the question
+ * on to the signer's `signLater` when it has one (the vault's key thread, src/crypto/rsa-pool.ts),
+ * and signs itself only otherwise. The bytes are exactly those of `signPackage` — the same function
+ * body, with an asynchronous RSA step.
  */
 import { Worker } from 'node:worker_threads';
 import type { PackageSigner } from '../crypto/signer.js';
