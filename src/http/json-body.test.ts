@@ -71,4 +71,11 @@ describe('parseJsonBody', () => {
     expect(kept.size).toBe(0);
     expect(value).toEqual(JSON.parse(b.toString('utf8')));
   });
+
+  it('walks a body nested 200,000 deep beside a file without overflowing the stack', () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const b = Buffer.from(`{"attachments":[{"name":"a.pdf","contentBase64":"${LONG}"}],"x":${deep}}`, 'utf8');
+    const { value, kept } = parseJsonBody(b, isContent);
+    expect(kept.get((value as { attachments: Array<{ contentBase64: string }> }).attachments[0]!.contentBase64)?.toString('latin1')).toBe(LONG);
+  });
 });
