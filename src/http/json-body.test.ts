@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { MAX_CUT_RUNS } from '../util/base64.js';
 import { LONG_STRING, parseJsonBody, type JsonPath } from './json-body.js';
 
 const LONG = randomBytes(LONG_STRING).toString('base64'); // 4/3 of LONG_STRING characters
@@ -77,5 +78,13 @@ describe('parseJsonBody', () => {
     const b = Buffer.from(`{"attachments":[{"name":"a.pdf","contentBase64":"${LONG}"}],"x":${deep}}`, 'utf8');
     const { value, kept } = parseJsonBody(b, isContent);
     expect(kept.get((value as { attachments: Array<{ contentBase64: string }> }).attachments[0]!.contentBase64)?.toString('latin1')).toBe(LONG);
+  });
+
+  it('parses the whole body when it holds more runs than a document has files', () => {
+    const many = Array.from({ length: MAX_CUT_RUNS + 1 }, () => ({ name: 'a.pdf', contentBase64: LONG.slice(0, LONG_STRING) }));
+    const b = body({ attachments: many });
+    const { value, kept } = parseJsonBody(b, isContent);
+    expect(kept.size).toBe(0);
+    expect((value as { attachments: unknown[] }).attachments).toHaveLength(MAX_CUT_RUNS + 1);
   });
 });

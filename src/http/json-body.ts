@@ -96,6 +96,8 @@ export function parseJsonBody(body: Buffer, keep: (path: JsonPath) => boolean): 
 
   const found = new Map(cut.runs.map((r) => [r.placeholder, { run: r, paths: [] as JsonPath[], elsewhere: false }]));
   for (const s of strings(value)) {
+    // Every placeholder begins with the prefix: one search per string, not one per placeholder.
+    if (!s.text.includes(cut.prefix)) continue;
     for (const [placeholder, f] of found) {
       if (!s.text.includes(placeholder)) continue;
       if (s.key || s.text !== placeholder) f.elsewhere = true;

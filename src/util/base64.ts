@@ -57,13 +57,20 @@ export interface CutRun {
   readonly placeholder: string;
 }
 
+/** At most this many runs are cut out of one input (a document has at most 50 files); more: none. */
+export const MAX_CUT_RUNS = 256;
+
 /**
  * Cuts each run of at least `min` base64 characters that lies directly between a byte `open` and a
  * byte `close` out of `bytes`, and puts a placeholder in its place (the large files of a package,
- * between `>` and `<`, or of a JSON body, between quotes). Returns the runs in order and the reduced
- * bytes; undefined when there is none, or when a placeholder could not be made unique.
+ * between `>` and `<`, or of a JSON body, between quotes). Returns the runs in order, the reduced
+ * bytes, and the 16 characters every placeholder begins with (`prefix`: found nowhere in `bytes`,
+ * and in the reduced bytes exactly where the placeholders are, so one search for it finds them
+ * all — the checks are linear in the input, however many runs it has). Undefined when there is no
+ * run, more than MAX_CUT_RUNS, or the prefix could not be made unique.
  */
-export function cutBase64Runs(bytes: Buffer, open: number, close: number, min: number): { runs: CutRun[]; reduced: Buffer } | undefined {
+export function cutBase64Runs(bytes: Buffer, open: number, close: number, min: number): { runs: CutRun[]; reduced: Buffer; prefix: string } | undefined {
+  const prefix = randomBytes(12).toString('base64'); // 16 characters of A–Z a–z 0–9 + /
   const runs: CutRun[] = [];
   const taken = new Set<string>();
   let at = bytes.indexOf(open);
@@ -72,25 +79,33 @@ export function cutBase64Runs(bytes: Buffer, open: number, close: number, min: n
     let end = start;
     while (end < bytes.length && ALPHABET[bytes[end] as number] === 1) end++;
     if (end - start >= min && bytes[end] === close) {
-      const placeholder = randomBytes(24).toString('base64'); // 32 characters of A–Z a–z 0–9 + /
-      if (taken.has(placeholder) || bytes.indexOf(placeholder, 0, 'latin1') >= 0) return undefined;
+      const placeholder = prefix + randomBytes(12).toString('base64');
+      if (taken.has(placeholder) || runs.length >= MAX_CUT_RUNS) return undefined;
       taken.add(placeholder);
       runs.push({ start, end, placeholder });
     }
     at = bytes.indexOf(open, Math.max(end, start));
   }
-  if (runs.length === 0) return undefined;
+  if (runs.length === 0 || bytes.indexOf(prefix, 0, 'latin1') >= 0) return undefined;
   const pieces: Buffer[] = [];
+  const expected: number[] = [];
   let last = 0;
+  let offset = 0;
   for (const run of runs) {
     pieces.push(bytes.subarray(last, run.start), Buffer.from(run.placeholder, 'latin1'));
+    offset += run.start - last;
+    expected.push(offset);
+    offset += run.placeholder.length;
     last = run.end;
   }
   pieces.push(bytes.subarray(last));
   const reduced = Buffer.concat(pieces);
-  for (const run of runs) {
-    const first = reduced.indexOf(run.placeholder, 0, 'latin1');
-    if (first < 0 || reduced.indexOf(run.placeholder, first + 1, 'latin1') >= 0) return undefined;
+  // The prefix occurs exactly at the placeholders (none straddles one's edge): each is there once.
+  let found = 0;
+  for (let i = reduced.indexOf(prefix, 0, 'latin1'); i >= 0; i = reduced.indexOf(prefix, i + 1, 'latin1')) {
+    if (expected[found] !== i) return undefined;
+    found++;
   }
-  return { runs, reduced };
+  if (found !== runs.length) return undefined;
+  return { runs, reduced, prefix };
 }
