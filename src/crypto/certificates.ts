@@ -237,7 +237,6 @@ export function describeCertificate(pem: string): CertificateDescription {
   return describeParsed(parseCertificate(pem));
 }
 
-/** DER SubjectPublicKeyInfo of a private key's public half. */
 /** A PEM private key, parsed; VALIDATION_FAILED when it is not a readable unencrypted key. */
 export function readPrivateKey(keyPem: string): KeyObject {
   try {
@@ -247,6 +246,7 @@ export function readPrivateKey(keyPem: string): KeyObject {
   }
 }
 
+/** DER SubjectPublicKeyInfo of a private key's public half. */
 function spkiOfPrivateKey(keyPem: string): Buffer {
   return createPublicKey(readPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
 }

@@ -1,7 +1,6 @@
-import { assertKeyMatchesCertificate, importPkcs12 } from './certificates.js';
+import { assertKeyMatchesCertificate, derToPem, importPkcs12, pemToDer } from './certificates.js';
 import { generateCa, issueAgencyCertificate, issuePersonalCertificate, type CaMaterial } from './ca.js';
 import { decryptPrivateKey, encryptPrivateKey } from './keys.js';
-import { derToPem, pemToDer } from './certificates.js';
 import type { RsaThread } from './rsa-pool.js';
 import { createPackageSigner, type PackageSigner } from './signer.js';
 

@@ -18,8 +18,7 @@ import { inTransaction, type Tx } from '../db/tx.js';
 import type { Agency } from '../directory/agency.entity.js';
 import { findAgencies, findAgencyOrFail, findPartnerOrFail } from '../directory/directory.repository.js';
 import { buildEdoc } from '../edxml/build.js';
-import { parsePackage } from '../edxml/parse.js';
-import { attachmentBytes, parseStoredElided } from '../edxml/verify-package.js';
+import { attachmentBytes, parseStoredPackage } from '../edxml/verify-package.js';
 import { DomainError, type FieldError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
 import { sendToPartner } from '../transport/outbound.js';
@@ -237,7 +236,7 @@ async function currentFiles(tx: Tx, doc: OutgoingDocument): Promise<UpdateFile[]
   const stored = await documentFiles(tx, doc.id);
   if (stored.length || doc.source !== 'edxml' || !doc.packageId) return stored.map((f) => ({ ...f, sha256: sha256Of(f.content) }));
   const bytes = await packageBytes(tx, doc.packageId);
-  const parsed = parseStoredElided(bytes) ?? parsePackage(bytes);
+  const parsed = parseStoredPackage(bytes);
   if (parsed.kind !== 'edoc') return [];
   return parsed.edoc.attachments.map((a) => {
     const content = attachmentBytes(a);

@@ -1,7 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DomainError } from '../errors.js';
-import { createHash } from 'node:crypto';
 import { jsonDocumentLimit, readBodyLimited, readMultipart } from '../http/body.js';
 import { parseJson, parseJsonBody, type JsonPath } from '../http/json-body.js';
 import type { AppEnv } from '../http/context.js';
@@ -9,7 +8,7 @@ import { edgeSchema } from '../http/edge-input.js';
 import { validationError } from '../http/problem.js';
 import { fieldError } from '../http/validation-messages.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
-import { checkDocumentInput, decodeAttachments, type UploadedFile } from './documents.service.js';
+import { checkDocumentInput, decodeAttachments, fileSha256, type UploadedFile } from './documents.service.js';
 
 /**
  * A composed document as the API takes it (POST /v1/documents, /replace, POST /v1/drafts): JSON with
@@ -21,10 +20,11 @@ const isAttachmentContent = (path: JsonPath): boolean => path.length === 3 && pa
 
 /**
  * What a request with an Idempotency-Key is compared by: the document, each JSON file by the SHA-256
- * of its bytes (the same file sent again is the same request, however its base64 arrived).
+ * of its bytes (the same file sent again is the same request, however its base64 arrived), hashed
+ * once for the request (fileSha256 keeps it for the attachment row).
  */
 function fingerprintOf(input: DocumentInput, decoded: readonly UploadedFile[]): unknown {
-  return { ...input, attachments: input.attachments.map((a, i) => ({ ...a, contentBase64: createHash('sha256').update(decoded[i]!.content).digest('hex') })) };
+  return { ...input, attachments: input.attachments.map((a, i) => ({ ...a, contentBase64: fileSha256(decoded[i]!) })) };
 }
 
 /**

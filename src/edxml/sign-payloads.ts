@@ -26,7 +26,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fingerprintSha256 } from '../crypto/certificates.js';
 import { DomainError } from '../errors.js';
-import { base64Length } from '../util/base64.js';
+import { base64Length, base64Slices } from '../util/base64.js';
 import { DEFAULT_XML_LIMITS, type XmlLimits } from './harden.js';
 import { checkOwnPayloads, checkOwnSignature } from './sign-check.js';
 import { checkElided, MIN_RUN } from './verify-elided.js';
@@ -47,15 +47,6 @@ export const PAYLOAD_MIN_BYTES = (MIN_RUN / 4) * 3;
 
 /** A new placeholder: 24 random bytes as base64 (32 characters, no padding). */
 export const newPlaceholder = (): string => randomBytes(24).toString('base64');
-
-/** File bytes encoded per slice (a multiple of 3, so the slices' base64 concatenate to the whole's). */
-const SLICE = 3 * 64 * 1024;
-
-/** Calls `each` with the base64 of `content`, slice by slice, in order. */
-export function base64Slices(content: Uint8Array, each: (base64: string) => void): void {
-  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  for (let at = 0; at < bytes.length; at += SLICE) each(bytes.toString('base64', at, Math.min(at + SLICE, bytes.length)));
-}
 
 /** Where each placeholder stands in `text`: exactly once each, in text order; throws otherwise. */
 function spotsIn(text: string, payloads: readonly Payload[], where: string): Array<{ at: number; payload: Payload }> {

@@ -74,16 +74,23 @@ export interface PackageSigning {
 }
 
 /**
- * The message that sends a package to a checking thread. Bytes in shared memory (a body read with
- * readBodyLimited's `shared`, a large stored package) are read by the thread where they are, with no
- * copy made in a turn of the event loop; nothing writes to them once read. Other bytes get a copy of
- * their own for each thread they are sent to (a task is tried again on another thread if its thread
- * dies), moved there without another.
+ * Bytes for a message to a thread. Bytes in shared memory (a body read with readBodyLimited's
+ * `shared`, a large stored package or file) are read by the thread where they are, with no copy made
+ * in a turn of the event loop; nothing writes to them once read. Other bytes get a copy of their own
+ * for each thread they are sent to (a task is tried again on another thread if its thread dies),
+ * moved there without another (added to `transfer`).
  */
-export function checkRequest(id: number, bytes: Buffer, options: PackageXmlOptions): { message: ThreadRequest; transfer?: ArrayBuffer[] } {
-  if (bytes.buffer instanceof SharedArrayBuffer) return { message: { type: 'check', id, bytes, options } };
+function forThread(bytes: Uint8Array, transfer: ArrayBuffer[]): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
   const copy = new Uint8Array(bytes);
-  return { message: { type: 'check', id, bytes: copy, options }, transfer: [copy.buffer] };
+  transfer.push(copy.buffer);
+  return copy;
+}
+
+/** The message that sends a received package to a checking thread (see forThread). */
+export function checkRequest(id: number, bytes: Buffer, options: PackageXmlOptions): { message: ThreadRequest; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  return { message: { type: 'check', id, bytes: forThread(bytes, transfer), options }, transfer };
 }
 
 /**
@@ -111,19 +118,10 @@ export function inlineSigning(limits?: Partial<XmlLimits>): PackageSigning {
 /** The port as signPackageWithPayloads takes it (the RSA step is synchronous here). */
 const asyncSigner = (signer: PackageSigner) => ({ certificatePem: signer.certificatePem, sign: async (data: Buffer) => signer.sign(data) });
 
-/**
- * The message that sends a package with its files to a signing thread. Files in shared memory are
- * read there where they are; others get a copy of their own (a task may be tried again on another
- * thread), moved there without another.
- */
+/** The message that sends a package with its files to a signing thread (see forThread). */
 export function signPayloadsRequest(id: number, xml: string, payloads: readonly Payload[], certificatePem: string): { message: ThreadRequest; transfer: ArrayBuffer[] } {
   const transfer: ArrayBuffer[] = [];
-  const sent = payloads.map(({ placeholder, content }) => {
-    if (content.buffer instanceof SharedArrayBuffer) return { placeholder, content };
-    const copy = new Uint8Array(content);
-    transfer.push(copy.buffer);
-    return { placeholder, content: copy };
-  });
+  const sent = payloads.map(({ placeholder, content }) => ({ placeholder, content: forThread(content, transfer) }));
   return { message: { type: 'sign-payloads', id, xml, certificatePem, payloads: sent }, transfer };
 }
 

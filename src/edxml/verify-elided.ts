@@ -63,8 +63,6 @@ export const MIN_RUN = 64 * 1024;
 
 const LT = 0x3c;
 const GT = 0x3e;
-type Run = CutRun;
-
 /** Occurrences of `needle` in `text` (at most 2 counted). */
 function occurrences(text: string, needle: string): number {
   const first = text.indexOf(needle);
@@ -73,7 +71,7 @@ function occurrences(text: string, needle: string): number {
 }
 
 /** Condition (d): the digest of F's canonical form, from R's; throws when a placeholder is not there exactly once, in order. */
-function digestWithRuns(canonical: string, hash: RsaHash, input: Buffer, runs: readonly Run[]): string {
+function digestWithRuns(canonical: string, hash: RsaHash, input: Buffer, runs: readonly CutRun[]): string {
   const h = createHash(hash);
   let last = 0;
   for (const run of runs) {
@@ -103,7 +101,7 @@ export interface ElidedCheck extends PackageXmlCheck {
  * Condition (f), without copying a run: which attachment each run is, once the model of R checks
  * out with F's runs in place (each run canonical base64, read slice by slice). Undefined otherwise.
  */
-function locateRuns(model: EdxmlPackage, input: Buffer, runs: readonly Run[]): ElidedRun[] | undefined {
+function locateRuns(model: EdxmlPackage, input: Buffer, runs: readonly CutRun[]): ElidedRun[] | undefined {
   if (model.kind !== 'edoc') return undefined;
   const whole = JSON.stringify(model);
   const attachments = model.edoc.attachments;
@@ -158,7 +156,7 @@ export function attachmentSize(a: Attachment): number {
 }
 
 /** Conditions (a) and (b): F's runs with their placeholders, and R; undefined when they do not hold. */
-function cutRuns(input: Buffer): { runs: readonly Run[]; reduced: Buffer } | undefined {
+function cutRuns(input: Buffer): { runs: readonly CutRun[]; reduced: Buffer } | undefined {
   if (input.length < MIN_RUN) return undefined;
   // (b)
   if (input[0] !== LT || input.indexOf('<!', 0, 'latin1') >= 0) return undefined;
@@ -170,21 +168,23 @@ function cutRuns(input: Buffer): { runs: readonly Run[]; reduced: Buffer } | und
 
 /**
  * parsePackage for a package this node stores and verified when it arrived (or signed itself), with
- * its files' base64 left in the bytes: read them with attachmentBytes. Serving one file of a large
- * package parsed the whole text before (the base64 of every file as strings, and the text itself
- * two bytes a character). The same reduction as the check (conditions a–c, f) without the signature
- * check, which the stored bytes passed; undefined when a condition does not hold (parse it whole).
+ * its files' base64 left in the bytes when the reduction applies: read them with attachmentBytes.
+ * Serving one file of a large package parsed the whole text before (the base64 of every file as
+ * strings, and the text itself two bytes a character). The same reduction as the check (conditions
+ * a–c, f) without the signature check, which the stored bytes passed; the whole text is parsed when
+ * a condition does not hold.
  */
-export function parseStoredElided(input: Buffer, limits?: Partial<XmlLimits>): EdxmlPackage | undefined {
+export function parseStoredPackage(input: Buffer, limits?: Partial<XmlLimits>): EdxmlPackage {
+  let elided: EdxmlPackage | undefined;
   try {
     const cut = cutRuns(input);
-    if (!cut) return undefined;
-    const model = parsePackage(cut.reduced, limits);
-    const elided = locateRuns(model, input, cut.runs);
-    return elided && restoreElided({ sha256: '', model, certificatePem: '', signatureAlgorithm: '', elided }, input).model;
+    const model = cut && parsePackage(cut.reduced, limits);
+    const located = cut && model && locateRuns(model, input, cut.runs);
+    if (located) elided = restoreElided({ sha256: '', model: model!, certificatePem: '', signatureAlgorithm: '', elided: located }, input).model;
   } catch {
-    return undefined; // the whole parse decides
+    elided = undefined; // the whole parse decides
   }
+  return elided ?? parsePackage(input, limits);
 }
 
 /**

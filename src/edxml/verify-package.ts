@@ -25,13 +25,13 @@ import type { XmlLimits } from './harden.js';
 import type { EdocPackage, EdxmlPackage } from './model.js';
 import { parsePackage, peekSender } from './parse.js';
 import { checkLeavingRuns, restoreElided, type ElidedCheck } from './verify-elided.js';
+import { verifyXmlSignature } from './xmldsig.js';
 
 /**
  * A verified attachment's file and its size, without a string of its base64 (see restoreElided); a
  * stored package parsed with its files left in its bytes.
  */
-export { attachmentBytes, attachmentSize, parseStoredElided } from './verify-elided.js';
-import { verifyXmlSignature } from './xmldsig.js';
+export { attachmentBytes, attachmentSize, parseStoredPackage } from './verify-elided.js';
 
 /** What a certificate check reports about the signer certificate it accepted. */
 export interface CheckedCertificate {

@@ -11,8 +11,7 @@ import { vietnamYear } from '../util/vietnam-time.js';
 import { withArrivalNumber } from '../delivery/arrival-number.js';
 import { assertTransition, CODE_MEANING, STATE_OF_CODE, type StatusCode } from '../delivery/states.js';
 import { move } from '../delivery/writer.js';
-import { parsePackage } from '../edxml/parse.js';
-import { attachmentBytes as fileOf, parseStoredElided } from '../edxml/verify-package.js';
+import { attachmentBytes as fileOf, parseStoredPackage } from '../edxml/verify-package.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { normaliseFileName, servedContentType } from '../packages/attachment-policy.js';
@@ -199,7 +198,7 @@ export async function attachmentBytes(em: EntityManager, item: InboxItem, index:
   if (!info) throw new DomainError('NOT_FOUND', `No attachment ${index}; the document has ${item.attachments.length}.`);
   const stored = await packageBytes(em, item.packageId);
   // A large file is decoded from where it lies in the package, not from a string of the whole text.
-  const parsed = parseStoredElided(stored) ?? parsePackage(stored);
+  const parsed = parseStoredPackage(stored);
   if (parsed.kind !== 'edoc') throw new Error('inbox item without an edoc package');
   const attachment = parsed.edoc.attachments.find((a) => a.contentId === info.contentId);
   if (!attachment) throw new Error(`attachment ${info.contentId} missing from package ${item.packageId}`);

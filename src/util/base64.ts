@@ -43,6 +43,15 @@ export function decodeBase64Run(bytes: Uint8Array): Buffer {
   return out;
 }
 
+/** Bytes encoded per slice by base64Slices (a multiple of 3, so the slices' base64 concatenate to the whole's). */
+const ENCODE_SLICE = 3 * 64 * 1024;
+
+/** Calls `each` with the base64 of `content`, slice by slice, in order: no string of the whole is made. */
+export function base64Slices(content: Uint8Array, each: (base64: string) => void): void {
+  const bytes = asBuffer(content);
+  for (let at = 0; at < bytes.length; at += ENCODE_SLICE) each(bytes.toString('base64', at, Math.min(at + ENCODE_SLICE, bytes.length)));
+}
+
 /** Length of the padded base64 of `bytes` bytes. */
 export const base64Length = (bytes: number): number => 4 * Math.ceil(bytes / 3);
 
