@@ -4,6 +4,7 @@
  * makes the change it records, so the two are committed together.
  */
 import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
+import { insertRows } from '../db/insert-rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { DocumentEventSchema, type DocumentEvent } from './document.entity.js';
@@ -32,7 +33,7 @@ export async function writeEvent(em: EntityManager, e: EventInput): Promise<void
 
 /** Inserts the timeline events of a batch with one statement (no unit-of-work bookkeeping). */
 export async function insertEvents(tx: Tx, events: readonly EventInput[]): Promise<void> {
-  if (events.length) await tx.insertMany<DocumentEvent>(DocumentEventSchema, events.map(eventRow));
+  if (events.length) await insertRows(tx, DocumentEventSchema, events.map(eventRow));
 }
 
 /** Whether the recall package `packageId` of a document went to its partner, or was refused for good. */

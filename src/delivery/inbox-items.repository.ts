@@ -4,6 +4,7 @@
  * only through the one writer (writer.ts), and the unit of work writes what it changed at commit.
  */
 import { LockMode, type EntityManager, type FilterQuery, type RequiredEntityData } from '@mikro-orm/postgresql';
+import { insertRows } from '../db/insert-rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { InboxItemSchema, InboxVersionSchema, type InboxItem, type InboxVersion } from './inbox.entity.js';
@@ -32,7 +33,7 @@ export const addInboxItem = (em: EntityManager, row: RequiredEntityData<InboxIte
 
 /** Inserts the items of a batch with one statement (no unit-of-work bookkeeping). */
 export async function insertInboxItems(tx: Tx, rows: InboxItem[]): Promise<void> {
-  if (rows.length) await tx.insertMany(InboxItemSchema, rows);
+  if (rows.length) await insertRows(tx, InboxItemSchema, rows);
 }
 
 /** Adds a pending version of an item (its row: arrive.ts newInboxVersion) to the unit of work of `em`. */

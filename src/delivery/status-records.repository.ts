@@ -4,6 +4,7 @@
  * idempotent: the `status` job locks the record, and a carried one is done.
  */
 import { LockMode, type EntityManager, type RequiredEntityData } from '@mikro-orm/postgresql';
+import { insertRows } from '../db/insert-rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';
@@ -49,12 +50,12 @@ export const addStatusRecord = (em: EntityManager, row: RequiredEntityData<Statu
 
 /** Inserts the status records of a batch with one statement (no unit-of-work bookkeeping). */
 export async function insertStatusRecords(tx: Tx, rows: StatusRecord[]): Promise<void> {
-  if (rows.length) await tx.insertMany(StatusRecordSchema, rows);
+  if (rows.length) await insertRows(tx, StatusRecordSchema, rows);
 }
 
 /** Inserts the signed packages of a batch of statuses (signedPackageRow) with one statement. */
 export async function insertStatusPackages(tx: Tx, rows: PackageRow[]): Promise<void> {
-  if (rows.length) await tx.insertMany<Package>(PackageSchema, rows as unknown as Package[]);
+  if (rows.length) await insertRows(tx, PackageSchema, rows);
 }
 
 /** The statuses recorded about an inbox item, oldest first. */
