@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { selectRows } from '../db/rows.js';
 import { AgencyCertificateSchema, NodeCaSchema, TrustAnchorSchema, type AgencyCertificate, type NodeCa, type TrustAnchor } from './certificate.entity.js';
 
 const NODE_CA_ID = 'node';
@@ -26,8 +27,9 @@ export const findTrustAnchor = (em: EntityManager, fingerprintSha256: string): P
   em.findOne(TrustAnchorSchema, { fingerprintSha256 });
 
 /** Active certificates of an agency, newest first. */
+/** An agency's active certificates, newest first (plain rows: read on every package checked). */
 export const activeCertificates = (em: EntityManager, agencyCode: string): Promise<AgencyCertificate[]> =>
-  em.find(AgencyCertificateSchema, { agencyCode, active: true }, { orderBy: { notBefore: 'desc', createdAt: 'desc' } });
+  selectRows(em, AgencyCertificateSchema, 'agency_code = ? and active order by not_before desc, created_at desc', [agencyCode]);
 
 export const listCertificates = (em: EntityManager, agencyCode: string): Promise<AgencyCertificate[]> =>
   em.find(AgencyCertificateSchema, { agencyCode }, { orderBy: { createdAt: 'desc' } });
@@ -35,21 +37,23 @@ export const listCertificates = (em: EntityManager, agencyCode: string): Promise
 export const findCertificateByFingerprint = (em: EntityManager, fingerprintSha256: string): Promise<AgencyCertificate | null> =>
   em.findOne(AgencyCertificateSchema, { fingerprintSha256 });
 
-/** The newest active certificate with a private key that is valid at `at`, or null. */
+/** The usable certificates: active, with a private key, valid at the instant bound last. */
+const USABLE = 'active and private_key_encrypted is not null and not_before <= ? and not_after > ?';
+
+/** The newest active certificate with a private key that is valid at `at`, or null (a plain row). */
 export async function signingCertificate(em: EntityManager, agencyCode: string, at: Date): Promise<AgencyCertificate | null> {
-  return em.findOne(
-    AgencyCertificateSchema,
-    { agencyCode, active: true, privateKeyEncrypted: { $ne: null }, notBefore: { $lte: at }, notAfter: { $gt: at } },
-    { orderBy: { notBefore: 'desc', createdAt: 'desc' } },
-  );
+  const [row] = await selectRows(em, AgencyCertificateSchema, `agency_code = ? and ${USABLE} order by not_before desc, created_at desc limit 1`, [agencyCode, at, at]);
+  return row ?? null;
 }
 
 /** signingCertificate for several agencies in one query: code → its newest usable certificate. */
 export async function signingCertificates(em: EntityManager, agencyCodes: readonly string[], at: Date): Promise<Map<string, AgencyCertificate>> {
-  const rows = await em.find(
+  if (agencyCodes.length === 0) return new Map();
+  const rows = await selectRows(
+    em,
     AgencyCertificateSchema,
-    { agencyCode: { $in: [...agencyCodes] }, active: true, privateKeyEncrypted: { $ne: null }, notBefore: { $lte: at }, notAfter: { $gt: at } },
-    { orderBy: { agencyCode: 'asc', notBefore: 'desc', createdAt: 'desc' } },
+    `agency_code = any(?) and ${USABLE} order by agency_code, not_before desc, created_at desc`,
+    [[...agencyCodes], at, at],
   );
   const newest = new Map<string, AgencyCertificate>();
   for (const row of rows) if (!newest.has(row.agencyCode)) newest.set(row.agencyCode, row);

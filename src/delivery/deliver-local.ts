@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { inTransaction } from '../db/tx.js';
 import type { Agency } from '../directory/agency.entity.js';
-import { findAgencies } from '../directory/directory.repository.js';
+import { agencyRows } from '../directory/directory.repository.js';
 import type { OutgoingDocument } from './document.entity.js';
 import { lockOpenDeliveries, openDeliveries, saveDeliveryStates } from './deliveries.repository.js';
 import { insertEvents, type EventInput } from './document-events.repository.js';
@@ -112,7 +112,7 @@ async function planLocalDeliveries(em: EntityManager, deps: PipelineDeps, delive
   if (deliveries.length === 0) return plan;
   const docs = await documentsByIds(em, unique(deliveries.map((d) => d.documentId)));
   const codes = unique(deliveries.map((d) => d.recipientCode));
-  const recipients = new Map((await findAgencies(em, codes)).map((a) => [a.code, a]));
+  const recipients = new Map((await agencyRows(em, codes)).map((a) => [a.code, a]));
   for (const code of codes) {
     const recipient = recipients.get(code);
     if (!recipient) throw new DomainError('NOT_FOUND', `Recipient ${code} no longer exists.`);

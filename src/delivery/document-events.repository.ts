@@ -4,7 +4,7 @@
  * makes the change it records, so the two are committed together.
  */
 import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
-import { insertRows } from '../db/insert-rows.js';
+import { insertRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { DocumentEventSchema, type DocumentEvent } from './document.entity.js';

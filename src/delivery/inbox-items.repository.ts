@@ -4,7 +4,7 @@
  * only through the one writer (writer.ts), and the unit of work writes what it changed at commit.
  */
 import { LockMode, type EntityManager, type FilterQuery, type RequiredEntityData } from '@mikro-orm/postgresql';
-import { insertRows } from '../db/insert-rows.js';
+import { insertRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { InboxItemSchema, InboxVersionSchema, type InboxItem, type InboxVersion } from './inbox.entity.js';

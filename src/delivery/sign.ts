@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { byDestination } from './destinations.js';
 import { edocModel, type BusinessOf } from './edoc-model.js';
-import { recordEvent } from './document-events.repository.js';
+import { insertEvents, recordEvent, type EventInput } from './document-events.repository.js';
 import { inTransaction } from '../db/tx.js';
 import { buildEdoc } from '../edxml/build.js';
 import { storeSignedXml } from '../packages/packages.repository.js';
 import { lockDocument } from './outgoing.repository.js';
-import { deliveriesById, documentFiles, readSigningInput } from './signing.repository.js';
+import { documentFiles, lockForSigning, markSigned, readSigningInput } from './signing.repository.js';
 import type { PipelineDeps } from './verify-received.js';
 
 /**
@@ -38,21 +38,24 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
   );
 
   return inTransaction(em, async (tx) => {
-    const doc = await lockDocument(tx, documentId);
+    const doc = await lockForSigning(tx, documentId);
     if (!doc) return false;
     if (doc.state !== 'queued') return doc.packageId !== null; // another job signed it meanwhile
-    const deliveries = await deliveriesById(tx, documentId);
-    if (deliveries.size !== planned.length || planned.some((d) => !deliveries.has(d.id))) {
+    if (doc.deliveryIds.size !== planned.length || planned.some((d) => !doc.deliveryIds.has(d.id))) {
       throw new Error(`the deliveries of document ${documentId} changed while it was signed; signing again`);
     }
+    const packageOf = new Map<string, string>();
+    const events: EventInput[] = [];
+    let first: string | null = null;
     for (const { destination, deliveryIds, xml } of packages) {
-      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: doc.documentId, businessDocType: doc.replaces ? 3 : 0 });
-      for (const id of deliveryIds) deliveries.get(id)!.packageId = pkg.id;
-      doc.packageId ??= pkg.id;
-      recordEvent(tx, { documentId, type: 'package.signed', details: { destination, sha256: pkg.sha256, size: pkg.size, recipients: deliveryIds.length } });
+      const pkg = await storeSignedXml(tx, xml, { kind: 'edoc', senderCode: sender.code, documentId: draft.documentId, businessDocType: draft.replaces ? 3 : 0 });
+      for (const id of deliveryIds) packageOf.set(id, pkg.id);
+      first ??= pkg.id;
+      events.push({ documentId, type: 'package.signed', details: { destination, sha256: pkg.sha256, size: pkg.size, recipients: deliveryIds.length } });
     }
-    doc.state = 'signed';
-    recordEvent(tx, { documentId, type: 'document.signed', state: 'signed', details: { packages: packages.length } });
+    await markSigned(tx, documentId, packageOf, first);
+    events.push({ documentId, type: 'document.signed', state: 'signed', details: { packages: packages.length } });
+    await insertEvents(tx, events);
     return true;
   });
 }

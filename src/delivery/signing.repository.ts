@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { selectRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
+import type { Tx } from '../db/tx.js';
+import { agencyRowOrFail, agencyRows } from '../directory/directory.repository.js';
 import { PAYLOAD_MIN_BYTES } from '../edxml/sign-payloads.js';
-import { AgencySchema, type Agency } from '../directory/agency.entity.js';
-import { DeliverySchema, OutgoingDocumentSchema, type Delivery, type OutgoingDocument } from './document.entity.js';
+import type { Agency } from '../directory/agency.entity.js';
+import { DeliverySchema, OutgoingDocumentSchema, type Delivery, type DocumentState, type OutgoingDocument } from './document.entity.js';
 
 /**
  * The queries of the `sign` step (sign.ts) and of its failure record: what a document is signed
@@ -19,19 +22,35 @@ export interface SigningInput {
   recipients: Map<string, Agency>;
 }
 
-/** The document; and, while it is queued, its sender, deliveries (by recipient code) and recipients. */
+/** The document; and, while it is queued, its sender, deliveries (by recipient code) and recipients (plain rows: src/db/rows.ts). */
 export async function readSigningInput(em: EntityManager, documentId: string): Promise<SigningInput | { draft: OutgoingDocument | null; sender?: undefined }> {
-  const draft = await em.findOne(OutgoingDocumentSchema, { id: documentId });
-  if (!draft || draft.state !== 'queued') return { draft };
-  const sender = await em.findOneOrFail(AgencySchema, { code: draft.agencyCode });
-  const planned = await em.find(DeliverySchema, { documentId }, { orderBy: { recipientCode: 'asc' } });
-  const recipients = new Map((await em.find(AgencySchema, { code: { $in: planned.map((d) => d.recipientCode) } })).map((a) => [a.code, a]));
+  const [draft] = await selectRows(em, OutgoingDocumentSchema, 'id = ?', [documentId]);
+  if (!draft || draft.state !== 'queued') return { draft: draft ?? null };
+  const [sender, planned] = await Promise.all([agencyRowOrFail(em, draft.agencyCode), selectRows(em, DeliverySchema, 'document_id = ? order by recipient_code', [documentId])]);
+  const recipients = new Map((await agencyRows(em, planned.map((d) => d.recipientCode))).map((a) => [a.code, a]));
   return { draft, sender, planned, recipients };
 }
 
-/** The document's deliveries by id (managed by `tx`: changes are written when it commits). */
-export async function deliveriesById(tx: EntityManager, documentId: string): Promise<Map<string, Delivery>> {
-  return new Map((await tx.find(DeliverySchema, { documentId })).map((d) => [d.id, d]));
+/** A document as the `sign` step's transaction sees it, its row locked until COMMIT; null when it is gone. */
+export async function lockForSigning(tx: Tx, documentId: string): Promise<{ state: DocumentState; packageId: string | null; deliveryIds: Set<string> } | null> {
+  const sql = sqlOn(tx);
+  const [doc] = await sql<Array<{ state: DocumentState; package_id: string | null }>>('select state, package_id from outgoing_document where id = ? for update', [documentId]);
+  if (!doc) return null;
+  const deliveries = await sql<Array<{ id: string }>>('select id from delivery where document_id = ?', [documentId]);
+  return { state: doc.state, packageId: doc.package_id, deliveryIds: new Set(deliveries.map((d) => d.id)) };
+}
+
+/**
+ * Records a queued document as signed (under lockForSigning's lock): its first package, and the
+ * package of each delivery's destination.
+ */
+export async function markSigned(tx: Tx, documentId: string, packageOf: ReadonlyMap<string, string>, firstPackageId: string | null): Promise<void> {
+  const sql = sqlOn(tx);
+  await sql(`update outgoing_document set state = 'signed', package_id = coalesce(package_id, ?::uuid), updated_at = now() where id = ? and state = 'queued'`, [firstPackageId, documentId]);
+  const values = [...packageOf.keys()].map(() => '(?::uuid, ?::uuid)').join(', ');
+  if (values) {
+    await sql(`update delivery d set package_id = v.package_id, updated_at = now() from (values ${values}) as v(id, package_id) where d.id = v.id`, [...packageOf].flat());
+  }
 }
 
 /** Bytes of a file read per statement (the driver brings a bytea back as hex text, twice its size: issue 16). */

@@ -4,7 +4,7 @@
  * idempotent: the `status` job locks the record, and a carried one is done.
  */
 import { LockMode, type EntityManager, type RequiredEntityData } from '@mikro-orm/postgresql';
-import { insertRows } from '../db/insert-rows.js';
+import { insertRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { PackageSchema, type Package } from '../packages/package.entity.js';

@@ -1,4 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { NotFoundError, type EntityManager } from '@mikro-orm/postgresql';
+import { selectRows } from '../db/rows.js';
 import { AgencySchema, type Agency, type AgencyLevel } from './agency.entity.js';
 import { GroupMemberSchema, GroupSchema, type Group } from './group.entity.js';
 import { PartnerSchema, type Partner } from './partner.entity.js';
@@ -12,6 +13,22 @@ export const findAgency = (em: EntityManager, code: string): Promise<Agency | nu
 
 /** An agency by code, or NotFoundError (one the caller's own rows name, such as a document's sender). */
 export const findAgencyOrFail = (em: EntityManager, code: string): Promise<Agency> => em.findOneOrFail(AgencySchema, { code });
+
+/**
+ * The agencies of these codes that exist, in no particular order, as plain rows (src/db/rows.ts: not
+ * managed, so not for changing them): how the workflow reads senders and recipients on every document.
+ */
+export async function agencyRows(em: EntityManager, codes: readonly string[]): Promise<Agency[]> {
+  if (codes.length === 0) return [];
+  return selectRows(em, AgencySchema, 'code = any(?)', [[...new Set(codes)]]);
+}
+
+/** One agency as a plain row (agencyRows), or NotFoundError: one the caller's own rows name, such as a document's sender. */
+export async function agencyRowOrFail(em: EntityManager, code: string): Promise<Agency> {
+  const [agency] = await selectRows(em, AgencySchema, 'code = ?', [code]);
+  if (!agency) throw new NotFoundError(`Agency not found ('${code}')`);
+  return agency;
+}
 
 /** The agencies of these codes that exist, in no particular order. */
 export async function findAgencies(em: EntityManager, codes: readonly string[]): Promise<Agency[]> {
@@ -88,8 +105,9 @@ export const listGroups = (em: EntityManager, afterCode: string | undefined, lim
 
 export const findUser = (em: EntityManager, id: string): Promise<User | null> => em.findOne(UserSchema, { id });
 
-export const findUserByTokenHash = (em: EntityManager, tokenHash: string): Promise<User | null> =>
-  em.findOne(UserSchema, { tokenHash, active: true });
+/** The active user of a token's hash, or null; a plain row (src/db/rows.ts), read on every request. */
+export const findUserByTokenHash = async (em: EntityManager, tokenHash: string): Promise<User | null> =>
+  (await selectRows(em, UserSchema, 'token_hash = ? and active', [tokenHash]))[0] ?? null;
 
 export async function listUsers(
   em: EntityManager,
@@ -110,8 +128,9 @@ export const findPartner = (em: EntityManager, id: string): Promise<Partner | nu
 /** A partner by id, or NotFoundError (one the caller's own rows name, such as a delivery's). */
 export const findPartnerOrFail = (em: EntityManager, id: string): Promise<Partner> => em.findOneOrFail(PartnerSchema, { id });
 
-export const findPartnerByTokenHash = (em: EntityManager, tokenHash: string): Promise<Partner | null> =>
-  em.findOne(PartnerSchema, { tokenHash, active: true });
+/** The active partner of a token's hash, or null; a plain row (src/db/rows.ts). */
+export const findPartnerByTokenHash = async (em: EntityManager, tokenHash: string): Promise<Partner | null> =>
+  (await selectRows(em, PartnerSchema, 'token_hash = ? and active', [tokenHash]))[0] ?? null;
 
 export const listPartners = (em: EntityManager, afterId: string | undefined, limit: number): Promise<Partner[]> =>
   em.find(PartnerSchema, afterId ? { id: { $gt: afterId } } : {}, { orderBy: { id: 'asc' }, limit });

@@ -1,17 +1,24 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hashToken, newToken, resolvePrincipal } from './tokens.js';
 
-/** An EntityManager that finds nothing and counts the lookups made of it. */
+/** The directory's token lookups, counted; they find nothing. */
+const lookups = vi.hoisted(() => ({ count: 0 }));
+vi.mock('./directory.repository.js', () => ({
+  findUserByTokenHash: async () => {
+    lookups.count += 1;
+    return null;
+  },
+  findPartnerByTokenHash: async () => {
+    lookups.count += 1;
+    return null;
+  },
+}));
+
+/** No lookup reaches a database here: the repository is replaced above. */
 function countingEm(): { em: EntityManager; lookups: () => number } {
-  let lookups = 0;
-  const em = {
-    findOne: async () => {
-      lookups += 1;
-      return null;
-    },
-  } as unknown as EntityManager;
-  return { em, lookups: () => lookups };
+  lookups.count = 0;
+  return { em: {} as EntityManager, lookups: () => lookups.count };
 }
 
 describe('resolvePrincipal', () => {

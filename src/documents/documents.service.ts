@@ -14,7 +14,7 @@ import { attachmentsOf, replaceAttachment, setAttachmentPdfSignatures } from './
 import { insertDocumentFiles } from '../delivery/document-files.repository.js';
 import { documentEventRows, documentViewRows, newDelivery, newOutgoingDocument, writePending } from './outgoing-rows.repository.js';
 import { documentByDocumentId } from '../delivery/outgoing.repository.js';
-import { findAgencyOrFail } from '../directory/directory.repository.js';
+import { agencyRowOrFail } from '../directory/directory.repository.js';
 import { inTransaction } from '../db/tx.js';
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem, typeSuggestions } from '../registers/document-types.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
@@ -189,7 +189,7 @@ export async function createDocument(
     );
   }
   return inTransaction(em, async (tx) => {
-    const sender = await findAgencyOrFail(tx, senderCode);
+    const sender = await agencyRowOrFail(tx, senderCode);
     if (!sender.active) throw new DomainError('FORBIDDEN', `Agency ${senderCode} is not active.`, { vi: `Cơ quan ${senderCode} không còn hoạt động.` });
     // Agencies closed at registration are refused naming their successor, or redirected to it (issue 19).
     const plan = await planRecipients(tx, senderCode, input.to, { at: now, redirectClosed: input.redirectClosed ?? false });

@@ -14,7 +14,8 @@ import { DomainError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
 import type { Delivery } from '../delivery/document.entity.js';
 import { recordEvent } from '../delivery/document-events.repository.js';
-import { activeChildren, agenciesByCode, groupAgencies } from './documents.repository.js';
+import { agencyRows } from '../directory/directory.repository.js';
+import { activeChildren, groupAgencies } from './documents.repository.js';
 
 /** A recipient addressed by a closed agency's code that goes to its open successor instead. */
 export interface Redirect {
@@ -78,7 +79,7 @@ export async function planRecipients(
   const reachedInOwnRight = new Set<string>();
   // The agencies named by plain codes, read with one query rather than one per recipient.
   const plainCodes = [...new Set(spec.map((raw) => raw.trim()).filter((item) => !item.startsWith('group:') && !item.startsWith('children:')))];
-  const named = new Map((plainCodes.length ? await agenciesByCode(em, plainCodes) : []).map((a) => [a.code, a]));
+  const named = new Map((plainCodes.length ? await agencyRows(em, plainCodes) : []).map((a) => [a.code, a]));
   for (const raw of spec) {
     const item = raw.trim();
     let agencies: Agency[];

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { selectRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
 import { DomainError } from '../errors.js';
 import { PackageSchema, type Package } from './package.entity.js';
@@ -35,7 +36,7 @@ export type StoredPackage = Omit<Package, 'bytes'>;
  */
 export async function storePackage(em: EntityManager, input: NewPackage): Promise<StoredPackage> {
   const sql = sqlOn(em);
-  const existing = await em.findOne(PackageSchema, { sha256: input.sha256 });
+  const [existing] = (await selectRows(em, PackageSchema, 'sha256 = ?', [input.sha256])) as StoredPackage[];
   if (existing) {
     // The same bytes again after a retention purge emptied the row: keep them again (same SHA-256,
     // so the archive's evidence still matches).

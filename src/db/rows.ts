@@ -3,6 +3,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn } from './sql.js';
 
 /**
+ * Entity rows read and written with plain SQL and bound parameters (issue 16): what `em.find` and
+ * `em.insertMany` do on the workflow's hot path, without the unit of work, the identity map, the
+ * query builder or knex's formatting of values into the text. The rows are plain objects shaped
+ * like the entity (its properties, converted as the ORM converts them): not managed — a change to
+ * one is written by the repository that owns it, never at flush.
+ */
+
+/**
  * One multi-row INSERT of entity rows with bound parameters, on `em`'s connection (its transaction
  * when it is one): what `em.insertMany` writes, without its cost (issue 16). MikroORM builds the
  * statement through its query builder and knex and writes every value into the SQL text — a signed
@@ -40,6 +48,18 @@ export async function insertRows<T extends object>(em: EntityManager, schema: En
 
 const MAX_PARAMETERS = 65_535;
 
+/**
+ * The rows of `schema`'s table that match `where` (SQL on the table's columns, `?` placeholders),
+ * as plain objects with the entity's properties, mapped as the ORM maps a result (column names to
+ * properties, instants to Date); lazy columns (a package's bytes) are not read.
+ */
+export async function selectRows<T extends object>(em: EntityManager, schema: EntitySchema<T>, where: string, params: readonly unknown[] = []): Promise<T[]> {
+  const table = tableOf(em, schema);
+  const rows = await sqlOn(em)<Array<Record<string, unknown>>>(`select ${table.selected} from "${table.name}" where ${where}`, params);
+  const comparator = em.getComparator();
+  return rows.map((row) => comparator.mapResult(table.className, row) as T);
+}
+
 interface Column {
   property: string;
   field: string;
@@ -47,8 +67,11 @@ interface Column {
 }
 
 interface Table {
+  className: string;
   name: string;
   columns: Column[];
+  /** The column list of a SELECT: every column but the lazy ones. */
+  selected: string;
 }
 
 const tables = new WeakMap<EntityMetadata, Table>();
@@ -69,7 +92,11 @@ function tableOf<T extends object>(em: EntityManager, schema: EntitySchema<T>): 
         toDatabase: type ? (value) => type.convertToDatabaseValue(value, platform, { mode: 'query' }) : (value) => value,
       };
     });
-  table = { name: meta.tableName, columns };
+  const selected = Object.values(meta.properties as Record<string, EntityProperty>)
+    .filter((p) => p.persist !== false && !p.formula && !p.lazy && p.fieldNames?.length)
+    .flatMap((p) => p.fieldNames.map((f) => `"${f}"`))
+    .join(', ');
+  table = { className: meta.className, name: meta.tableName, columns, selected };
   tables.set(meta, table);
   return table;
 }

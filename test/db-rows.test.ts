@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRows } from '../src/db/insert-rows.js';
+import { insertRows, selectRows } from '../src/db/rows.js';
 import { connectOrm, migrate } from '../src/db/orm.js';
 import { sqlOn } from '../src/db/sql.js';
 import { AgencySchema, type Agency } from '../src/directory/agency.entity.js';
@@ -93,5 +93,20 @@ describe('insertRows', () => {
     const withDefault = { ...row(randomUUID()), createdAt: undefined } as unknown as Package;
     // created_at has no default in the schema: leaving it undefined must fail in PostgreSQL, not write something else.
     await expect(insertRows(orm.em.fork(), PackageSchema, [withDefault])).rejects.toThrow(/created_at/);
+  });
+
+  it('reads rows as em.find does, as plain objects, lazy columns left out', async () => {
+    const viaOrm = await orm.em.fork().find(AgencySchema, { code: { $in: ['000.00.01.H33', '000.00.03.H33'] } }, { orderBy: { code: 'asc' } });
+    const plain = await selectRows(orm.em.fork(), AgencySchema, 'code = any(?) order by code', [['000.00.01.H33', '000.00.03.H33']]);
+    expect(plain.map((a) => ({ ...a }))).toEqual(viaOrm.map((a) => ({ ...a })));
+    expect(plain[1]!.closedAt).toBeInstanceOf(Date);
+    expect(plain[1]!.validFrom).toBe('2025-07-01');
+    expect(plain[1]!.decision).toEqual({ number: '1654/NQ-UBTVQH15', date: '2025-06-16', link: 'https://example.vn/?a=1&b="2"' });
+    expect(Object.getPrototypeOf(plain[0])).toBe(Object.prototype);
+
+    const [pkg] = await selectRows(orm.em.fork(), PackageSchema, 'status_code = ? order by created_at limit 1', ['01']);
+    expect(pkg).toBeDefined();
+    expect(pkg).not.toHaveProperty('bytes');
+    expect(pkg!.size).toBe(70_000);
   });
 });
