@@ -6,6 +6,7 @@
  * saveDeliveryStates writes what the writer changed with one statement for the whole batch.
  */
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { selectRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { DeliverySchema, type Delivery } from './document.entity.js';
@@ -93,7 +94,7 @@ export const lockDeliveryTo = (tx: Tx, documentId: string, recipientCode: string
 
 /** The deliveries of a document still to be made (pending or sending), in id order; no lock. */
 export const unfinishedDeliveriesOf = (em: EntityManager, documentId: string): Promise<Delivery[]> =>
-  em.find(DeliverySchema, { documentId, state: { $in: ['pending', 'sending'] } }, { orderBy: { id: 'asc' } });
+  selectRows(em, DeliverySchema, "document_id = ? and state in ('pending', 'sending') order by id", [documentId]);
 
 /** The deliveries of a document by recipient code; no lock. */
 export const deliveriesByRecipient = (em: EntityManager, documentId: string): Promise<Delivery[]> =>

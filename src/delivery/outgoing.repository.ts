@@ -3,11 +3,12 @@
  * write them (issue 12: only repositories touch the ORM and SQL).
  */
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { selectRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
-import { OutgoingDocumentSchema, type OutgoingDocument } from './document.entity.js';
+import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from './document.entity.js';
 
 const UUID = /^[0-9a-f-]{36}$/i;
 
@@ -114,9 +115,24 @@ export const documentByIdOrFail = (em: EntityManager, id: string): Promise<Outgo
 export const lockDocument = (tx: Tx, id: string): Promise<OutgoingDocument | null> =>
   tx.findOne(OutgoingDocumentSchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
 
-/** The documents of these ids (those that exist), by id. */
+/** The documents of these ids (those that exist), by id, as plain rows (src/db/rows.ts). */
 export async function documentsByIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, OutgoingDocument>> {
-  return new Map((await em.find(OutgoingDocumentSchema, { id: { $in: [...ids] } })).map((d) => [d.id, d]));
+  if (ids.length === 0) return new Map();
+  return new Map((await selectRows(em, OutgoingDocumentSchema, 'id = any(?::uuid[])', [[...ids]])).map((d) => [d.id, d]));
+}
+
+/**
+ * A document's state and first package, its row locked until COMMIT (the workflow's steps: sign,
+ * route); null when there is no such document.
+ */
+export async function lockDocumentState(tx: Tx, id: string): Promise<{ state: DocumentState; packageId: string | null } | null> {
+  const [row] = await sqlOn(tx)<Array<{ state: DocumentState; package_id: string | null }>>('select state, package_id from outgoing_document where id = ? for update', [id]);
+  return row ? { state: row.state, packageId: row.package_id } : null;
+}
+
+/** Moves a document locked by lockDocumentState from `from` to `to` (the step checked `from` under the lock). */
+export async function moveDocumentState(tx: Tx, id: string, from: DocumentState, to: DocumentState): Promise<void> {
+  await sqlOn(tx)('update outgoing_document set state = ?, updated_at = now() where id = ? and state = ?', [to, id, from]);
 }
 
 /** The document of an edXML DocumentId sent from this node, or null. */

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { inTransaction } from '../db/tx.js';
 import { unfinishedDeliveriesOf } from './deliveries.repository.js';
-import { recordEvent } from './document-events.repository.js';
-import { lockDocument } from './outgoing.repository.js';
+import { insertEvents } from './document-events.repository.js';
+import { lockDocumentState, moveDocumentState } from './outgoing.repository.js';
 import { LOCAL_DELIVERY_BATCH } from './deliver-local.js';
 
 /**
@@ -11,11 +11,11 @@ import { LOCAL_DELIVERY_BATCH } from './deliver-local.js';
  */
 export async function routeDocument(em: EntityManager, documentId: string): Promise<Array<{ deliveryId: string; batch?: string[] }>> {
   return inTransaction(em, async (tx) => {
-    const doc = await lockDocument(tx, documentId);
+    const doc = await lockDocumentState(tx, documentId);
     if (!doc || !doc.packageId) return [];
     if (doc.state === 'signed') {
-      doc.state = 'sent';
-      recordEvent(tx, { documentId, type: 'document.sent', state: 'sent' });
+      await moveDocumentState(tx, documentId, 'signed', 'sent');
+      await insertEvents(tx, [{ documentId, type: 'document.sent', state: 'sent' }]);
     }
     const open = await unfinishedDeliveriesOf(tx, documentId);
     const jobs: Array<{ deliveryId: string; batch?: string[] }> = open.filter((d) => d.partnerId).map((d) => ({ deliveryId: d.id }));

@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { selectRows } from '../db/rows.js';
 import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
-import { agencyRowOrFail, agencyRows } from '../directory/directory.repository.js';
+import { agencyRows } from '../directory/directory.repository.js';
+import { lockDocumentState } from './outgoing.repository.js';
 import { PAYLOAD_MIN_BYTES } from '../edxml/sign-payloads.js';
 import type { Agency } from '../directory/agency.entity.js';
 import { DeliverySchema, OutgoingDocumentSchema, type Delivery, type DocumentState, type OutgoingDocument } from './document.entity.js';
@@ -26,18 +27,21 @@ export interface SigningInput {
 export async function readSigningInput(em: EntityManager, documentId: string): Promise<SigningInput | { draft: OutgoingDocument | null; sender?: undefined }> {
   const [draft] = await selectRows(em, OutgoingDocumentSchema, 'id = ?', [documentId]);
   if (!draft || draft.state !== 'queued') return { draft: draft ?? null };
-  const [sender, planned] = await Promise.all([agencyRowOrFail(em, draft.agencyCode), selectRows(em, DeliverySchema, 'document_id = ? order by recipient_code', [documentId])]);
-  const recipients = new Map((await agencyRows(em, planned.map((d) => d.recipientCode))).map((a) => [a.code, a]));
+  const planned = await selectRows(em, DeliverySchema, 'document_id = ? order by recipient_code', [documentId]);
+  // The sender and the recipients with one query.
+  const agencies = new Map((await agencyRows(em, [draft.agencyCode, ...planned.map((d) => d.recipientCode)])).map((a) => [a.code, a]));
+  const sender = agencies.get(draft.agencyCode);
+  if (!sender) throw new Error(`the sender ${draft.agencyCode} of document ${documentId} is not in the directory`);
+  const recipients = new Map(planned.flatMap((d) => (agencies.has(d.recipientCode) ? [[d.recipientCode, agencies.get(d.recipientCode)!] as const] : [])));
   return { draft, sender, planned, recipients };
 }
 
 /** A document as the `sign` step's transaction sees it, its row locked until COMMIT; null when it is gone. */
 export async function lockForSigning(tx: Tx, documentId: string): Promise<{ state: DocumentState; packageId: string | null; deliveryIds: Set<string> } | null> {
-  const sql = sqlOn(tx);
-  const [doc] = await sql<Array<{ state: DocumentState; package_id: string | null }>>('select state, package_id from outgoing_document where id = ? for update', [documentId]);
+  const doc = await lockDocumentState(tx, documentId);
   if (!doc) return null;
-  const deliveries = await sql<Array<{ id: string }>>('select id from delivery where document_id = ?', [documentId]);
-  return { state: doc.state, packageId: doc.package_id, deliveryIds: new Set(deliveries.map((d) => d.id)) };
+  const deliveries = await sqlOn(tx)<Array<{ id: string }>>('select id from delivery where document_id = ?', [documentId]);
+  return { ...doc, deliveryIds: new Set(deliveries.map((d) => d.id)) };
 }
 
 /**
@@ -45,11 +49,10 @@ export async function lockForSigning(tx: Tx, documentId: string): Promise<{ stat
  * package of each delivery's destination.
  */
 export async function markSigned(tx: Tx, documentId: string, packageOf: ReadonlyMap<string, string>, firstPackageId: string | null): Promise<void> {
-  const sql = sqlOn(tx);
-  await sql(`update outgoing_document set state = 'signed', package_id = coalesce(package_id, ?::uuid), updated_at = now() where id = ? and state = 'queued'`, [firstPackageId, documentId]);
+  await sqlOn(tx)(`update outgoing_document set state = 'signed', package_id = coalesce(package_id, ?::uuid), updated_at = now() where id = ? and state = 'queued'`, [firstPackageId, documentId]);
   const values = [...packageOf.keys()].map(() => '(?::uuid, ?::uuid)').join(', ');
   if (values) {
-    await sql(`update delivery d set package_id = v.package_id, updated_at = now() from (values ${values}) as v(id, package_id) where d.id = v.id`, [...packageOf].flat());
+    await sqlOn(tx)(`update delivery d set package_id = v.package_id, updated_at = now() from (values ${values}) as v(id, package_id) where d.id = v.id`, [...packageOf].flat());
   }
 }
 

@@ -1,25 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { describe, expect, it, vi } from 'vitest';
-import { hashToken, newToken, resolvePrincipal } from './tokens.js';
+import { describe, expect, it } from 'vitest';
+import { hashToken, newToken, resolvePrincipal, type TokenLookups } from './tokens.js';
 
-/** The directory's token lookups, counted; they find nothing. */
-const lookups = vi.hoisted(() => ({ count: 0 }));
-vi.mock('./directory.repository.js', () => ({
-  findUserByTokenHash: async () => {
-    lookups.count += 1;
+/** Directory lookups that find nothing and count how often they are asked. */
+function counting(): { lookups: TokenLookups; count: () => number } {
+  let count = 0;
+  const none = async () => {
+    count += 1;
     return null;
-  },
-  findPartnerByTokenHash: async () => {
-    lookups.count += 1;
-    return null;
-  },
-}));
-
-/** No lookup reaches a database here: the repository is replaced above. */
-function countingEm(): { em: EntityManager; lookups: () => number } {
-  lookups.count = 0;
-  return { em: {} as EntityManager, lookups: () => lookups.count };
+  };
+  return { lookups: { user: none, partner: none }, count: () => count };
 }
+const em = {} as EntityManager;
 
 describe('resolvePrincipal', () => {
   const adminToken = 'an-operator-chosen-bootstrap-token-of-any-shape';
@@ -37,18 +29,18 @@ describe('resolvePrincipal', () => {
       'abc',
     ];
     for (const token of malformed) {
-      const { em, lookups } = countingEm();
-      expect(await resolvePrincipal(em, token, adminHash)).toBeUndefined();
-      expect(lookups()).toBe(0);
+      const { lookups, count } = counting();
+      expect(await resolvePrincipal(em, token, adminHash, lookups)).toBeUndefined();
+      expect(count()).toBe(0);
     }
   });
 
   it('still accepts the bootstrap token whatever its shape, and looks a well-formed token up', async () => {
-    const admin = countingEm();
-    expect(await resolvePrincipal(admin.em, adminToken, adminHash)).toEqual({ kind: 'admin', id: 'bootstrap' });
-    expect(admin.lookups()).toBe(0);
-    const unknown = countingEm();
-    expect(await resolvePrincipal(unknown.em, newToken(), adminHash)).toBeUndefined();
-    expect(unknown.lookups()).toBe(2); // a user, then a partner
+    const admin = counting();
+    expect(await resolvePrincipal(em, adminToken, adminHash, admin.lookups)).toEqual({ kind: 'admin', id: 'bootstrap' });
+    expect(admin.count()).toBe(0);
+    const unknown = counting();
+    expect(await resolvePrincipal(em, newToken(), adminHash, unknown.lookups)).toBeUndefined();
+    expect(unknown.count()).toBe(2); // a user, then a partner
   });
 });

@@ -20,6 +20,13 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** Where a token's hash is looked up: the directory (a test counts the lookups). */
+export interface TokenLookups {
+  user: typeof findUserByTokenHash;
+  partner: typeof findPartnerByTokenHash;
+}
+const DIRECTORY: TokenLookups = { user: findUserByTokenHash, partner: findPartnerByTokenHash };
+
 /**
  * Resolves a token to a principal, or undefined. The bootstrap comparison is constant-time, and
  * made for every token. A token of another shape than newToken's cannot be a user's or partner's:
@@ -30,6 +37,7 @@ export async function resolvePrincipal(
   em: EntityManager,
   token: string,
   adminTokenHash: Buffer | undefined,
+  lookups: TokenLookups = DIRECTORY,
 ): Promise<Principal | undefined> {
   const hash = hashToken(token);
   const hashBytes = Buffer.from(hash, 'hex');
@@ -37,9 +45,9 @@ export async function resolvePrincipal(
   if (!ISSUED_TOKEN.test(token)) return undefined;
   // Lookups go by the SHA-256 of the token: a timing difference can only reveal bits of a hash
   // of a 256-bit random value, which is useless to an attacker.
-  const user = await findUserByTokenHash(em, hash);
+  const user = await lookups.user(em, hash);
   if (user) return { kind: 'user', id: user.id, agencyCode: user.agencyCode, roles: user.roles };
-  const partner = await findPartnerByTokenHash(em, hash);
+  const partner = await lookups.partner(em, hash);
   if (partner) return { kind: 'partner', id: partner.id, agencies: partner.agencies };
   return undefined;
 }

@@ -12,16 +12,16 @@ import { storePackage } from '../packages/packages.repository.js';
 import type { Delivery, ReplacesValue, OutgoingDocument } from '../delivery/document.entity.js';
 import { attachmentsOf, replaceAttachment, setAttachmentPdfSignatures } from './attachments.repository.js';
 import { insertDocumentFiles } from '../delivery/document-files.repository.js';
-import { documentEventRows, documentViewRows, newDelivery, newOutgoingDocument, writePending } from './outgoing-rows.repository.js';
+import { deliveryRow, documentEventRows, documentViewRows, insertDeliveries, insertOutgoingDocument } from './outgoing-rows.repository.js';
 import { documentByDocumentId } from '../delivery/outgoing.repository.js';
 import { agencyRowOrFail } from '../directory/directory.repository.js';
 import { inTransaction } from '../db/tx.js';
 import { DOCUMENT_TYPE_KEYS, documentType, documentTypeByName, notationProblem, typeSuggestions } from '../registers/document-types.js';
 import { MAX_ATTACHMENTS, type DocumentInput } from './documents.schemas.js';
-import { recordEvent } from '../delivery/document-events.repository.js';
+import { insertEvents, recordEvent } from '../delivery/document-events.repository.js';
 import { outgoingPage, type DocumentListQuery } from './documents.repository.js';
 import { verifyReceived, type PipelineDeps } from '../delivery/verify-received.js';
-import { planRecipients, recordRecipientPlan, resolveRecipients, type ClosedMembersWarning } from './recipients.js';
+import { planRecipients, recipientPlanEvents, resolveRecipients, type ClosedMembersWarning } from './recipients.js';
 import { claimGivenNumber, givenRegisterNumber, registerOutgoing } from '../registers/numbering.js';
 import { chooseSeries } from '../registers/series.js';
 import { vietnamToday, vietnamYear } from '../util/vietnam-time.js';
@@ -201,7 +201,7 @@ export async function createDocument(
     const id = randomUUID();
     // Written first with a provisional number (negative: never a register number) and DocumentId;
     // the real number is taken last, below.
-    const doc = newOutgoingDocument(tx, {
+    const doc = await insertOutgoingDocument(tx, {
       id,
       agencyCode: senderCode,
       documentId: `provisional:${id}`,
@@ -235,9 +235,9 @@ export async function createDocument(
       createdAt: now,
       updatedAt: now,
     });
-    const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, null, now, plan.redirectedFrom.get(r.code)));
-    recordRecipientPlan(tx, doc.id, deliveries, plan);
-    await writePending(tx);
+    const deliveries = recipients.map((r) => deliveryRow(doc.id, r, null, now, plan.redirectedFrom.get(r.code)));
+    await insertDeliveries(tx, deliveries);
+    await insertEvents(tx, recipientPlanEvents(doc.id, deliveries, plan));
     // The files after their document's row, their bytes as binary parameters (issue 16).
     await insertDocumentFiles(
       tx,
@@ -272,7 +272,7 @@ export async function createDocument(
     for (const [index, e] of evidence.entries()) if (e) await setAttachmentPdfSignatures(tx, doc.id, index, e);
     const checked = evidence.flatMap((e, index) => (e ? [{ index, name: files[index]!.name, officiallySigned: e.officiallySigned, problems: e.problems, signers: e.signatures.map((g) => ({ signer: g.signer, role: g.role, valid: g.valid })) }] : []));
     if (checked.length) recordEvent(tx, { documentId: doc.id, type: 'document.pdf-signatures-checked', details: { attachments: checked } });
-    // The entity keeps its provisional values (so the commit writes nothing more); the answer shows the registered ones.
+    // The row as inserted keeps its provisional values (registerOutgoing wrote the real ones); the answer shows the registered ones.
     const numbered = { ...doc, series, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
     const view = documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => ({ ...fileView(f, index), ...pdfSignaturesView(evidence[index] ?? undefined) })));
     return plan.warnings.length ? { ...view, warnings: plan.warnings } : view;
@@ -348,7 +348,7 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       bytes: verified.bytes,
     });
     const now = new Date();
-    const doc = newOutgoingDocument(tx, {
+    const doc = await insertOutgoingDocument(tx, {
       id: randomUUID(),
       agencyCode: senderCode,
       documentId: header.documentId,
@@ -380,7 +380,8 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       createdAt: now,
       updatedAt: now,
     });
-    const deliveries = recipients.map((r) => newDelivery(tx, doc.id, r, pkg.id, now));
+    const deliveries = recipients.map((r) => deliveryRow(doc.id, r, pkg.id, now));
+    await insertDeliveries(tx, deliveries);
     recordEvent(tx, { documentId: doc.id, type: 'document.registered', state: 'signed', details: { sha256: verified.sha256 } });
     recordAudit(tx, {
       actor: clerk.principal,
@@ -390,7 +391,6 @@ export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, cle
       details: { documentId: doc.documentId, sha256: verified.sha256 },
       requestId: clerk.requestId,
     });
-    await writePending(tx);
     return documentView(doc, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], []);
   });
 }

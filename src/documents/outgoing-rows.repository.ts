@@ -1,24 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
+import { insertRows } from '../db/rows.js';
+import type { Tx } from '../db/tx.js';
 import { AgencySchema, type Agency } from '../directory/agency.entity.js';
 import { DeliverySchema, DocumentEventSchema, OutgoingDocumentSchema, type Delivery, type DocumentEvent, type OutgoingDocument } from '../delivery/document.entity.js';
 import { StatusRecordSchema, type StatusRecord } from '../delivery/inbox.entity.js';
 
 /**
  * The rows documents.service.ts writes and reads for outgoing documents: the document, its
- * deliveries, what its view shows (issue 12: only repositories touch the ORM). Rows made here are
- * managed by the `em` given and written when it flushes (`writePending`) or commits.
+ * deliveries, what its view shows (issue 12: only repositories touch the ORM). A new document and
+ * its deliveries are written at once, with bound parameters (src/db/rows.ts), in the caller's
+ * transaction.
  */
 
-/** A new outgoing document, written at the next flush. */
-export const newOutgoingDocument = (em: EntityManager, data: RequiredEntityData<OutgoingDocument>): OutgoingDocument => em.create(OutgoingDocumentSchema, data);
+/** Writes a new outgoing document (one statement); returns its row. */
+export async function insertOutgoingDocument(tx: Tx, data: RequiredEntityData<OutgoingDocument>): Promise<OutgoingDocument> {
+  await insertRows(tx, OutgoingDocumentSchema, [data]);
+  return data as OutgoingDocument;
+}
 
-/** Writes the rows made so far (before statements that need them, such as the register's). */
-export const writePending = (em: EntityManager): Promise<void> => em.flush();
+/** Writes a document's new deliveries (deliveryRow) with one statement. */
+export const insertDeliveries = (tx: Tx, rows: readonly Delivery[]): Promise<void> => insertRows(tx, DeliverySchema, rows);
 
-/** A pending delivery of a document to one recipient (remote ones remember their partner). */
-export function newDelivery(em: EntityManager, documentId: string, recipient: Agency, packageId: string | null, now: Date, redirectedFrom?: string): Delivery {
-  return em.create(DeliverySchema, {
+/** A pending delivery of a document to one recipient (remote ones remember their partner), to insert. */
+export function deliveryRow(documentId: string, recipient: Agency, packageId: string | null, now: Date, redirectedFrom?: string): Delivery {
+  return {
     id: randomUUID(),
     documentId,
     recipientCode: recipient.code,
@@ -30,11 +36,12 @@ export function newDelivery(em: EntityManager, documentId: string, recipient: Ag
     statusCode: null,
     statusAt: null,
     redirectedFrom: redirectedFrom ?? null,
+    arrivalNumber: null,
     attempts: 0,
     lastError: null,
     createdAt: now,
     updatedAt: now,
-  });
+  };
 }
 
 /** What a document's view is made of: its deliveries, their recipients and their statuses (oldest first). */

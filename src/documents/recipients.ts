@@ -13,7 +13,7 @@ import {
 import { DomainError } from '../errors.js';
 import { fieldError } from '../http/validation-messages.js';
 import type { Delivery } from '../delivery/document.entity.js';
-import { recordEvent } from '../delivery/document-events.repository.js';
+import type { EventInput } from '../delivery/document-events.repository.js';
 import { agencyRows } from '../directory/directory.repository.js';
 import { activeChildren, groupAgencies } from './documents.repository.js';
 
@@ -175,10 +175,11 @@ async function agencyClosed(em: EntityManager, spec: string[], closed: Array<{ i
  * the document: `recipient.redirected` on the successor's delivery, and `recipients.closed-skipped`
  * for each group that left closed members out.
  */
-export function recordRecipientPlan(em: EntityManager, documentId: string, deliveries: readonly Delivery[], plan: RecipientPlan): void {
+export function recipientPlanEvents(documentId: string, deliveries: readonly Delivery[], plan: RecipientPlan): EventInput[] {
+  const events: EventInput[] = [];
   for (const r of plan.redirects) {
     const delivery = deliveries.find((d) => d.recipientCode === r.to);
-    recordEvent(em, {
+    events.push({
       documentId,
       deliveryId: delivery?.id ?? null,
       recipientCode: r.to,
@@ -188,6 +189,7 @@ export function recordRecipientPlan(em: EntityManager, documentId: string, deliv
     });
   }
   for (const w of plan.warnings) {
-    recordEvent(em, { documentId, type: 'recipients.closed-skipped', details: { recipient: w.recipient, agencies: w.agencies } });
+    events.push({ documentId, type: 'recipients.closed-skipped', details: { recipient: w.recipient, agencies: w.agencies } });
   }
+  return events;
 }
