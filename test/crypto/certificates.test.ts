@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   fingerprintSha256,
   importPkcs12,
   pemToDer,
+  readPrivateKey,
   splitPemCertificates,
 } from '../../src/crypto/certificates.js';
 import { DomainError } from '../../src/errors.js';
@@ -109,5 +110,49 @@ describe('importPkcs12', () => {
     expect(() => importPkcs12(p12, 'wrong')).toThrow(/cannot open PKCS#12/);
     const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(ca.privateKeyPem), [forge.pki.certificateFromPem(leaf.certificatePem)], 'pw', { algorithm: '3des' });
     expect(() => importPkcs12(Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'), 'pw')).toThrow(/no certificate for its private key/);
+  });
+});
+
+describe('readPrivateKey', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+  it('opens an RSA PKCS#8 key as the same key OpenSSL reads (by its PKCS#1 inside), and signs the same', () => {
+    const fast = readPrivateKey(pkcs8);
+    expect(fast.equals(createPrivateKey(pkcs8))).toBe(true);
+    expect(fast.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    const data = Buffer.from('văn bản');
+    expect(sign('sha256', data, fast).equals(sign('sha256', data, rsa.privateKey))).toBe(true);
+  });
+
+  it('hands every other key to OpenSSL as it is: PKCS#1 PEM, EC, encrypted PKCS#8; and refuses what is malformed', () => {
+    expect(readPrivateKey(rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string).equals(rsa.privateKey)).toBe(true);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expect(readPrivateKey(ec.export({ type: 'pkcs8', format: 'pem' }) as string).asymmetricKeyType).toBe('ec');
+    const encrypted = rsa.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }) as string;
+    expect(() => readPrivateKey(encrypted)).toThrow(/not a readable unencrypted private key/);
+    // A PKCS#8 whose RSAPrivateKey is cut short: neither reading accepts it.
+    const der = rsa.privateKey.export({ type: 'pkcs8', format: 'der' });
+    const cut = Buffer.from(der.subarray(0, der.length - 40));
+    const pem = (b: Buffer) => `-----BEGIN PRIVATE KEY-----\n${b.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
+    expect(() => readPrivateKey(pem(cut))).toThrow(/not a readable unencrypted private key/);
+    // Altered structures (another version, another algorithm, a length past the end, trailing bytes)
+    // are not unwrapped here: whatever OpenSSL makes of the PEM, readPrivateKey makes the same.
+    const variants = [
+      Object.assign(Buffer.from(der), { [der.indexOf(Buffer.from([0x02, 0x01, 0x00])) + 2]: 1 }),
+      Object.assign(Buffer.from(der), { [der.indexOf(Buffer.from('2a864886f70d010101', 'hex')) + 8]: 0x0b }),
+      Object.assign(Buffer.from(der), { 3: der[3]! + 1 }),
+      Buffer.concat([der, Buffer.from([0x05, 0x00])]),
+    ];
+    for (const variant of variants) {
+      let openssl: KeyObject | Error;
+      try {
+        openssl = createPrivateKey(pem(variant));
+      } catch (error) {
+        openssl = error as Error;
+      }
+      if (openssl instanceof Error) expect(() => readPrivateKey(pem(variant))).toThrow(/not a readable unencrypted private key/);
+      else expect(readPrivateKey(pem(variant)).equals(openssl)).toBe(true);
+    }
   });
 });
