@@ -7,7 +7,7 @@ import { routeDocument } from '../../src/delivery/route.js';
 import type { PipelineDeps } from '../../src/delivery/verify-received.js';
 import { DomainError } from '../../src/errors.js';
 import { TransportError } from '../../src/transport/http-client.js';
-import { pollAxis } from '../../src/exchange/axis-poll.js';
+import { isNewProblem, pollAxis } from '../../src/exchange/axis-poll.js';
 import { refuseUpdate, sendUpdate } from '../../src/delivery/update.js';
 import { PartnerSchema } from '../../src/directory/partner.entity.js';
 import type { JobContext, JobProcessor } from '../context.js';
@@ -111,7 +111,9 @@ export const poll: JobProcessor<'poll'> = async ({ partnerId }, ctx) => {
     if (!(error instanceof TransportError)) throw error;
     const paused = partner.circuitOpenUntil !== null && partner.circuitOpenUntil !== undefined && partner.circuitOpenUntil > new Date();
     const fields = { partner: partnerId, error: error.message };
-    if (error.message !== before && !paused) ctx.logger.warn(fields, 'axis poll failing (recorded on the partner: GET /v1/partners/{id})');
+    // Transport trouble is logged when its message changes; a problem when this poll recorded it first.
+    const fresh = error.retryable ? error.message !== before : isNewProblem(error);
+    if (fresh && !paused) ctx.logger.warn(fields, 'axis poll failing (recorded on the partner: GET /v1/partners/{id})');
     else ctx.logger.debug(fields, 'axis poll failing');
     return { failed: error.message };
   }

@@ -23,6 +23,16 @@ export interface PollOutcome {
  * inbox). A package offered again is recognised (by the axis docId, or by its bytes) and
  * acknowledged again without a second delivery.
  */
+/** Problems (not transport trouble) that a poll recorded on its partner for the first time, the database said. */
+const newProblems = new WeakSet<Error>();
+
+/**
+ * Whether a poll's error is a problem this poll recorded on the partner first (recordPartnerProblem
+ * changed the row): what the caller logs once. Two polls of the same partner at once (a job retried
+ * while its first run still went on) read the same error before, but only one of them changes the row.
+ */
+export const isNewProblem = (error: Error): boolean => newProblems.has(error);
+
 export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: Partner, logger: Logger): Promise<PollOutcome> {
   if (partner.kind !== 'axis' || !partner.baseUrl || !partner.active) return { received: 0, duplicates: 0, refused: 0, statusIds: [] };
   assertCircuitClosed(partner);
@@ -58,7 +68,9 @@ export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: P
     // Transport trouble counts towards the circuit breaker; anything else (the partner's registration,
     // an answer we cannot use) is recorded on the partner as it is, for GET /v1/partners/{id}.
     if (error instanceof TransportError && error.retryable) await recordPartnerFailure(em.fork(), partner.id, error.message);
-    else await recordPartnerProblem(em.fork(), partner.id, error instanceof Error ? error.message : String(error));
+    else if (await recordPartnerProblem(em.fork(), partner.id, error instanceof Error ? error.message : String(error))) {
+      if (error instanceof Error) newProblems.add(error);
+    }
     throw error;
   }
   return outcome;
