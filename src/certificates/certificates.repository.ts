@@ -26,7 +26,6 @@ export const listTrustAnchors = (em: EntityManager): Promise<TrustAnchor[]> =>
 export const findTrustAnchor = (em: EntityManager, fingerprintSha256: string): Promise<TrustAnchor | null> =>
   em.findOne(TrustAnchorSchema, { fingerprintSha256 });
 
-/** Active certificates of an agency, newest first. */
 /** An agency's active certificates, newest first (plain rows: read on every package checked). */
 export const activeCertificates = (em: EntityManager, agencyCode: string): Promise<AgencyCertificate[]> =>
   selectRows(em, AgencyCertificateSchema, 'agency_code = ? and active order by not_before desc, created_at desc', [agencyCode]);

@@ -130,9 +130,22 @@ export async function lockDocumentState(tx: Tx, id: string): Promise<{ state: Do
   return row ? { state: row.state, packageId: row.package_id } : null;
 }
 
-/** Moves a document locked by lockDocumentState from `from` to `to` (the step checked `from` under the lock). */
-export async function moveDocumentState(tx: Tx, id: string, from: DocumentState, to: DocumentState): Promise<void> {
-  await sqlOn(tx)('update outgoing_document set state = ?, updated_at = now() where id = ? and state = ?', [to, id, from]);
+/**
+ * The `route` step's write, as one statement (atomic on its own): locks the document, moves it from
+ * `signed` to `sent` with its timeline event when it is signed and has its package, and returns the
+ * state it had and its package; null when there is no such document.
+ */
+export async function markSent(em: EntityManager, id: string): Promise<{ state: DocumentState; packageId: string | null } | null> {
+  const [row] = await sqlOn(em)<Array<{ state: DocumentState; package_id: string | null }>>(
+    `with doc as (select id, state, package_id from outgoing_document where id = ? for update),
+          moved as (update outgoing_document o set state = 'sent', updated_at = now()
+                      from doc where o.id = doc.id and doc.state = 'signed' and doc.package_id is not null
+                    returning o.id),
+          event as (insert into document_event (document_id, type, state, at) select id, 'document.sent', 'sent', now() from moved)
+     select state, package_id from doc`,
+    [id],
+  );
+  return row ? { state: row.state, packageId: row.package_id } : null;
 }
 
 /** The document of an edXML DocumentId sent from this node, or null. */

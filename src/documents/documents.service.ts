@@ -238,11 +238,16 @@ export async function createDocument(
     const deliveries = recipients.map((r) => deliveryRow(doc.id, r, null, now, plan.redirectedFrom.get(r.code)));
     await insertDeliveries(tx, deliveries);
     await insertEvents(tx, recipientPlanEvents(doc.id, deliveries, plan));
+    // The legal signatures inside its PDFs, as they are sent (issue 17). Files sent as given are
+    // checked now, before the register's counter is locked, and stored with their evidence; files
+    // that finishFiles issues are checked once the number is in them, below.
+    const anchors = (await pki.trust(tx)).store.anchorsPem();
+    let evidence = finishFiles ? [] : pdfEvidence(files, anchors, senderCode, now);
     // The files after their document's row, their bytes as binary parameters (issue 16).
     await insertDocumentFiles(
       tx,
       doc.id,
-      files.map((f, index) => ({ index, name: f.name, contentType: f.contentType, sha256: fileSha256(f), content: f.content, pdfSignatures: null })),
+      files.map((f, index) => ({ index, name: f.name, contentType: f.contentType, sha256: fileSha256(f), content: f.content, pdfSignatures: evidence[index] ?? null })),
     );
     // The register number as the very last statement before COMMIT, with the event and the audit
     // record that name it (registerOutgoing): the counter row's lock is held only from there.
@@ -265,13 +270,11 @@ export async function createDocument(
         await replaceAttachment(tx, doc.id, { index, name: f.name, contentType: f.contentType, sha256: fileSha256(f), content: f.content });
       }
       files = finished;
+      evidence = pdfEvidence(files, anchors, senderCode, now);
+      for (const [index, e] of evidence.entries()) if (e) await setAttachmentPdfSignatures(tx, doc.id, index, e);
     }
-    // The legal signatures inside its PDFs, as they are sent (issue 17; after finishFiles: the issued bytes).
-    const anchors = (await pki.trust(tx)).store.anchorsPem();
-    const evidence = pdfEvidence(files, anchors, senderCode, now);
-    for (const [index, e] of evidence.entries()) if (e) await setAttachmentPdfSignatures(tx, doc.id, index, e);
     const checked = evidence.flatMap((e, index) => (e ? [{ index, name: files[index]!.name, officiallySigned: e.officiallySigned, problems: e.problems, signers: e.signatures.map((g) => ({ signer: g.signer, role: g.role, valid: g.valid })) }] : []));
-    if (checked.length) recordEvent(tx, { documentId: doc.id, type: 'document.pdf-signatures-checked', details: { attachments: checked } });
+    if (checked.length) await insertEvents(tx, [{ documentId: doc.id, type: 'document.pdf-signatures-checked', details: { attachments: checked } }]);
     // The row as inserted keeps its provisional values (registerOutgoing wrote the real ones); the answer shows the registered ones.
     const numbered = { ...doc, series, number: registered.number, numberText: registered.numberText, documentId: registered.documentId };
     const view = documentView(numbered, deliveries, new Map(recipients.map((r) => [r.code, r.name])), [], files.map((f, index) => ({ ...fileView(f, index), ...pdfSignaturesView(evidence[index] ?? undefined) })));
