@@ -9,6 +9,7 @@ import type { Tx } from '../db/tx.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../http/context.js';
 import { OutgoingDocumentSchema, type DocumentState, type OutgoingDocument } from './document.entity.js';
+import { assertDocumentMove } from './states.js';
 
 const UUID = /^[0-9a-f-]{36}$/i;
 
@@ -130,20 +131,24 @@ export async function lockDocumentState(tx: Tx, id: string): Promise<{ state: Do
   return row ? { state: row.state, packageId: row.package_id } : null;
 }
 
+/** The move markSent writes, on the graph (assertDocumentMove throws here at load if it is not). */
+const SENT = { from: 'signed', to: 'sent' } as const satisfies { from: DocumentState; to: DocumentState };
+assertDocumentMove(SENT.from, SENT.to);
+
 /**
  * The `route` step's write, as one statement (atomic on its own): locks the document, moves it from
- * `signed` to `sent` with its timeline event when it is signed and has its package, and returns the
- * state it had and its package; null when there is no such document.
+ * `signed` to `sent` (SENT) with its timeline event when it is signed and has its package, and
+ * returns the state it had and its package; null when there is no such document.
  */
 export async function markSent(em: EntityManager, id: string): Promise<{ state: DocumentState; packageId: string | null } | null> {
   const [row] = await sqlOn(em)<Array<{ state: DocumentState; package_id: string | null }>>(
     `with doc as (select id, state, package_id from outgoing_document where id = ? for update),
-          moved as (update outgoing_document o set state = 'sent', updated_at = now()
-                      from doc where o.id = doc.id and doc.state = 'signed' and doc.package_id is not null
+          moved as (update outgoing_document o set state = ?, updated_at = now()
+                      from doc where o.id = doc.id and doc.state = ? and doc.package_id is not null
                     returning o.id),
-          event as (insert into document_event (document_id, type, state, at) select id, 'document.sent', 'sent', now() from moved)
+          event as (insert into document_event (document_id, type, state, at) select id, 'document.sent', ?, now() from moved)
      select state, package_id from doc`,
-    [id],
+    [id, SENT.to, SENT.from, SENT.to],
   );
   return row ? { state: row.state, packageId: row.package_id } : null;
 }

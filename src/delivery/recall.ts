@@ -18,7 +18,7 @@ import { deliveriesWithItems, itemOfDelivery } from './inbox-items.repository.js
 import { findOwnDocument, isDocumentId, lockDocumentRow } from './outgoing.repository.js';
 import { DELIVERED_STATES } from './states.js';
 import { issueStatus } from './statuses.js';
-import { move } from './writer.js';
+import { move, moveDocument } from './writer.js';
 
 /**
  * Recalls a sent document (NĐ 30/2020 Điều 18.4): a recall package (BussinessDocType 1) signed by
@@ -92,7 +92,7 @@ export async function recallDocument(em: EntityManager, pki: PkiService, clerk: 
         });
       }
     }
-    doc.state = 'recalled';
+    moveDocument(doc, 'recalled');
     doc.recallReason = reason;
     recordEvent(tx, { documentId: id, type: 'document.recalled', state: 'recalled', details: { reason } });
     recordAudit(tx, { actor: clerk.principal, action: 'document.recalled', subjectType: 'document', subjectId: id, details: { reason }, requestId: clerk.requestId });

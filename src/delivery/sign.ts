@@ -8,6 +8,7 @@ import { storeSignedXml } from '../packages/packages.repository.js';
 import { lockDocument } from './outgoing.repository.js';
 import { documentFiles, lockForSigning, markSigned, readSigningInput } from './signing.repository.js';
 import type { PipelineDeps } from './verify-received.js';
+import { moveDocument } from './writer.js';
 
 /**
  * `sign` step: builds the edoc package of a queued document, signs it once per destination with the
@@ -53,7 +54,7 @@ export async function signDocument(em: EntityManager, deps: PipelineDeps, docume
       first ??= pkg.id;
       events.push({ documentId, type: 'package.signed', details: { destination, sha256: pkg.sha256, size: pkg.size, recipients: deliveryIds.length } });
     }
-    await markSigned(tx, documentId, packageOf, first);
+    await markSigned(tx, documentId, doc.state, packageOf, first);
     events.push({ documentId, type: 'document.signed', state: 'signed', details: { packages: packages.length } });
     await insertEvents(tx, events);
     return true;
@@ -66,7 +67,7 @@ export async function recordSignFailure(em: EntityManager, documentId: string, e
     const doc = await lockDocument(tx, documentId);
     if (!doc || doc.state !== 'queued') return;
     doc.lastError = error;
-    if (final) doc.state = 'failed';
+    if (final) moveDocument(doc, 'failed');
     recordEvent(tx, { documentId, type: final ? 'document.sign-failed' : 'document.sign-retry', state: doc.state, details: { error } });
   });
 }

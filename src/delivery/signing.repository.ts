@@ -5,6 +5,7 @@ import { sqlOn } from '../db/sql.js';
 import type { Tx } from '../db/tx.js';
 import { agencyRows } from '../directory/directory.repository.js';
 import { lockDocumentState } from './outgoing.repository.js';
+import { assertDocumentMove } from './states.js';
 import { PAYLOAD_MIN_BYTES } from '../edxml/sign-payloads.js';
 import type { Agency } from '../directory/agency.entity.js';
 import { DeliverySchema, OutgoingDocumentSchema, type Delivery, type DocumentState, type OutgoingDocument } from './document.entity.js';
@@ -45,11 +46,12 @@ export async function lockForSigning(tx: Tx, documentId: string): Promise<{ stat
 }
 
 /**
- * Records a queued document as signed (under lockForSigning's lock): its first package, and the
- * package of each delivery's destination.
+ * Records a document as signed (under lockForSigning's lock, in the state `from` it read there, along
+ * the graph: assertDocumentMove): its first package, and the package of each delivery's destination.
  */
-export async function markSigned(tx: Tx, documentId: string, packageOf: ReadonlyMap<string, string>, firstPackageId: string | null): Promise<void> {
-  await sqlOn(tx)(`update outgoing_document set state = 'signed', package_id = coalesce(package_id, ?::uuid), updated_at = now() where id = ? and state = 'queued'`, [firstPackageId, documentId]);
+export async function markSigned(tx: Tx, documentId: string, from: DocumentState, packageOf: ReadonlyMap<string, string>, firstPackageId: string | null): Promise<void> {
+  assertDocumentMove(from, 'signed');
+  await sqlOn(tx)(`update outgoing_document set state = 'signed', package_id = coalesce(package_id, ?::uuid), updated_at = now() where id = ? and state = ?`, [firstPackageId, documentId, from]);
   const values = [...packageOf.keys()].map(() => '(?::uuid, ?::uuid)').join(', ');
   if (values) {
     await sqlOn(tx)(`update delivery d set package_id = v.package_id, updated_at = now() from (values ${values}) as v(id, package_id) where d.id = v.id`, [...packageOf].flat());

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
-import { assertTransition, canMove, DELIVERY_STATES, STATUS_CODES, statusOutcome, type DeliveryState, type StatusCode } from './states.js';
+import { DOCUMENT_STATES, type DocumentState } from './document.entity.js';
+import { assertDocumentMove, assertTransition, canMove, DELIVERY_STATES, STATUS_CODES, statusOutcome, type DeliveryState, type StatusCode } from './states.js';
 
 // from → the states it may move to. Anything else is refused.
 const EXPECTED: Record<DeliveryState, DeliveryState[]> = {
@@ -87,5 +88,27 @@ describe('what a received status does', () => {
   it('says what would have been allowed when it refuses', () => {
     const outcome = statusOutcome('refused', '03');
     expect(outcome).toEqual({ kind: 'refuse', reason: 'status 03 (accepted) cannot apply to a delivery that is refused; it is final' });
+  });
+});
+
+describe("an outgoing document's own graph", () => {
+  // Written out a second time, as for the deliveries: queued → signed → sent → recalled; queued → failed.
+  const NEXT: Record<DocumentState, DocumentState[]> = { queued: ['signed', 'failed'], signed: ['sent'], sent: ['recalled'], recalled: [], failed: [] };
+
+  it('allows exactly its moves, every other pair is 409 ILLEGAL_TRANSITION', () => {
+    for (const from of DOCUMENT_STATES) {
+      for (const to of DOCUMENT_STATES) {
+        if (NEXT[from].includes(to)) expect(() => assertDocumentMove(from, to)).not.toThrow();
+        else {
+          try {
+            assertDocumentMove(from, to);
+            expect.fail(`${from} → ${to} should be refused`);
+          } catch (error) {
+            expect(error).toBeInstanceOf(DomainError);
+            expect((error as DomainError).code).toBe('ILLEGAL_TRANSITION');
+          }
+        }
+      }
+    }
   });
 });

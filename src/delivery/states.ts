@@ -1,4 +1,5 @@
 import { DomainError } from '../errors.js';
+import type { DocumentState } from './document.entity.js';
 
 /**
  * Delivery states (DESIGN.md §4), seen by the sender per recipient and mirrored by the recipient's
@@ -135,3 +136,28 @@ export const FINAL_STATES: readonly DeliveryState[] = ['completed', 'refused', '
 
 /** States in which the recipient holds the document (a recall can be asked). */
 export const DELIVERED_STATES: readonly DeliveryState[] = ['arrived', 'accepted', 'assigned', 'processing', 'completed'];
+
+/**
+ * An outgoing document's own state and its graph (its deliveries have theirs, above): queued
+ * (numbered, waiting for its packages) → signed (its packages stored) → sent (routed to its
+ * recipients) → recalled; queued → failed when its package could not be made. A document the
+ * agency's own software signed is created signed.
+ */
+const DOCUMENT_NEXT: Readonly<Record<DocumentState, readonly DocumentState[]>> = {
+  queued: ['signed', 'failed'],
+  signed: ['sent'],
+  sent: ['recalled'],
+  recalled: [],
+  failed: [],
+};
+
+/**
+ * Throws 409 ILLEGAL_TRANSITION unless a document in `from` may become `to`. Every writer of a
+ * document's state asks it first (moveDocument in writer.ts; markSigned and markSent, which write
+ * the move as SQL from the state they name).
+ */
+export function assertDocumentMove(from: DocumentState, to: DocumentState): void {
+  if (DOCUMENT_NEXT[from].includes(to)) return;
+  const allowed = DOCUMENT_NEXT[from];
+  throw new DomainError('ILLEGAL_TRANSITION', `The document is ${from}; it cannot become ${to}. ${allowed.length ? `Allowed next: ${allowed.join(', ')}.` : 'It is final.'}`);
+}

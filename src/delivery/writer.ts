@@ -10,10 +10,10 @@
  *   refused or crossing status on the timeline and its job ends — a status is a fact that happened
  *   on the other side, not a request that can be retried into a different answer.
  */
-import type { Delivery } from './document.entity.js';
+import type { Delivery, OutgoingDocument } from './document.entity.js';
 import type { InboxItem } from './inbox.entity.js';
 import { arrivalNumberIn } from './arrival-number.js';
-import { assertTransition, statusOutcome, type DeliveryState, type StatusCode, type StatusOutcome } from './states.js';
+import { assertDocumentMove, assertTransition, statusOutcome, type DeliveryState, type StatusCode, type StatusOutcome } from './states.js';
 
 /** What both a delivery (sender's side) and an inbox item (recipient's side) carry of their state. */
 type Stateful = Pick<Delivery, 'state' | 'statusCode' | 'statusAt'> | Pick<InboxItem, 'state' | 'statusCode' | 'statusAt'>;
@@ -55,4 +55,13 @@ export function applyStatus(target: Stateful, code: StatusCode, at: Date, descri
 /** The timeline event type of a status applied on the sender's side, by outcome. */
 export function statusEventType(outcome: StatusOutcome): 'status' | 'status.kept' | 'status.refused' {
   return outcome.kind === 'keep' ? 'status.kept' : outcome.kind === 'refuse' ? 'status.refused' : 'status';
+}
+
+/**
+ * Moves an outgoing document (a managed row, locked by the caller) to `to` along its graph
+ * (states.ts assertDocumentMove), or throws 409 ILLEGAL_TRANSITION.
+ */
+export function moveDocument(doc: Pick<OutgoingDocument, 'state'>, to: OutgoingDocument['state']): void {
+  assertDocumentMove(doc.state, to);
+  doc.state = to;
 }
