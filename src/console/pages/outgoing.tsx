@@ -364,10 +364,16 @@ function DocumentPage(props: { viewer: Viewer; view: DocumentView; hasPackage: b
   );
 }
 
-/** The timeline's events in words; an event not named here is shown by its type. */
-const EVENT_TEXT: Record<string, string> = {
+/**
+ * The timeline's events in words; an event not named here is shown by its type (a test checks that
+ * every type the service writes is named: test/console/timeline-labels.test.ts).
+ */
+export const EVENT_TEXT: Record<string, string> = {
   'document.created': 'Vào sổ văn bản đi',
   'document.registered': 'Vào sổ văn bản đi',
+  'document.pdf-signatures-checked': 'Kiểm tra chữ ký số trong tệp PDF',
+  'recipient.redirected': 'Gửi cơ quan kế thừa thay cho cơ quan đã chấm dứt hoạt động',
+  'recipients.closed-skipped': 'Bỏ qua thành viên của nhóm đã chấm dứt hoạt động',
   'package.signed': 'Ký số gói tin',
   'document.signed': 'Đã ký số văn bản',
   'document.sent': 'Bắt đầu chuyển đến các nơi nhận',
@@ -381,6 +387,7 @@ const EVENT_TEXT: Record<string, string> = {
   'delivery.refused-by-partner': 'Hệ thống nơi nhận không nhận được văn bản',
   'delivery.retry-requested': 'Yêu cầu chuyển lại',
   'delivery.waiting-too-long': 'Chờ quá lâu chưa có trả lời',
+  'delivery.recall-unanswered': 'Chờ quá lâu chưa có trả lời yêu cầu thu hồi',
   'status.kept': 'Nhận báo trạng thái (giữ trạng thái đang có)',
   'status.refused': 'Báo trạng thái không hợp lệ, không áp dụng',
   'status.sent': 'Gửi báo trạng thái',
