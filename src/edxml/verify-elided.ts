@@ -50,7 +50,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RsaHash } from '../crypto/signer.js';
-import { DEFAULT_XML_LIMITS, assertSafeXml, type XmlLimits } from './harden.js';
+import { DEFAULT_XML_LIMITS, type XmlLimits } from './harden.js';
 import type { Attachment, EdxmlPackage } from './model.js';
 import { parsePackage } from './parse.js';
 import { cutBase64Runs, decodeBase64Run, isBase64Run, type CutRun } from '../util/base64.js';
@@ -211,8 +211,8 @@ export function checkLeavingRuns(input: Buffer, options: PackageXmlOptions, sha2
     const { runs, reduced } = cut;
 
     // (c)–(e): the checked pipeline of checkPackageXml, on R, with the digest of (d).
-    const text = assertSafeXml(reduced, options.limits);
-    const sig = verifyXmlSignature(text, {
+    // verifyXmlSignature runs the hardening gate on R before its parser.
+    const sig = verifyXmlSignature(reduced, {
       allowLegacy: options.allowLegacy === true,
       ...(options.limits ? { limits: options.limits } : {}),
       digestOf: (canonical, hash) => digestWithRuns(canonical, hash, input, runs),

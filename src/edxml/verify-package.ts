@@ -20,7 +20,6 @@ import type { TrustStore } from '../crypto/trust.js';
 import { fingerprintSha256 } from '../crypto/certificates.js';
 import { DomainError } from '../errors.js';
 import { edxmlTimestampToDate } from './dates.js';
-import { assertSafeXml } from './harden.js';
 import type { XmlLimits } from './harden.js';
 import type { EdocPackage, EdxmlPackage } from './model.js';
 import { parsePackage, peekSender } from './parse.js';
@@ -117,10 +116,9 @@ const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes 
 
 /** checkPackageXml on the whole text: the hardening gate, the DOM verifier, the model. */
 export function checkPackageXmlInFull(input: Buffer, options: PackageXmlOptions = {}, sha256 = createHash('sha256').update(input).digest('hex')): PackageXmlCheck {
-  // 1. Hardening gate, before any parser.
-  const text = assertSafeXml(input, options.limits);
-  // 2. Signature profile + digest + SignatureValue (certificate still a candidate).
-  const sig = verifyXmlSignature(text, { allowLegacy: options.allowLegacy === true, ...(options.limits ? { limits: options.limits } : {}) });
+  // 1. The hardening gate, before any parser, and 2. the signature profile, the digest and the
+  // SignatureValue (the certificate still a candidate): verifyXmlSignature runs the gate first.
+  const sig = verifyXmlSignature(input, { allowLegacy: options.allowLegacy === true, ...(options.limits ? { limits: options.limits } : {}) });
   // 3. The model, from the signed content only. Canonical XML can be longer than its source (`>` in
   // text becomes `&gt;`), so its size bound follows the input size; the other limits are the same.
   const model = parsePackage(sig.signedXml, { ...options.limits, maxBytes: Math.max(4 * input.length, 4096) });

@@ -30,7 +30,7 @@ import type { BinaryLike, KeyLike } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Document, Element, Node } from '@xmldom/xmldom';
-import { createOptionalCallbackFunction, SignedXml } from 'xml-crypto';
+import { createOptionalCallbackFunction, findAncestorNs, SignedXml } from 'xml-crypto';
 import type { HashAlgorithm, Reference, SignatureAlgorithm } from 'xml-crypto';
 import type { PackageSigner, RsaHash } from '../crypto/signer.js';
 import { verifyRsaSignature } from '../crypto/signer.js';
@@ -356,33 +356,67 @@ function checkProfile(doc: Document, allowLegacy: boolean): CheckedSignature {
   return { signature, certificatePem, signatureAlgorithm, signatureHash, digestAlgorithm, digestHash };
 }
 
-/** The private members of xml-crypto's SignedXml that resolveWholeDocumentDirectly uses (xml-crypto 6). */
+/** The private members of xml-crypto's SignedXml that fitToProfile uses (xml-crypto 6). */
 interface SignedXmlInternals {
+  signatureNode: Node | null;
+  canonicalizationAlgorithm: string | undefined;
   validateReference(ref: Reference, doc: Document): string | undefined;
   getCanonReferenceXml(doc: Document, ref: Reference, node: Node): string;
+  getCanonSignedInfoXml(doc: Document): string;
+  getCanonXml(transforms: readonly string[], node: Node, options: { ancestorNamespaces: unknown }): string;
+  findLoadedSignature(node: Node): Node | null;
   findHashAlgorithm(name: string): HashAlgorithm;
 }
 
 /**
- * xml-crypto finds the target of `Reference URI=""` with `xpath.select1("//*", doc)`: the xpath module
- * builds the set of every element of the document, sorted through xmldom's compareDocumentPosition,
- * which walks sibling lists — quadratic in the number of siblings. A package naming 10,000 recipients
- * (10,000 `To` elements side by side) took 23 s to verify, 5,000 took 4 s. The first element in
- * document order is the document element: this resolves it directly and leaves every other step to
- * xml-crypto's own methods (the canonical form of the reference with its transforms, the hash, the
- * digest comparison), exactly as its validateReference does; any other URI goes to xml-crypto's.
+ * xml-crypto searches the whole document three times with the xpath module, and copies the whole
+ * document once. A package naming 10,000 recipients (10,000 `To` elements side by side) is 3 MB of
+ * markup, and each of these cost about as much as the parse itself: 1.2 s of a 2.5 s check (issue
+ * 16). They are replaced by what they compute, and nothing else of xml-crypto's check changes: the
+ * canonical forms, the hashes, the comparisons and the order of the steps stay its own.
+ *
+ * 1. The target of `Reference URI=""`: xml-crypto takes `xpath.select1("//*", doc)`, the set of every
+ *    element sorted through xmldom's compareDocumentPosition, which walks sibling lists — quadratic
+ *    in siblings (10,000 recipients took 23 s). The first element in document order is the document
+ *    element. Any other URI goes to xml-crypto's own validateReference (the profile allows none).
+ * 2. The namespaces in scope of SignedInfo, which its canonical form needs: xml-crypto takes the
+ *    first of `//*[local-name()='SignedInfo']` in its own parse of the text. One walk of that parse in
+ *    document order finds the same element; xml-crypto's own findAncestorNs reads its namespaces,
+ *    with the path "." from it.
+ * 3. The Signature the enveloped-signature transform removes: checkSignature parses its own copy of
+ *    the text (with its own xmldom, 0.8), so it finds the loaded Signature in it by the SignatureValue
+ *    of every XMLDSig `Signature` element (`.//*[local-name(.)='Signature' and namespace-uri(.)=…]`),
+ *    and refuses two with the same value. The same walk collects the same elements; the choice and the
+ *    refusal are xml-crypto's, word for word.
+ * 4. The copy: see validateReference below.
+ *
+ * The walk is linear and runs once per parse (`searchedOnce`); the strict profile has by then allowed
+ * one Signature and one SignedInfo in our own parse of the text, so each search finds one element.
  */
-function resolveWholeDocumentDirectly(sig: SignedXml): void {
+function fitToProfile(sig: SignedXml): void {
   const internals = sig as unknown as SignedXmlInternals;
-  const original = internals.validateReference.bind(sig);
+  const validateReference = internals.validateReference.bind(sig);
   internals.validateReference = (ref, doc) => {
-    if (ref.uri !== '') return original(ref, doc);
+    if (ref.uri !== '') return validateReference(ref, doc);
     const elem = doc.documentElement;
     if (!elem) {
       ref.validationError = new Error('invalid signature: the signature references the whole document, which has no element');
       return undefined;
     }
-    const canonXml = internals.getCanonReferenceXml(doc, ref, elem);
+    // 4. checkSignature's doc is its own parse of the text, which nothing reads after the references
+    //    are checked, so the enveloped-signature transform may remove the Signature from it in place.
+    //    xml-crypto deep-copies the referenced element first, and xmldom's cloneNode copies each node
+    //    property by property through a for-in over its prototype chain: 0.5 s of a 2 s check for
+    //    10,000 recipients. canonicalize is handed the element as its own copy, for this call only.
+    const copy = Object.getOwnPropertyDescriptor(elem, 'cloneNode');
+    Object.defineProperty(elem, 'cloneNode', { value: () => elem, configurable: true });
+    let canonXml: string;
+    try {
+      canonXml = internals.getCanonReferenceXml(doc, ref, elem);
+    } finally {
+      if (copy) Object.defineProperty(elem, 'cloneNode', copy);
+      else delete (elem as { cloneNode?: unknown }).cloneNode;
+    }
     const digest = internals.findHashAlgorithm(ref.digestAlgorithm ?? '').getHash(canonXml);
     const computed = Buffer.from(digest, 'base64');
     const expected = Buffer.from(typeof ref.digestValue === 'string' ? ref.digestValue : '', 'base64');
@@ -392,8 +426,61 @@ function resolveWholeDocumentDirectly(sig: SignedXml): void {
     }
     return canonXml;
   };
+
+  const getCanonSignedInfoXml = internals.getCanonSignedInfoXml.bind(sig);
+  internals.getCanonSignedInfoXml = (doc) => {
+    const signedInfo = internals.signatureNode ? childrenNamed(internals.signatureNode as Element, 'SignedInfo') : [];
+    const algorithm = internals.canonicalizationAlgorithm;
+    const first = doc ? searchedOnce(doc).firstSignedInfo : undefined;
+    // Anything xml-crypto would refuse or treat otherwise (no signature, two SignedInfo, another
+    // algorithm) goes to its own method, which says so.
+    if (signedInfo.length !== 1 || algorithm !== ALGORITHMS.EXC_C14N || !first) return getCanonSignedInfoXml(doc);
+    return internals.getCanonXml([algorithm], signedInfo[0] as Element, { ancestorNamespaces: findAncestorNs(first as unknown as Parameters<typeof findAncestorNs>[0], '.') });
+  };
+
+  const findLoadedSignature = internals.findLoadedSignature.bind(sig);
+  internals.findLoadedSignature = (node) => {
+    const loaded = internals.signatureNode as Element | null;
+    const doc = (node.ownerDocument ?? node) as Document;
+    if (loaded == null || loaded.ownerDocument === doc) return findLoadedSignature(node);
+    const value = (s: Element): string | null | undefined => childrenNamed(s, 'SignatureValue')[0]?.textContent;
+    const signatureValue = value(loaded);
+    if (!signatureValue) return null;
+    const matches = searchedOnce(doc).signatures.filter((s) => value(s) === signatureValue);
+    if (matches.length > 1) {
+      throw new Error('Cannot validate a document which contains multiple Signature elements with the same SignatureValue, in order to prevent signature wrapping attack.');
+    }
+    return matches[0] ?? null;
+  };
 }
 
+/** What fitToProfile's searches 2 and 3 find in one parse, in document order. */
+interface Searched {
+  readonly firstSignedInfo: Element | undefined;
+  readonly signatures: readonly Element[];
+}
+const searched = new WeakMap<Document, Searched>();
+
+/** One walk of `doc` for searches 2 and 3 of fitToProfile. */
+function searchedOnce(doc: Document): Searched {
+  let found = searched.get(doc);
+  if (!found) {
+    let firstSignedInfo: Element | undefined;
+    const signatures: Element[] = [];
+    for (const n of descendants(doc)) {
+      if (n.nodeType !== ELEMENT_NODE) continue;
+      const el = n as Element;
+      if (el.localName === 'SignedInfo') firstSignedInfo ??= el;
+      if (el.localName === 'Signature' && el.namespaceURI === XMLDSIG_NS) signatures.push(el);
+    }
+    found = { firstSignedInfo, signatures };
+    searched.set(doc, found);
+  }
+  return found;
+}
+
+/** Element children with this local name, in any namespace (xml-crypto's findChildren). */
+const childrenNamed = (el: Element, localName: string): Element[] => elementChildren(el).filter((e) => e.localName === localName);
 // ---------------------------------------------------------------------------------------------
 // xml-crypto algorithm tables reduced to the allow-list
 
@@ -442,8 +529,8 @@ const C14N_TABLE = {
  * XML_FORBIDDEN / XML_MALFORMED (from the hardening gate and the parser) or SIGNATURE_INVALID naming
  * the check that failed.
  */
-export function verifyXmlSignature(text: string, opts: VerifyXmlSignatureOptions = {}): XmlSignatureResult {
-  const safe = assertSafeXml(text, opts.limits);
+export function verifyXmlSignature(input: string | Buffer, opts: VerifyXmlSignatureOptions = {}): XmlSignatureResult {
+  const safe = assertSafeXml(input, opts.limits);
   const doc = parseDom(safe);
   const checked = checkProfile(doc, opts.allowLegacy === true);
 
@@ -454,7 +541,7 @@ export function verifyXmlSignature(text: string, opts: VerifyXmlSignatureOptions
   sig.HashAlgorithms = { [checked.digestAlgorithm]: hashAlgorithm(checked.digestAlgorithm, checked.digestHash, opts.digestOf) };
   sig.SignatureAlgorithms = { [checked.signatureAlgorithm]: rsaAlgorithm(checked.signatureAlgorithm, checked.signatureHash) };
   // getCertFromKeyInfo stays xml-crypto's default no-op: the key is the candidate read above.
-  resolveWholeDocumentDirectly(sig);
+  fitToProfile(sig);
 
   let ok: boolean;
   try {
