@@ -9,7 +9,7 @@
 import type { KeyObject } from 'node:crypto';
 import { sign, verify, X509Certificate } from 'node:crypto';
 import { DomainError } from '../errors.js';
-import { assertKeyMatchesCertificate, derToPem, pemToDer, readPrivateKey } from './certificates.js';
+import { assertKeyMatchesCertificate, derToPem, pemToDer, readPrivateKey, rsaKeyIsCertified } from './certificates.js';
 
 /** Signs package bytes on behalf of one agency certificate. */
 export interface PackageSigner {
@@ -38,7 +38,10 @@ export function createPackageSigner(certificatePem: string, privateKeyPem: strin
   const certPem = derToPem(pemToDer(certificatePem));
   // The key is parsed once (a fan-out to 10,000 communes opens 10,000 of them).
   const key = readPrivateKey(privateKeyPem);
-  assertKeyMatchesCertificate(certPem, key);
+  // Shown from the DER when it can be (rsaKeyIsCertified); otherwise OpenSSL decides. A certificate
+  // that only the first accepts is refused at the first signature: the self-check reads it with
+  // X509Certificate to verify the signature (sign-check.ts).
+  if (!rsaKeyIsCertified(certPem, privateKeyPem)) assertKeyMatchesCertificate(certPem, key);
   if (key.asymmetricKeyType !== 'rsa') throw new DomainError('VALIDATION_FAILED', `signing key must be RSA, got ${key.asymmetricKeyType ?? 'unknown'}`);
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_BITS) throw new DomainError('VALIDATION_FAILED', `signing key has ${bits} bits, at least ${MIN_RSA_BITS} required`);

@@ -16,8 +16,10 @@ import {
   importPkcs12,
   pemToDer,
   readPrivateKey,
+  rsaKeyIsCertified,
   splitPemCertificates,
 } from '../../src/crypto/certificates.js';
+import { createPackageSigner } from '../../src/crypto/signer.js';
 import { DomainError } from '../../src/errors.js';
 import { makeOddCertificate } from './test-pki.js';
 
@@ -77,6 +79,59 @@ describe('assertKeyMatchesCertificate', () => {
   it('accepts the key of the certificate and refuses another', () => {
     expect(() => assertKeyMatchesCertificate(leaf.certificatePem, leaf.privateKeyPem)).not.toThrow();
     expect(() => assertKeyMatchesCertificate(leaf.certificatePem, ca.privateKeyPem)).toThrow(/does not match/);
+  });
+});
+
+describe('rsaKeyIsCertified', () => {
+  const pem = (der: Buffer, label: string) => `-----BEGIN ${label}-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
+  /** What OpenSSL decides for the pair: assertKeyMatchesCertificate's answer. */
+  const openssl = (certPem: string, keyPem: string): boolean => {
+    try {
+      assertKeyMatchesCertificate(certPem, keyPem);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('shows from the DER that a certificate certifies its key, for certificates written by forge and by OpenSSL', () => {
+    expect(rsaKeyIsCertified(leaf.certificatePem, leaf.privateKeyPem)).toBe(true);
+    expect(rsaKeyIsCertified(ca.certificatePem, ca.privateKeyPem)).toBe(true);
+    // OpenSSL's own encoder, a v3 certificate with a 3072-bit key and a long serial.
+    writeFileSync(join(dir, 'o-key.pem'), generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    execFileSync('openssl', ['req', '-x509', '-key', join(dir, 'o-key.pem'), '-out', join(dir, 'o-cert.pem'), '-subj', '/CN=UBND xã A', '-days', '2', '-utf8']);
+    const o = { cert: readFileSync(join(dir, 'o-cert.pem'), 'utf8'), key: readFileSync(join(dir, 'o-key.pem'), 'utf8') };
+    expect(rsaKeyIsCertified(o.cert, o.key)).toBe(true);
+    expect(openssl(o.cert, o.key)).toBe(true);
+  });
+
+  it('never says yes where OpenSSL says no; says "not shown" for anything it does not read', () => {
+    const der = pemToDer(leaf.certificatePem);
+    // The modulus's last byte, changed: a well-formed certificate of another key.
+    const modulus = der.indexOf(Buffer.from('0282010100', 'hex'));
+    expect(modulus).toBeGreaterThan(0);
+    const otherKey = Buffer.from(der);
+    otherKey[modulus + 5 + 255] ^= 0x01;
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const rsaPkcs1 = createPrivateKey(leaf.privateKeyPem).export({ type: 'pkcs1', format: 'pem' }) as string;
+    const pairs: Array<[string, string, string]> = [
+      ['another key', leaf.certificatePem, ca.privateKeyPem],
+      ['a certificate of another modulus', pem(otherKey, 'CERTIFICATE'), leaf.privateKeyPem],
+      ['an EC key', leaf.certificatePem, ec],
+      ['a PKCS#1 PEM key (not read here)', leaf.certificatePem, rsaPkcs1],
+      ['a certificate cut short', pem(der.subarray(0, der.length - 10), 'CERTIFICATE'), leaf.privateKeyPem],
+      ['trailing bytes after the certificate', pem(Buffer.concat([der, Buffer.from([5, 0])]), 'CERTIFICATE'), leaf.privateKeyPem],
+      ['two certificates', leaf.certificatePem + ca.certificatePem, leaf.privateKeyPem],
+      ['no certificate', '', leaf.privateKeyPem],
+    ];
+    for (const [what, certPem, keyPem] of pairs) {
+      expect(rsaKeyIsCertified(certPem, keyPem), what).toBe(false);
+    }
+    expect(openssl(pem(otherKey, 'CERTIFICATE'), leaf.privateKeyPem)).toBe(false);
+    // Where it says "not shown", OpenSSL decides: the PKCS#1 key matches, the other key does not.
+    expect(openssl(leaf.certificatePem, rsaPkcs1)).toBe(true);
+    expect(() => createPackageSigner(leaf.certificatePem, rsaPkcs1)).not.toThrow();
+    expect(() => createPackageSigner(leaf.certificatePem, ca.privateKeyPem)).toThrow(/does not match/);
   });
 });
 
