@@ -5,7 +5,7 @@
  * node-forge parses certificates (it reads extensions and name attributes that Node's
  * `X509Certificate` does not expose); every signature check uses Node's native crypto.
  */
-import type { KeyObject } from 'node:crypto';
+import type { JsonWebKey as NodeJsonWebKey, KeyObject } from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { DomainError } from '../errors.js';
@@ -239,18 +239,20 @@ export function describeCertificate(pem: string): CertificateDescription {
 
 /**
  * A PEM private key, parsed; VALIDATION_FAILED when it is not a readable unencrypted key. An RSA key
- * in PKCS#8 (every key this node makes or imports is stored so) is opened from the PKCS#1 structure
- * inside it: OpenSSL 3 reads PKCS#1 DER in 0.1 ms, a PKCS#8 PEM in 0.3 ms (its decoders try each
- * format and algorithm in turn), and a directive to 10,000 communes opens 10,000 keys (issue 16).
- * Anything else goes to OpenSSL as it is.
+ * in PKCS#8 (every key this node makes or imports is stored so) is opened from the numbers of the
+ * PKCS#1 structure inside it, handed to OpenSSL as a JWK: OpenSSL 3 builds a key from its numbers in
+ * 0.02 ms, reads PKCS#1 DER in 0.14 ms and a PKCS#8 PEM in 0.3 ms (its decoders try each format and
+ * algorithm in turn), and a directive to 10,000 communes opens 10,000 keys (issue 16). Anything else
+ * goes to OpenSSL as it is.
  */
 export function readPrivateKey(keyPem: string): KeyObject {
   try {
     const [der, ...more] = pemBlocks(keyPem, 'PRIVATE KEY');
     const pkcs1 = der && more.length === 0 ? rsaKeyOfPkcs8(der) : undefined;
-    if (pkcs1) {
+    const jwk = pkcs1 && rsaJwkOfPkcs1(pkcs1);
+    if (jwk) {
       try {
-        return createPrivateKey({ key: pkcs1, format: 'der', type: 'pkcs1' });
+        return createPrivateKey({ key: jwk, format: 'jwk' });
       } catch {
         // Not what it looked like: OpenSSL reads the PEM itself, and says what is wrong with it.
       }
@@ -337,6 +339,31 @@ function rsaPublicNumbersOfCertificate(der: Buffer): Buffer | undefined {
   const e = n && derItem(der, n.end);
   if (!n || !e || n.tag !== 0x02 || e.tag !== 0x02 || e.end !== publicKey.end) return undefined;
   return der.subarray(publicKey.start, e.end);
+}
+
+/** The members of a two-prime RSAPrivateKey (RFC 8017 A.1.2), in order, as JWK names them (RFC 7518 6.3). */
+const RSA_JWK_MEMBERS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
+
+/**
+ * A PKCS#1 RSAPrivateKey (SEQUENCE { INTEGER 0, n, e, d, p, q, dp, dq, qi }) as a JWK; undefined for
+ * anything else (a multi-prime key, a negative number, trailing bytes), which OpenSSL then reads.
+ */
+function rsaJwkOfPkcs1(der: Buffer): NodeJsonWebKey | undefined {
+  const key = derItem(der, 0);
+  if (!key || key.tag !== 0x30 || key.end !== der.length) return undefined;
+  const version = derItem(der, key.start);
+  if (!version || version.tag !== 0x02 || version.end - version.start !== 1 || der[version.start] !== 0) return undefined;
+  const jwk: Record<string, string> = { kty: 'RSA' };
+  let at = version.end;
+  for (const member of RSA_JWK_MEMBERS) {
+    const item = derItem(der, at);
+    if (!item || item.tag !== 0x02 || item.end > key.end || item.end === item.start || (der[item.start]! & 0x80) !== 0) return undefined;
+    // An unsigned big-endian number: DER's sign octet (a leading zero) is not part of it.
+    const start = der[item.start] === 0 && item.end - item.start > 1 ? item.start + 1 : item.start;
+    jwk[member] = der.subarray(start, item.end).toString('base64url');
+    at = item.end;
+  }
+  return at === key.end ? jwk : undefined;
 }
 
 /** The DER item at `at`: its tag, where its contents start and where it ends; undefined past the end or on a length DER does not allow. */

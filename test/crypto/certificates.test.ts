@@ -111,7 +111,7 @@ describe('rsaKeyIsCertified', () => {
     const modulus = der.indexOf(Buffer.from('0282010100', 'hex'));
     expect(modulus).toBeGreaterThan(0);
     const otherKey = Buffer.from(der);
-    otherKey[modulus + 5 + 255] ^= 0x01;
+    otherKey[modulus + 5 + 255] = otherKey[modulus + 5 + 255]! ^ 0x01;
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     const rsaPkcs1 = createPrivateKey(leaf.privateKeyPem).export({ type: 'pkcs1', format: 'pem' }) as string;
     const pairs: Array<[string, string, string]> = [
@@ -178,6 +178,18 @@ describe('readPrivateKey', () => {
     expect(fast.asymmetricKeyDetails?.modulusLength).toBe(2048);
     const data = Buffer.from('văn bản');
     expect(sign('sha256', data, fast).equals(sign('sha256', data, rsa.privateKey))).toBe(true);
+  });
+
+  it('opens the same numbers OpenSSL reads, whatever their leading octets (keys of 2048, 3072 and 4096 bits)', () => {
+    // About half of the CRT numbers have their top bit set and carry DER's sign octet: both kinds occur.
+    for (const bits of [2048, 2048, 2048, 2048, 2048, 2048, 3072, 4096]) {
+      const key = generateKeyPairSync('rsa', { modulusLength: bits }).privateKey;
+      const opened = readPrivateKey(key.export({ type: 'pkcs8', format: 'pem' }) as string);
+      expect(opened.export({ format: 'jwk' })).toEqual(key.export({ format: 'jwk' }));
+      expect(opened.asymmetricKeyDetails).toEqual(key.asymmetricKeyDetails);
+      const data = Buffer.from(`văn bản ${bits}`);
+      expect(sign('sha256', data, opened).equals(sign('sha256', data, key))).toBe(true);
+    }
   });
 
   it('hands every other key to OpenSSL as it is: PKCS#1 PEM, EC, encrypted PKCS#8; and refuses what is malformed', () => {
