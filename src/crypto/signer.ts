@@ -38,9 +38,9 @@ export function createPackageSigner(certificatePem: string, privateKeyPem: strin
   const certPem = derToPem(pemToDer(certificatePem));
   // The key is parsed once (a fan-out to 10,000 communes opens 10,000 of them).
   const key = readPrivateKey(privateKeyPem);
-  // Shown from the DER when it can be (rsaKeyIsCertified); otherwise OpenSSL decides. A certificate
-  // that only the first accepts is refused at the first signature: the self-check reads it with
-  // X509Certificate to verify the signature (sign-check.ts).
+  // Shown from the DER when it can be (rsaKeyIsCertified); otherwise OpenSSL decides. The certificate
+  // itself was read with OpenSSL when it was issued or imported (ca.ts, vault.ts), and is read again
+  // by the self-check of every package signed with it (sign-check.ts verifies the signature with it).
   if (!rsaKeyIsCertified(certPem, privateKeyPem)) assertKeyMatchesCertificate(certPem, key);
   if (key.asymmetricKeyType !== 'rsa') throw new DomainError('VALIDATION_FAILED', `signing key must be RSA, got ${key.asymmetricKeyType ?? 'unknown'}`);
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;

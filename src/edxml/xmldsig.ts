@@ -390,8 +390,8 @@ interface SignedXmlInternals {
  *    refusal are xml-crypto's, word for word.
  * 4. The copy: see validateReference below.
  *
- * The walk is linear and runs once per parse (`searchedOnce`); the strict profile has by then allowed
- * one Signature and one SignedInfo in our own parse of the text, so each search finds one element.
+ * Each walk is linear (firstElementOf, elementsOf); the strict profile has by then allowed one
+ * Signature and one SignedInfo in our own parse of the text, so each search finds one element.
  */
 function fitToProfile(sig: SignedXml): void {
   const internals = sig as unknown as SignedXmlInternals;
@@ -431,7 +431,7 @@ function fitToProfile(sig: SignedXml): void {
   internals.getCanonSignedInfoXml = (doc) => {
     const signedInfo = internals.signatureNode ? childrenNamed(internals.signatureNode as Element, 'SignedInfo') : [];
     const algorithm = internals.canonicalizationAlgorithm;
-    const first = doc ? searchedOnce(doc).firstSignedInfo : undefined;
+    const first = doc ? firstElementOf(doc, (el) => el.localName === 'SignedInfo') : undefined;
     // Anything xml-crypto would refuse or treat otherwise (no signature, two SignedInfo, another
     // algorithm) goes to its own method, which says so.
     if (signedInfo.length !== 1 || algorithm !== ALGORITHMS.EXC_C14N || !first) return getCanonSignedInfoXml(doc);
@@ -446,7 +446,7 @@ function fitToProfile(sig: SignedXml): void {
     const value = (s: Element): string | null | undefined => childrenNamed(s, 'SignatureValue')[0]?.textContent;
     const signatureValue = value(loaded);
     if (!signatureValue) return null;
-    const matches = searchedOnce(doc).signatures.filter((s) => value(s) === signatureValue);
+    const matches = elementsOf(doc, (el) => el.localName === 'Signature' && el.namespaceURI === XMLDSIG_NS).filter((s) => value(s) === signatureValue);
     if (matches.length > 1) {
       throw new Error('Cannot validate a document which contains multiple Signature elements with the same SignatureValue, in order to prevent signature wrapping attack.');
     }
@@ -454,28 +454,16 @@ function fitToProfile(sig: SignedXml): void {
   };
 }
 
-/** What fitToProfile's searches 2 and 3 find in one parse, in document order. */
-interface Searched {
-  readonly firstSignedInfo: Element | undefined;
-  readonly signatures: readonly Element[];
+/** The first element of `doc` in document order that `wanted` accepts: one walk, no xpath. */
+function firstElementOf(doc: Document, wanted: (el: Element) => boolean): Element | undefined {
+  for (const n of descendants(doc)) if (n.nodeType === ELEMENT_NODE && wanted(n as Element)) return n as Element;
+  return undefined;
 }
-const searched = new WeakMap<Document, Searched>();
 
-/** One walk of `doc` for searches 2 and 3 of fitToProfile. */
-function searchedOnce(doc: Document): Searched {
-  let found = searched.get(doc);
-  if (!found) {
-    let firstSignedInfo: Element | undefined;
-    const signatures: Element[] = [];
-    for (const n of descendants(doc)) {
-      if (n.nodeType !== ELEMENT_NODE) continue;
-      const el = n as Element;
-      if (el.localName === 'SignedInfo') firstSignedInfo ??= el;
-      if (el.localName === 'Signature' && el.namespaceURI === XMLDSIG_NS) signatures.push(el);
-    }
-    found = { firstSignedInfo, signatures };
-    searched.set(doc, found);
-  }
+/** Every element of `doc` in document order that `wanted` accepts: one walk, no xpath. */
+function elementsOf(doc: Document, wanted: (el: Element) => boolean): Element[] {
+  const found: Element[] = [];
+  for (const n of descendants(doc)) if (n.nodeType === ELEMENT_NODE && wanted(n as Element)) found.push(n as Element);
   return found;
 }
 
