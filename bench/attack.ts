@@ -279,6 +279,7 @@ async function main(args: Args): Promise<number> {
 
   // ── After: the node still serves, nothing lost ───────────────────────────────────────────
   const drain2 = alive() ? await waitDelivered(sql, attackHonest.accepted.map((d) => d.id), 60_000) : undefined;
+  const drained = Date.now();
   const afterHealthz = alive() ? await healthz(node.url) : { ok: false, ms: 0, detail: 'node down' };
   const afterDocument = alive() ? await endToEnd(honestApi, dir.sender.clerk, body(next.n++)) : { ok: false, ms: 0, detail: 'node down' };
   await sleep(200);
@@ -303,7 +304,9 @@ async function main(args: Args): Promise<number> {
   const completion = await completionByDocument(sql).catch(() => new Map<string, { doneAt: number }>());
   const deliveredWithin = (from: number, to: number) => [...completion.values()].filter((c) => c.doneAt >= from && c.doneAt <= to).length;
   let lost: LostReport = { checked: docs.length, delivered: 0, lost: docs.map((d) => ({ id: d.id, states: `not checked: ${restartError ?? 'node down'}` })) };
+  const checkStart = Date.now();
   if (!restartError) lost = await checkDelivered(checkApi, dir.sender.clerk, docs, Date.now() + 60_000);
+  const checkEnd = Date.now();
   const peakHwm = watch.alive ? watch.hwm() : NaN;
   watch.stop();
   await sql.end().catch(() => undefined);
@@ -316,6 +319,9 @@ async function main(args: Args): Promise<number> {
   const peakRss = Math.max(watch.peakRss, Number.isFinite(peakHwm) ? peakHwm : 0);
   const rssBaseline = watch.peakBetween(b0, b1);
   const rssAttack = watch.peakBetween(a0, Date.now());
+  // Where the peak came: the floods, the backlog they left (until every accepted document is
+  // delivered), or the harness's own check of every document (one GET each, after the attack).
+  const rssByPart = { attack: watch.peakBetween(a0, a1), drain: watch.peakBetween(a1, drained), check: watch.peakBetween(checkStart, checkEnd) };
   const rows = byKind(tracker.results);
   const notClean = rows.reduce((a, r) => a + r.notClean, 0);
   const share = attackSummary ? attackFigures.docsPerSecond / baselineFigures.docsPerSecond : NaN;
@@ -356,7 +362,7 @@ async function main(args: Args): Promise<number> {
         `   [≤ 100 ms: ${verdict(targets.opsHealthzP99)}]   — baseline p50/p99 ${msFmt(opsBaseline.p50)} / ${msFmt(opsBaseline.p99)}, attack p50 ${msFmt(opsAttack.p50)}`,
     );
   }
-  log(`peak RSS: ${mib(peakRss)}${crash ? ' (until it died)' : ''}   [≤ 1 GiB: ${verdict(targets.peakRss)}]   — baseline ${mib(rssBaseline)}, attack and after ${mib(rssAttack)} (sampled every 50 ms; VmHWM included)`);
+  log(`peak RSS: ${mib(peakRss)}${crash ? ' (until it died)' : ''}   [≤ 1 GiB: ${verdict(targets.peakRss)}]   — baseline ${mib(rssBaseline)}, attack and after ${mib(rssAttack)}: during the floods ${mib(rssByPart.attack)}, until all delivered ${mib(rssByPart.drain)}, during the harness's check of every document ${mib(rssByPart.check)} (sampled every 50 ms; VmHWM included)`);
   log(`crashed: ${crashed}, lost: ${lostCount}   [${verdict(targets.noCrash)}]   — ${lost.delivered} of ${lost.checked} accepted documents delivered to every recipient`);
   log(`hostile requests: ${tracker.results.length}, not clean: ${notClean}${attackSummary ? ` (launched of planned: ${Object.entries(attackSummary.launched).map(([k, v]) => `${k} ${v}/${attackSummary?.planned[k] ?? '?'}`).join(', ')}; ${attackSummary.waves} wave(s) of uploads)` : ''}`);
   log(`after the attack: /healthz ${afterHealthz.ok ? 'ok' : 'FAILED'} (${afterHealthz.detail}, ${afterHealthz.ms} ms); one document end to end ${afterDocument.ok ? 'ok' : 'FAILED'} (${afterDocument.detail}, ${afterDocument.ms} ms)`);
@@ -399,7 +405,7 @@ async function main(args: Args): Promise<number> {
     cpu: { baseline: cpuBaseline, attack: cpuAttack ?? null },
     // Every probe: [sent at (ms epoch), duration (ms), HTTP status or 0].
     probes: samples,
-    rss: { peak: peakRss, baselinePeak: rssBaseline, attackPeak: rssAttack, timeline: watch.timeline.filter((_, i) => i % 10 === 0) },
+    rss: { peak: peakRss, baselinePeak: rssBaseline, attackPeak: rssAttack, attackPhasePeak: rssByPart.attack, drainPeak: rssByPart.drain, checkPeak: rssByPart.check, timeline: watch.timeline.filter((_, i) => i % 10 === 0) },
     attack: attackSummary ?? null,
     hostile: { byKind: rows, byOutcomeAndCode: codes(tracker.results) },
     after: { healthz: afterHealthz, endToEnd: afterDocument, restarted: restarted !== undefined, restartError: restartError ?? null },

@@ -469,6 +469,7 @@ function elementsOf(doc: Document, wanted: (el: Element) => boolean): Element[] 
 
 /** Element children with this local name, in any namespace (xml-crypto's findChildren). */
 const childrenNamed = (el: Element, localName: string): Element[] => elementChildren(el).filter((e) => e.localName === localName);
+
 // ---------------------------------------------------------------------------------------------
 // xml-crypto algorithm tables reduced to the allow-list
 
