@@ -142,7 +142,9 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, deps: Documents
     if (type.startsWith('application/xml') || type.startsWith('text/xml')) {
       const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes, { shared: true });
       answer = await idempotent(em, clerk.principal, key, 'POST /v1/documents', { sha256: createHash('sha256').update(bytes).digest('hex') }, async (tx) => {
-        const view = await createFromEdxml(tx, pipeline, clerk, bytes);
+        // Read for this request alone and changed by nothing: handed over to the verifier, which
+        // would otherwise copy it into shared memory a second time (issue 11).
+        const view = await createFromEdxml(tx, pipeline, clerk, bytes, { handOver: true });
         return { status: 201, body: view };
       });
       next = { job: 'route', documentId: (answer.body as { id: string }).id };

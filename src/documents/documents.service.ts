@@ -289,9 +289,9 @@ export async function createDocument(
  * counter stays ahead of it; a number already used there → 409 DUPLICATE_NUMBER, one that is not a
  * positive integer → 422.
  */
-export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, clerk: Clerk, bytes: Buffer): Promise<DocumentView> {
+export async function createFromEdxml(em: EntityManager, deps: PipelineDeps, clerk: Clerk, bytes: Buffer, options: { handOver?: boolean } = {}): Promise<DocumentView> {
   const senderCode = clerk.principal.agencyCode;
-  const verified = await verifyReceived(em, deps, bytes);
+  const verified = await verifyReceived(em, deps, bytes, options);
   if (verified.model.kind !== 'edoc') throw new DomainError('VALIDATION_FAILED', 'Expected an edoc package; status packages go to the exchange API.');
   if (verified.senderCode !== senderCode) {
     throw new DomainError('FORBIDDEN', `The package is from ${verified.senderCode}; you send for ${senderCode}.`, {

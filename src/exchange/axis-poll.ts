@@ -49,7 +49,7 @@ export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: P
         }
         const bytes = await client.getEdoc(item.docId);
         try {
-          const result = await ingestPackage(em.fork(), deps, partner, bytes, item.docId);
+          const result = await ingestPackage(em.fork(), deps, partner, bytes, { externalId: item.docId });
           if (result.duplicate) outcome.duplicates += 1;
           else outcome.received += 1;
           outcome.statusIds.push(...result.statusIds);

@@ -55,7 +55,9 @@ export function registerExchangeRoutes(app: OpenAPIHono<AppEnv>, deps: ExchangeD
     }
     // Streamed with the size limit: an oversize body is refused without being buffered whole.
     const bytes = await readBodyLimited(c.req.raw, deps.maxBodyBytes, { shared: true });
-    const result = await ingestPackage(c.get('em'), deps.pipeline, partner, bytes);
+    // Read for this request alone, into shared memory, and changed by nothing: handed over to the
+    // verifier, which would otherwise copy it into shared memory a second time (issue 11).
+    const result = await ingestPackage(c.get('em'), deps.pipeline, partner, bytes, { handOver: true });
     if (result.statusIds.length) await deps.queues.enqueueMany('status', result.statusIds.map((statusId) => ({ statusId }))).catch(() => undefined);
     // A status the graph kept or refused is received and recorded all the same: the answer says so.
     const notApplied = result.outcome && (result.outcome.kind === 'keep' || result.outcome.kind === 'refuse') ? { applied: false, reason: result.outcome.reason } : {};

@@ -63,8 +63,9 @@ export async function ingestPackage(
   deps: PipelineDeps,
   partner: Partner,
   bytes: Buffer,
-  externalId?: string,
+  options: { externalId?: string; handOver?: boolean } = {},
 ): Promise<IngestResult> {
+  const { externalId } = options;
   const sameBytes = await firstReceipt(em, { sha: sha256(bytes) });
   if (sameBytes) return { receiptId: sameBytes, duplicate: true, statusIds: [] };
 
@@ -73,6 +74,7 @@ export async function ingestPackage(
     limits: deps.limits,
     allowLegacy: partner.legacy,
     checkXml: deps.pki.checkPackageXml,
+    handOver: options.handOver === true,
   });
   if (!partner.agencies.includes(verified.senderCode)) {
     throw new DomainError('FORBIDDEN', `Partner ${partner.id} does not act for agency ${verified.senderCode}.`);
