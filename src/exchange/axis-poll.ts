@@ -16,13 +16,6 @@ export interface PollOutcome {
   statusIds: string[];
 }
 
-/**
- * Receiving from the axis is poll, fetch, acknowledge (AXIS.md): list what waits (edoc, then
- * status), fetch each package, store it through the same verified path as the exchange API, then
- * `updateStatus done` — or `fail` with the reason when it does not verify (it never reaches an
- * inbox). A package offered again is recognised (by the axis docId, or by its bytes) and
- * acknowledged again without a second delivery.
- */
 /** Problems (not transport trouble) that a poll recorded on its partner for the first time, the database said. */
 const newProblems = new WeakSet<Error>();
 
@@ -33,6 +26,13 @@ const newProblems = new WeakSet<Error>();
  */
 export const isNewProblem = (error: Error): boolean => newProblems.has(error);
 
+/**
+ * Receiving from the axis is poll, fetch, acknowledge (AXIS.md): list what waits (edoc, then
+ * status), fetch each package, store it through the same verified path as the exchange API, then
+ * `updateStatus done` — or `fail` with the reason when it does not verify (it never reaches an
+ * inbox). A package offered again is recognised (by the axis docId, or by its bytes) and
+ * acknowledged again without a second delivery.
+ */
 export async function pollAxis(em: EntityManager, deps: PipelineDeps, partner: Partner, logger: Logger): Promise<PollOutcome> {
   if (partner.kind !== 'axis' || !partner.baseUrl || !partner.active) return { received: 0, duplicates: 0, refused: 0, statusIds: [] };
   assertCircuitClosed(partner);
